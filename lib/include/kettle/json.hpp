@@ -1,0 +1,26 @@
+// JSON for Kettle: nlohmann::json as the value model, a strict reader and an RFC 8785 (JCS) writer.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace kettle {
+
+using Json = nlohmann::json;
+
+/// Strict parse of untrusted JSON text (RFC 8259 + I-JSON, RFC 7493):
+///  - rejects duplicate object member names (at any depth);
+///  - rejects invalid UTF-8 and lone surrogate escapes;
+///  - rejects numbers outside the IEEE-754 safe integer range ±(2^53-1) when integral, and
+///    non-finite values; fractions are kept as double;
+///  - rejects trailing garbage, and nesting deeper than `max_depth` (default 64).
+/// Throws Error("json: <reason> at byte N").
+Json parse_strict(std::string_view text, int max_depth = 64);
+
+/// Serialize per RFC 8785 (JSON Canonicalization Scheme): object members sorted by their UTF-16
+/// code units, no whitespace, ECMAScript number formatting (ES2019 Number::toString), minimal
+/// string escapes. Throws Error for NaN/Inf or integers beyond ±2^53-1 (not representable exactly).
+std::string jcs(const Json& value);
+
+}  // namespace kettle
