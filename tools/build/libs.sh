@@ -9,6 +9,9 @@ PKGS=(zlib libzstd mbedtls http-parser libarchive libgit2 nlohmann-json3 catch2)
 key=$( { cat "$0" "$top/cmake/musl-toolchain.cmake"; basename "$TC"; lock_rows "${PKGS[@]}"; host_versions cmake ninja-build; } | key_of)
 P="$KETTLE_CACHE/libs-$key"
 if [ -f "$P/.done" ]; then echo "$P"; exit 0; fi
+# One builder at a time: others wait here, then find the finished build.
+mkdir -p "$KETTLE_CACHE/locks"; exec 9>"$KETTLE_CACHE/locks/$(basename "$P").lock"; flock 9
+if [ -f "$P/.done" ]; then echo "$P"; exit 0; fi
 W="$KETTLE_CACHE/work/libs-$key"; rm -rf "$W"; mkdir -p "$W"
 stage="$P.tmp"; rm -rf "$stage"; mkdir -p "$stage/lib" "$stage/include"
 start=$(date +%s)

@@ -7,6 +7,9 @@
 key=$( { cat "$0"; lock_rows gcc-12-source musl-dev; host_versions binutils gcc-12 g++-12 linux-libc-dev; } | key_of)
 TC="$KETTLE_CACHE/toolchain-$key"
 if [ -f "$TC/.done" ]; then echo "$TC"; exit 0; fi
+# One builder at a time: others wait here, then find the finished build.
+mkdir -p "$KETTLE_CACHE/locks"; exec 9>"$KETTLE_CACHE/locks/$(basename "$TC").lock"; flock 9
+if [ -f "$TC/.done" ]; then echo "$TC"; exit 0; fi
 T=x86_64-linux-musl
 W="$KETTLE_CACHE/work/toolchain-$key"; rm -rf "$W"; mkdir -p "$W"
 stage="$W/prefix"   # built at its final path via a rename at the end; the toolchain is relocatable
