@@ -376,6 +376,10 @@ Result verify_quote(ByteView raw, const Collateral* col, const TdxPolicy& policy
         if (col && !col->qe_identity_json.empty()) {
             Json id = verify_signed_collateral(col->qe_identity_json, "enclaveIdentity", col->tcb_signing_chain_pem, now, "qe-report: QE identity");
             if (id.value("id", "") != "TD_QE") throw Error("qe-report: QE identity id is not TD_QE");
+            if (now < x509::parse_rfc3339(id.value("issueDate", "")))
+                throw Error("qe-report: QE identity is not yet valid");
+            if (now > x509::parse_rfc3339(id.value("nextUpdate", "")))
+                throw Error("qe-report: QE identity has expired (nextUpdate " + id.value("nextUpdate", "") + ")");
             if (upper(hex(ByteView(q.qe_report.data() + 0x80, 32))) != upper(id.value("mrsigner", "")))
                 throw Error("qe-report: QE MRSIGNER does not match the QE identity");
             if (static_cast<int>(le16(q.qe_report, 0x100)) != id.value("isvprodid", -1)) throw Error("qe-report: QE ISVPRODID does not match");
