@@ -531,7 +531,7 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         for (auto it = fs::recursive_directory_iterator(adir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
             auto lst = it->symlink_status();
             if (fs::is_directory(lst)) continue;
-            std::string rel = fs::relative(it->path(), adir).generic_string();
+            std::string rel = it->path().lexically_relative(adir).generic_string();
             if (!fs::is_regular_file(lst)) throw Error("artifacts: '" + rel + "' is not a regular file");
             if (!listed.count(rel)) throw Error("artifacts: '" + rel + "' is not listed as a subject");
         }
