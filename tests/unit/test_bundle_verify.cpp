@@ -376,3 +376,38 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
     CHECK(run(bin + " verify") == 2);
     fs::remove_all(d);
 }
+
+// Benchmark (hidden; run with `kettle-unit-tests "[bench]"`): verifying one SNP bundle with certificates present,
+// target <= 20 ms. Also times the real AMD chain (RSA-4096 PSS links) on the virtee Milan sample.
+#include <chrono>
+#include <cstdio>
+
+#include "kettle/snp_verify.hpp"
+
+TEST_CASE("bench: verify one SNP bundle", "[.bench][bench]") {
+    std::string d = tmpdir("bench");
+    make_bundle(d);
+    const int n = 50;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) REQUIRE(bundle::verify_bundle(d, sim_opts()).ok);
+    auto t1 = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(t1 - t0).count() / n;
+    std::printf("bench: kettle verify (sim-snp bundle, 2 artifacts): %.2f ms per bundle (target <= 20 ms)\n", ms);
+    CHECK(ms <= 20.0);
+    fs::remove_all(d);
+
+    const char* s = std::getenv("KETTLE_SHARED");
+    std::string sd = std::string(s ? s : KETTLE_SOURCE_DIR "/../shared") + "/testdata/snp/virtee-sev-milan-v2";
+    if (fs::exists(sd)) {
+        Bytes rep = read_file(sd + "/report.bin"), vcek = read_file(sd + "/vcek.der");
+        snp::SnpPolicy pol;
+        snp::ChainOptions co;
+        co.now = x509::parse_rfc3339("2024-01-01T00:00:00Z");
+        auto u0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; ++i) REQUIRE(snp::verify_evidence(rep, vcek, {}, pol, co).ok);
+        auto u1 = std::chrono::steady_clock::now();
+        double ms2 = std::chrono::duration<double, std::milli>(u1 - u0).count() / n;
+        std::printf("bench: SNP report, real AMD chain ARK->ASK->VCEK + P-384 signature: %.2f ms per report\n", ms2);
+        CHECK(ms2 <= 20.0);
+    }
+}
