@@ -324,8 +324,13 @@ Result verify_evidence(ByteView raw, const std::optional<Bytes>& vek, const std:
     if (!step("product", [&] {
             res.product = determine_product(r, policy.product, vek_cert ? &*vek_cert : nullptr);
             return std::string(product_name(res.product)) + (r.version >= 3 ? " (from CPUID)" : " (v2 report: from policy or VEK)");
-        }))
+        })) {
+        if (!vek)
+            res.needed_certificate = std::string(r.signing_key() == 1 ? "VLEK" : "VCEK") + " for hwID " + hex(r.chip_id) +
+                                     ", REPORTED_TCB " + hex(ByteView(raw.data() + 0x180, 8)) +
+                                     "; the product (Milan, Genoa, Turin) must be named for a v2 report (--product)";
         return res;
+    }
     if (!vek) {
         std::string kind = r.signing_key() == 1 ? "VLEK" : "VCEK";
         res.needed_certificate = kind + " for " + product_name(res.product) + ", hwID " +

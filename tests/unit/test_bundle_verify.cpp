@@ -17,6 +17,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -110,7 +111,7 @@ Bytes make_cert(Rng& rng, Key& subject, Key& issuer, const char* subj, const cha
     return Bytes(buf + sizeof buf - n, buf + sizeof buf);
 }
 
-const char* kMeasurement = "aa11223344556677889900aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const char* kMeasurement = "aa11223344556677889900aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddee";
 
 struct BundleSpec {
     std::string platform = "sim-snp";
@@ -183,6 +184,7 @@ void make_bundle(const std::string& dir, const BundleSpec& spec = {}) {
     r.platform_info = 1;
     std::copy(chip.begin(), chip.end(), r.chip_id.begin());
     Bytes m = unhex(kMeasurement);
+    REQUIRE(m.size() == 48);
     std::copy(m.begin(), m.end(), r.measurement.begin());
     Bytes hd = unhex(disk_sha);
     if (spec.wrong_host_data) hd[0] ^= 1;

@@ -252,7 +252,12 @@ TEST_CASE("swapped VCEK, wrong product chain, TCB mismatch, expired certificate 
         CHECK(c.path == std::vector<std::string>{"SEV-VLEK", "SEV-VLEK-Milan", "ARK-Milan"});
     }
     SECTION("no VCEK: says which certificate is needed") {
-        Result r = verify_evidence(virtee, std::nullopt, {}, lenient(), at("2024-01-01T00:00:00Z"));
+        Result r0 = verify_evidence(virtee, std::nullopt, {}, lenient(), at("2024-01-01T00:00:00Z"));
+        CHECK(failed_check(r0) == "product");  // a v2 report names no product
+        CHECK(r0.needed_certificate.find("d49554ec717f4e5b") != std::string::npos);
+        SnpPolicy p = lenient();
+        p.product = Product::milan;
+        Result r = verify_evidence(virtee, std::nullopt, {}, p, at("2024-01-01T00:00:00Z"));
         CHECK(failed_check(r) == "chain");
         CHECK(r.needed_certificate.find("d49554ec717f4e5b") != std::string::npos);
         CHECK(r.needed_certificate.find("blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115") != std::string::npos);
