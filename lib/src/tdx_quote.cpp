@@ -156,14 +156,14 @@ Json verify_signed_collateral(const std::string& text, const std::string& key, c
     return obj;
 }
 
-void verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, const char* what) {
+bool verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, const char* what) {
     mbedtls_x509_crl crl;
     mbedtls_x509_crl_init(&crl);
     struct Free { mbedtls_x509_crl* c; ~Free() { mbedtls_x509_crl_free(c); } } f{&crl};
     if (mbedtls_x509_crl_parse_der(&crl, der.data(), der.size()) != 0) throw Error(std::string(what) + ": CRL does not parse");
     const mbedtls_x509_crt* is = issuer.raw();
     if (crl.issuer_raw.len != is->subject_raw.len || std::memcmp(crl.issuer_raw.p, is->subject_raw.p, crl.issuer_raw.len) != 0)
-        return;  // not this issuer's CRL
+        return false;  // not this issuer's CRL
     auto md = crl.MBEDTLS_PRIVATE(sig_md);
     const mbedtls_md_info_t* mi = mbedtls_md_info_from_type(md);
     unsigned char h[64];
@@ -172,6 +172,7 @@ void verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& su
                               mbedtls_md_get_size(mi), crl.MBEDTLS_PRIVATE(sig).p, crl.MBEDTLS_PRIVATE(sig).len) != 0)
         throw Error(std::string(what) + ": CRL signature does not verify under " + issuer.subject_cn());
     if (mbedtls_x509_crt_is_revoked(subject.raw(), &crl)) throw Error(std::string(what) + ": '" + subject.subject_cn() + "' is revoked");
+    return true;
 }
 
 const char* kSgxExt = "1.2.840.113741.1.13.1";
@@ -349,12 +350,10 @@ Result verify_quote(ByteView raw, const Collateral* col, const TdxPolicy& policy
         for (const x509::Cert* c : {&*pck, &*inter, &root}) x509::check_validity(*c, now, "pck-chain");
         std::string crls;
         if (col && !col->pck_crl_der.empty()) {
-            verify_crl(col->pck_crl_der, *inter, *pck, "pck-chain");
-            crls += " PCK CRL";
+            crls += verify_crl(col->pck_crl_der, *inter, *pck, "pck-chain") ? " PCK CRL" : " (PCK CRL of another CA ignored)";
         }
         if (col && !col->root_crl_der.empty()) {
-            verify_crl(col->root_crl_der, root, *inter, "pck-chain");
-            crls += " root CRL";
+            crls += verify_crl(col->root_crl_der, root, *inter, "pck-chain") ? " root CRL" : " (root CRL of another CA ignored)";
         }
         PckInfo info = decode_pck_extension(certs[0]);
         res.fmspc = hex(info.fmspc);

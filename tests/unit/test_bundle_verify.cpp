@@ -3,6 +3,7 @@
 // statement), so the tests need no VM run. Each tampering must fail at the named check.
 #include <catch2/catch_test_macros.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -372,8 +373,24 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
     CHECK(run(base + " --allow-sim --nonce 00112233445566778899aabbccddeeff --json --vsa " + d + "/vsa.json") == 0);
     CHECK(read_json(d + "/vsa.json")["predicate"]["verificationResult"] == "PASSED");
     fs::remove(d + "/vsa.json");
+    auto output = [](const std::string& cmd) {
+        std::string out;
+        FILE* f = ::popen((cmd + " 2>&1").c_str(), "r");
+        REQUIRE(f);
+        char buf[4096];
+        std::size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+        ::pclose(f);
+        return out;
+    };
+    CHECK(output(base + " --allow-sim").find("VERIFIED (SIMULATED") != std::string::npos);
     write_file(d + "/artifacts/hello.txt", std::string_view("tampered"));
     CHECK(run(base + " --allow-sim") == 1);
+    std::string o = output(base + " --allow-sim");
+    CHECK(o.find("FAIL  artifacts") != std::string::npos);
+    CHECK(o.find("FAILED at check 'artifacts'") != std::string::npos);
+    CHECK(run(bin + " inspect " + d) == 0);
+    CHECK(run(bin + " inspect " + d + "/evidence.json") == 0);
     CHECK(run(bin + " verify /nonexistent-kettle-dir") == 2);
     CHECK(run(bin + " verify") == 2);
     fs::remove_all(d);

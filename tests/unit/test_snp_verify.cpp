@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <sys/wait.h>
 
 #include "kettle/bytes.hpp"
 #include "kettle/error.hpp"
@@ -307,4 +308,26 @@ TEST_CASE("RFC 3339 time parsing", "[snp]") {
     CHECK(x509::format_rfc3339(1663981200) == "2022-09-24T01:00:00Z");
     CHECK_THROWS_AS(x509::parse_rfc3339("2022-13-01T00:00:00Z"), Error);
     CHECK_THROWS_AS(x509::parse_rfc3339("2022-09-24T01:00:00"), Error);
+}
+
+TEST_CASE("kettle verify-report and inspect CLI on the samples", "[snp][cli]") {
+    std::string bin = std::string(KETTLE_BIN_DIR) + "/kettle";
+    if (!std::filesystem::exists(bin)) SKIP("kettle binary not built");
+    std::string d = snp_dir();
+    auto run = [](const std::string& cmd) {
+        int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
+        return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    };
+    std::string v = d + "/virtee-sev-milan-v2";
+    CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + v + "/vcek.der --now 2024-01-01T00:00:00Z") == 0);
+    CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + v + "/vcek.der --now 2031-01-01T00:00:00Z") == 1);
+    CHECK(run(bin + " verify-report " + v + "/report.bin --product milan") == 1);  // no VCEK
+    CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + d + "/go-sev-guest-milan-v2/vcek.der --now 2024-01-01T00:00:00Z") == 1);
+    std::string t = d + "/trustee-milan-vlek-v3";
+    CHECK(run(bin + " verify-report " + t + "/report.bin --vcek " + t + "/vlek.der --chain " + d +
+              "/roots/ask_ark_milan_vlek.pem --now 2025-06-01T00:00:00Z") == 0);
+    CHECK(run(bin + " verify-report /nonexistent.bin") == 2);
+    CHECK(run(bin + " inspect " + v + "/report.bin") == 0);
+    CHECK(run(bin + " inspect " + v + "/vcek.der") == 0);
+    CHECK(run(bin + " inspect " + d + "/roots/ask_ark_turin_vcek.pem") == 0);
 }
