@@ -20,7 +20,8 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX] [--nonce HEX]\n"
-    "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--json] [--vsa FILE]\n"
+    "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
+    "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 policy\n"
@@ -34,6 +35,7 @@ const char* kVerifyHelp =
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
     "  --now RFC3339                time for certificate validity (default: now)\n"
     "  --collateral DIR             TDX collateral (tcbinfo*.json, qe_identity*.json, tcb_signing_chain.pem, CRLs)\n"
+    "  --vcek PEM|DER, --chain PEM  VCEK/VLEK and ASK/ASVK when evidence.json carries none\n"
     "  --json                       print the verification summary as JSON\n"
     "  --vsa FILE                   write an in-toto Statement (SLSA verification_summary/v1)\n"
     "\n"
@@ -135,7 +137,7 @@ int cmd_verify(const Args& args) {
     }
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
-                           "--collateral", "--image", "--vcpus", "--vcpu-type"},
+                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain"},
                           {"--allow-sim", "--json"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
@@ -167,6 +169,13 @@ int cmd_verify(const Args& args) {
     o.now = now_of(p);
     o.trust_roots = trust_roots_of(p);
     if (auto c = p.get("--collateral")) o.collateral_dir = *c;
+    if (auto v = p.get("--vcek")) {
+        auto certs = x509::load_certs(read_file(*v, 1u << 20), "--vcek");
+        o.vek = certs.at(0);
+        for (std::size_t i = 1; i < certs.size(); ++i) o.extra_certs.push_back(certs[i]);
+    }
+    if (auto c = p.get("--chain"))
+        for (auto& d : x509::load_certs(read_file(*c, 1u << 20), "--chain")) o.extra_certs.push_back(d);
 
     bundle::Summary s = bundle::verify_bundle(p.pos[0], o);
     if (p.has("--json")) {

@@ -339,6 +339,8 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         if (s.platform == "sim-snp" && pol.product == snp::Product::unknown && report_raw.size() == snp::kReportSize &&
             le32(report_raw, 0) == 2)
             no_policy.product = snp::Product::milan;  // v2 simulated reports use the Milan TCB layout
+        if (!vek && opts.vek) vek = opts.vek;
+        extra_certs.insert(extra_certs.end(), opts.extra_certs.begin(), opts.extra_certs.end());
         snp::Result r = snp::verify_evidence(report_raw, vek, extra_certs, no_policy, co);
         for (auto& c : r.checks) {
             if (c.name == "evidence") continue;  // already reported as check 1

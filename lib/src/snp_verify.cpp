@@ -295,6 +295,9 @@ Result verify_evidence(ByteView raw, const std::optional<Bytes>& vek, const std:
         } catch (const Error& e) {
             res.checks.push_back({name, false, e.what()});
             return false;
+        } catch (const std::exception& e) {
+            res.checks.push_back({name, false, std::string(name) + ": malformed input (" + e.what() + ")"});
+            return false;
         }
     };
     if (!step("evidence", [&] {

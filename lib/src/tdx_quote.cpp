@@ -321,6 +321,9 @@ Result verify_quote(ByteView raw, const Collateral* col, const TdxPolicy& policy
         } catch (const Error& e) {
             res.checks.push_back({name, false, e.what()});
             stop = true;
+        } catch (const std::exception& e) {  // e.g. a collateral JSON field of the wrong type
+            res.checks.push_back({name, false, std::string(name) + ": malformed input (" + e.what() + ")"});
+            stop = true;
         }
     };
     step("evidence", [&] {

@@ -50,6 +50,8 @@ struct Options {
     std::int64_t now = 0;
     std::vector<Bytes> trust_roots;  ///< extra ARK roots (DER)
     std::string collateral_dir;      ///< TDX collateral; "" = <OUT_DIR>/collateral if present
+    std::optional<Bytes> vek;        ///< VCEK/VLEK (DER) to use when evidence.json carries none (--vcek)
+    std::vector<Bytes> extra_certs;  ///< ASK/ASVK offered on the command line (--chain)
 };
 
 struct Subject {
