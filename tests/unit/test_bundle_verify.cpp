@@ -119,6 +119,7 @@ struct BundleSpec {
     std::string nonce = "00112233445566778899aabbccddeeff";
     bool wrong_host_data = false;
     bool wrong_report_data = false;
+    std::string input_disk_sha256;  // default: SHA-256 of a fixed string
 };
 
 // Build a complete sim-snp bundle in `dir`.
@@ -149,7 +150,8 @@ void make_bundle(const std::string& dir, const BundleSpec& spec = {}) {
     write_file(dir + "/artifacts/sub/b.bin", std::string_view("\x01\x02\x03", 3));
     write_file(dir + "/build.log", std::string_view("ok\n"));
     write_file(dir + "/status.json", std::string_view("{\"phase\":\"done\"}"));
-    std::string disk_sha = hex(sha256(std::string_view("input disk image bytes")));
+    std::string disk_sha = spec.input_disk_sha256.empty() ? hex(sha256(std::string_view("input disk image bytes")))
+                                                          : spec.input_disk_sha256;
 
     Json st = {
         {"_type", "https://in-toto.io/Statement/v1"},
@@ -342,6 +344,56 @@ TEST_CASE("tampering with a bundle fails at the named check", "[bundle]") {
         fresh(BundleSpec{.platform = "snp"});
         CHECK(failed(sim_opts()) == "chain");
     }
+    fs::remove_all(d);
+}
+
+TEST_CASE("a TDX bundle runs the quote checks, then fails at binding for a foreign quote", "[bundle][tdx]") {
+    const char* sh = std::getenv("KETTLE_SHARED");
+    std::string td = std::string(sh ? sh : KETTLE_SOURCE_DIR "/../shared") + "/testdata/tdx/go-tdx-guest";
+    if (!fs::exists(td)) SKIP("shared/testdata/tdx not present");
+    std::string d = tmpdir("tdx");
+    // The sample quote's MRCONFIGID is all zero: record that as the input-disk digest so the policy step passes.
+    make_bundle(d, BundleSpec{.platform = "tdx", .input_disk_sha256 = std::string(64, '0')});
+    Json ev = read_json(d + "/evidence.json");
+    ev["report"] = b64(read_file(td + "/quote_v4_spr_e4.dat"));
+    ev["certificates"] = Json::array();
+    write_file(d + "/evidence.json", ev.dump());
+    bundle::Options o;
+    o.now = x509::parse_rfc3339("2023-07-01T00:00:00Z");
+    o.collateral_dir = td;
+    o.policy.tdx.mr_td = {unhex("6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb")};
+    o.policy.tdx.accepted_tcb_status = {"UpToDate", "TCB level not supported"};
+    bundle::Summary s = bundle::verify_bundle(d, o);
+    for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    CHECK(s.failed() == "binding");
+    REQUIRE(s.checks.size() == 8);
+    const char* names[] = {"evidence", "quote-format", "pck-chain", "qe-report", "quote-signature", "tcb", "policy", "binding"};
+    for (std::size_t i = 0; i < 8; ++i) CHECK(s.checks[i].name == names[i]);
+    CHECK(s.tcb_status == "TCB level not supported");
+    // Default accepted TCB status and a wrong MRTD both fail earlier, by name.
+    o.policy.tdx.accepted_tcb_status = {"UpToDate"};
+    CHECK(bundle::verify_bundle(d, o).failed() == "tcb");
+    o.policy.tdx.accepted_tcb_status = {"UpToDate", "TCB level not supported"};
+    o.policy.tdx.mr_td = {Bytes(48, 1)};
+    CHECK(bundle::verify_bundle(d, o).failed() == "policy");
+    fs::remove_all(d);
+}
+
+TEST_CASE("truncated bundle files fail without crashing", "[bundle]") {
+    std::string d = tmpdir("trunc");
+    make_bundle(d);
+    for (const char* f : {"/evidence.json", "/provenance.intoto.jsonl"}) {
+        Bytes orig = read_file(d + f);
+        for (std::size_t cut : {std::size_t{0}, std::size_t{1}, orig.size() / 3, orig.size() / 2, orig.size() - 3}) {
+            write_file(d + f, ByteView(orig.data(), cut));
+            bundle::Summary s = bundle::verify_bundle(d, sim_opts());
+            INFO(f << " cut at " << cut);
+            CHECK_FALSE(s.ok);
+            CHECK(s.failed() == "evidence");
+        }
+        write_file(d + f, orig);
+    }
+    CHECK(bundle::verify_bundle(d, sim_opts()).ok);
     fs::remove_all(d);
 }
 
