@@ -238,6 +238,15 @@ int cmd_inspect(const Args& args) {
     }
     Bytes b = read_file(path, 16u << 20);
     std::string_view sv(reinterpret_cast<const char*>(b.data()), b.size());
+    // Binary evidence first: a TDX quote embeds a PEM chain.
+    if (looks_tdx(b)) {
+        print_tdx_quote(b);
+        return kOk;
+    }
+    if (b.size() == snp::kReportSize && le32(b, 0) >= 2 && le32(b, 0) <= 5) {
+        print_snp_report(b);
+        return kOk;
+    }
     if (sv.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
         for (auto& d : x509::load_certs(b)) print_cert(d);
         return kOk;
@@ -250,14 +259,6 @@ int cmd_inspect(const Args& args) {
         if (j.contains("payloadType")) print_envelope(j, t);
         else if (j.value("schema", "") == "kettle-evidence/v1") print_evidence(j);
         else std::printf("JSON document:\n%s\n", j.dump(2).c_str());
-        return kOk;
-    }
-    if (looks_tdx(b)) {
-        print_tdx_quote(b);
-        return kOk;
-    }
-    if (b.size() == snp::kReportSize && le32(b, 0) >= 2 && le32(b, 0) <= 5) {
-        print_snp_report(b);
         return kOk;
     }
     if (!b.empty() && b[0] == 0x30) {

@@ -310,6 +310,7 @@ Result verify_evidence(ByteView raw, const std::optional<Bytes>& vek, const std:
             if (r.version < 2 || r.version > 5) throw Error("report-format: VERSION " + std::to_string(r.version) + " is not 2, 3, 4 or 5");
             if (r.signature_algo != 1)
                 throw Error("report-format: SIGNATURE_ALGO " + std::to_string(r.signature_algo) + " is not 1 (ECDSA P-384 SHA-384)");
+            if (!(r.policy & policy_bit::kReserved1)) throw Error("report-format: POLICY bit 17 (reserved, must be 1) is 0");
             auto mbz = r.must_be_zero_violations();
             if (!mbz.empty()) throw Error("report-format: must-be-zero field not zero: " + mbz.front());
             if (r.signing_key() != 0 && r.signing_key() != 1)

@@ -2,6 +2,7 @@
 // shared/testdata/tdx/README.md, re-checked there with python3-cryptography; not values printed by this code).
 #include <catch2/catch_test_macros.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -148,4 +149,21 @@ TEST_CASE("TDX tampering fails at the named check", "[tdx]") {
     TdxPolicy p = no_collateral();
     p.mr_td = {Bytes(48, 0)};
     CHECK(failed_check(verify_quote(raw, nullptr, p, now)) == "policy");
+}
+
+TEST_CASE("kettle inspect recognises a TDX quote despite its embedded PEM chain", "[tdx][cli]") {
+    std::string bin = std::string(KETTLE_BIN_DIR) + "/kettle";
+    if (!std::filesystem::exists(bin)) SKIP("kettle binary not built");
+    std::string d = tdx_dir();
+    std::string out;
+    FILE* f = ::popen((bin + " inspect " + d + "/go-tdx-guest/quote_v5.dat 2>&1").c_str(), "r");
+    REQUIRE(f);
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    CHECK(::pclose(f) == 0);
+    CHECK(out.rfind("TDX quote v5", 0) == 0);
+    CHECK(out.find("7348651a34b2d2d3462822e3a750ec6110125f36757c78480bbfc69cc0d21fb001a1ced3ee19747dda8f750c3bc8f876") !=
+          std::string::npos);
+    CHECK(out.find("PCK FMSPC              90c06f000000") != std::string::npos);
 }
