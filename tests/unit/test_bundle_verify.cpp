@@ -122,6 +122,13 @@ struct BundleSpec {
     std::string input_disk_sha256;  // default: SHA-256 of a fixed string
 };
 
+template <typename F>
+BundleSpec spec_with(F f) {
+    BundleSpec b;
+    f(b);
+    return b;
+}
+
 // Build a complete sim-snp bundle in `dir`.
 void make_bundle(const std::string& dir, const BundleSpec& spec = {}) {
     Rng rng;
@@ -332,16 +339,16 @@ TEST_CASE("tampering with a bundle fails at the named check", "[bundle]") {
         o = sim_opts();
         o.nonce = unhex("ff");
         CHECK(failed(o) == "nonce");
-        fresh(BundleSpec{.wrong_host_data = true});
+        fresh(spec_with([](BundleSpec& b) { b.wrong_host_data = true; }));
         CHECK(failed(sim_opts()) == "policy");
-        fresh(BundleSpec{.wrong_report_data = true});
+        fresh(spec_with([](BundleSpec& b) { b.wrong_report_data = true; }));
         CHECK(failed(sim_opts()) == "binding");
     }
     SECTION("platform none and a builder.id that does not fit the platform") {
-        fresh(BundleSpec{.platform = "none"});
+        fresh(spec_with([](BundleSpec& b) { b.platform = "none"; }));
         CHECK(failed(sim_opts()) == "evidence");
         // Evidence says real SNP but the chain is the simulator's.
-        fresh(BundleSpec{.platform = "snp"});
+        fresh(spec_with([](BundleSpec& b) { b.platform = "snp"; }));
         CHECK(failed(sim_opts()) == "chain");
     }
     fs::remove_all(d);
@@ -353,7 +360,10 @@ TEST_CASE("a TDX bundle runs the quote checks, then fails at binding for a forei
     if (!fs::exists(td)) SKIP("shared/testdata/tdx not present");
     std::string d = tmpdir("tdx");
     // The sample quote's MRCONFIGID is all zero: record that as the input-disk digest so the policy step passes.
-    make_bundle(d, BundleSpec{.platform = "tdx", .input_disk_sha256 = std::string(64, '0')});
+    make_bundle(d, spec_with([](BundleSpec& b) {
+        b.platform = "tdx";
+        b.input_disk_sha256 = std::string(64, '0');
+    }));
     Json ev = read_json(d + "/evidence.json");
     ev["report"] = b64(read_file(td + "/quote_v4_spr_e4.dat"));
     ev["certificates"] = Json::array();
@@ -481,4 +491,13 @@ TEST_CASE("bench: verify one SNP bundle", "[.bench][bench]") {
         std::printf("bench: SNP report, real AMD chain ARK->ASK->VCEK + P-384 signature: %.2f ms per report\n", ms2);
         CHECK(ms2 <= 20.0);
     }
+}
+
+// Hidden helper: write a sample sim-snp bundle to $KETTLE_BUNDLE_OUT (for cross-checks with outside tools,
+// e.g. tests/tools/crosscheck_bundle.py with python3-cryptography).
+TEST_CASE("write a sample sim-snp bundle", "[.make-bundle]") {
+    const char* out = std::getenv("KETTLE_BUNDLE_OUT");
+    if (!out) SKIP("set KETTLE_BUNDLE_OUT");
+    make_bundle(out);
+    CHECK(bundle::verify_bundle(out, sim_opts()).ok);
 }
