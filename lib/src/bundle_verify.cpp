@@ -343,7 +343,13 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         extra_certs.insert(extra_certs.end(), opts.extra_certs.begin(), opts.extra_certs.end());
         snp::Result r = snp::verify_evidence(report_raw, vek, extra_certs, no_policy, co);
         for (auto& c : r.checks) {
-            if (c.name == "evidence") continue;  // already reported as check 1
+            if (c.name == "evidence") {  // size already checked in check 1
+                if (!c.ok) {
+                    fail("report-format", c.detail);
+                    return s;
+                }
+                continue;
+            }
             if (c.name == "policy") break;
             s.checks.push_back(c);
             if (!c.ok) {
@@ -386,7 +392,13 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         no_policy.allow_debug = true;
         tdx::Result r = tdx::verify_quote(report_raw, have_col ? &col : nullptr, no_policy, opts.now);
         for (auto& c : r.checks) {
-            if (c.name == "evidence") continue;
+            if (c.name == "evidence") {  // the quote did not parse
+                if (!c.ok) {
+                    fail("quote-format", c.detail);
+                    return s;
+                }
+                continue;
+            }
             if (c.name == "policy") break;
             s.checks.push_back(c);
             if (!c.ok) return s;

@@ -78,12 +78,13 @@ struct PkCtx {
 void der_put_uint(Bytes& out, ByteView be) {
     std::size_t i = 0;
     while (i + 1 < be.size() && be[i] == 0) ++i;
-    Bytes v(be.begin() + static_cast<std::ptrdiff_t>(i), be.end());
-    if (v.empty()) v.push_back(0);
-    if (v[0] & 0x80) v.insert(v.begin(), 0);
+    std::size_t n = be.size() - i;
+    bool empty = be.empty();
+    bool pad = !empty && (be[i] & 0x80);
     out.push_back(0x02);
-    out.push_back(static_cast<std::uint8_t>(v.size()));
-    out.insert(out.end(), v.begin(), v.end());
+    out.push_back(static_cast<std::uint8_t>(empty ? 1 : n + (pad ? 1 : 0)));
+    if (empty || pad) out.push_back(0);
+    for (std::size_t k = i; k < be.size(); ++k) out.push_back(be[k]);
 }
 
 Bytes ecdsa_der(ByteView r_be, ByteView s_be) {

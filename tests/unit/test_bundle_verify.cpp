@@ -386,6 +386,12 @@ TEST_CASE("a TDX bundle runs the quote checks, then fails at binding for a forei
     o.policy.tdx.accepted_tcb_status = {"UpToDate", "TCB level not supported"};
     o.policy.tdx.mr_td = {Bytes(48, 1)};
     CHECK(bundle::verify_bundle(d, o).failed() == "policy");
+    // An SNP report where a TDX quote belongs: named as a quote-format failure.
+    ev["report"] = b64(Bytes(1184, 0));
+    write_file(d + "/evidence.json", ev.dump());
+    bundle::Summary bad = bundle::verify_bundle(d, o);
+    CHECK(bad.failed() == "quote-format");
+    CHECK(bad.checks.back().detail.find("quote") != std::string::npos);
     fs::remove_all(d);
 }
 
