@@ -19,7 +19,7 @@ namespace kettle::cli {
 namespace {
 
 const char* kVerifyHelp =
-    "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX] [--nonce HEX]\n"
+    "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX] [--nonce VALUE]\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
@@ -30,7 +30,7 @@ const char* kVerifyHelp =
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
-    "  --nonce HEX                  must equal externalParameters.nonce in the provenance\n"
+    "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --trust-root PEM             extra trusted root certificate; repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
     "  --now RFC3339                time for certificate validity (default: now)\n"
@@ -162,8 +162,8 @@ int cmd_verify(const Args& args) {
         o.policy.tdx.mr_td.push_back(b);
     }
     if (auto n = p.get("--nonce")) {
-        o.nonce = unhex(*n);
-        if (o.nonce->empty()) throw Error("--nonce: empty");
+        if (n->empty()) throw Error("--nonce: empty");
+        o.nonce = *n;
     }
     o.allow_sim = p.has("--allow-sim");
     o.now = now_of(p);

@@ -233,7 +233,7 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
     std::optional<Bytes> vek;
     std::vector<Bytes> extra_certs;
     step("evidence", [&] {
-        Bytes ev = read_file(dir + "/evidence.json", 1u << 20);
+        Bytes ev = read_file(dir + "/evidence.json", 4u << 20);
         try {
             evidence = parse_strict(to_string(ev));
         } catch (const Error& e) {
@@ -248,11 +248,11 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         if (s.platform == "none") throw Error("evidence: platform 'none' carries no hardware evidence: nothing vouches for this build");
         if (str_member(evidence, "report_data_layout", "evidence") != "kettle-binding/v1")
             throw Error("evidence: report_data_layout is not kettle-binding/v1");
-        report_raw = base64_decode_lenient(str_member(evidence, "report", "evidence"), "evidence: report", 64u << 10);
+        report_raw = base64_decode_lenient(str_member(evidence, "report", "evidence"), "evidence: report", 1u << 20);
         if (s.platform != "tdx" && report_raw.size() != snp::kReportSize)
             throw Error("evidence: SNP report is " + std::to_string(report_raw.size()) + " bytes, expected 1184");
         if (const Json* certs = member(evidence, "certificates")) {
-            if (!certs->is_array() || certs->size() > 8) throw Error("evidence: certificates is not an array of at most 8");
+            if (!certs->is_array() || certs->size() > 16) throw Error("evidence: certificates is not an array of at most 16");
             for (auto& c : *certs) {
                 std::string type = str_member(c, "type", "evidence: certificate");
                 Bytes der = base64_decode_lenient(str_member(c, "der", "evidence: certificate"), "evidence: certificate der", 64u << 10);
@@ -423,6 +423,8 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
             Bytes disk = input_disk_digest();
             if (!equal_ct(disk, ByteView(b.mr_config_id.data(), 32)))
                 throw Error("policy: MRCONFIGID[0:32] " + hex(ByteView(b.mr_config_id.data(), 32)) + " != input-disk " + hex(disk));
+            for (std::size_t i = 32; i < 48; ++i)
+                if (b.mr_config_id[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
             return "MRTD " + s.measurement.substr(0, 16) + "..., MRCONFIGID = input-disk, debug off";
         });
         if (stop) return s;
@@ -502,8 +504,9 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
                     if (opts.policy.source_uri && u && u->is_string()) {
                         std::string us = u->get<std::string>();
                         std::string want = *opts.policy.source_uri;
-                        if (us == want || (us.size() > want.size() && us.compare(0, want.size(), want) == 0 && us[want.size()] == '@'))
-                            uri_ok = true;
+                        for (const std::string& w : {want, "git+" + want})
+                            if (us == w || (us.size() > w.size() && us.compare(0, w.size(), w) == 0 && us[w.size()] == '@'))
+                                uri_ok = true;
                     }
                     const Json* dg = member(d, "digest");
                     const Json* gc = dg ? member(*dg, "gitCommit") : nullptr;
@@ -560,13 +563,16 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         const Json* ep = bd ? member(*bd, "externalParameters") : nullptr;
         const Json* n = ep ? member(*ep, "nonce") : nullptr;
         if (!n || !n->is_string()) throw Error("nonce: the statement carries no externalParameters.nonce");
-        Bytes got;
-        try {
-            got = unhex(n->get<std::string>());
-        } catch (const Error&) {
-            throw Error("nonce: externalParameters.nonce is not hex");
+        std::string got = n->get<std::string>();
+        bool same = equal_ct(as_bytes(got), as_bytes(*opts.nonce));
+        if (!same) {
+            try {  // both hex: compare the bytes (case-insensitive)
+                Bytes a = unhex(got), b = unhex(*opts.nonce);
+                same = !a.empty() && equal_ct(a, b);
+            } catch (const Error&) {
+            }
         }
-        if (!equal_ct(got, *opts.nonce)) throw Error("nonce: statement nonce " + n->get<std::string>() + " != expected " + hex(*opts.nonce));
+        if (!same) throw Error("nonce: statement nonce '" + got + "' != expected '" + *opts.nonce + "'");
         return std::string("externalParameters.nonce matches");
     });
     if (stop) return s;

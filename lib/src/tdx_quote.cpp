@@ -189,7 +189,7 @@ const Bytes& intel_root_der() {
 }
 
 Quote Quote::parse(ByteView b) {
-    if (b.size() > 64 * 1024) throw Error("quote: larger than 64 KiB");
+    if (b.size() > (1u << 20)) throw Error("quote: larger than 1 MiB");
     Quote q;
     q.version = le16(b, 0);
     q.att_key_type = le16(b, 2);

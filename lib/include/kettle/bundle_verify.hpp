@@ -45,7 +45,8 @@ Policy parse_policy(std::string_view json_text);
 
 struct Options {
     Policy policy;
-    std::optional<Bytes> nonce;      ///< must equal externalParameters.nonce (hex)
+    /// Must equal externalParameters.nonce: the same string, or (when both are hex) the same bytes.
+    std::optional<std::string> nonce;
     bool allow_sim = false;
     std::int64_t now = 0;
     std::vector<Bytes> trust_roots;  ///< extra ARK roots (DER)

@@ -57,7 +57,7 @@ struct Quote {
     std::uint16_t pck_cert_type = 0;  ///< inner certification data type (5 = PEM chain)
     Bytes pck_chain_pem;
 
-    /// Parse a v4 or v5 quote (at most 64 KiB). Throws Error("quote: ...").
+    /// Parse a v4 or v5 quote (at most 1 MiB). Throws Error("quote: ...").
     static Quote parse(ByteView b);
 };
 
