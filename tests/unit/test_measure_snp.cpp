@@ -30,7 +30,7 @@ Bytes ovmfx64() { return read_file(measure_dir() + "/ovmf_OvmfX64_suffix.bin"); 
 
 const Bytes kEmpty;
 
-std::string snp(const Bytes& fw, unsigned vcpus, const char* cpu, std::uint64_t features,
+std::string snp_digest(const Bytes& fw, unsigned vcpus, const char* cpu, std::uint64_t features,
                 std::optional<std::string> append, bool kernel, VmmType vmm = VmmType::qemu) {
     LaunchParams p;
     p.vcpus = vcpus;
@@ -90,33 +90,33 @@ TEST_CASE("SNP known answers: sev-snp-measure test suite (rows 1-12)", "[snp][me
     CHECK(hex(describe_firmware(a).firmware_digest) ==
           "086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa16aff8c374c2a55c467a50da6d466b74");
     // Rows 2-3: 1 vCPU EPYC-v4, kernel and initrd /dev/null, append "console=ttyS0 loglevel=7"
-    CHECK(snp(a, 1, "EPYC-v4", 0x21, "console=ttyS0 loglevel=7", true) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x21, "console=ttyS0 loglevel=7", true) ==
           "803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977");
-    CHECK(snp(a, 1, "EPYC-v4", 0x1, "console=ttyS0 loglevel=7", true) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x1, "console=ttyS0 loglevel=7", true) ==
           "6d287813eb5222d770f75005c664e34c204f385ce832cc2ce7d0d6f354454362f390ef83a92046c042e706363b4b08fa");
     // Rows 4-5: no kernel
-    CHECK(snp(a, 1, "EPYC-v4", 0x21, std::nullopt, false) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x21, std::nullopt, false) ==
           "e1e1ca029dd7973ab9513295be68198472dcd4fc834bd9af9b63f6e8a1674dbf281a9278a4a2ebe0eed9f22adbcd0e2b");
-    CHECK(snp(a, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
           "19358ba9a7615534a9a1e2f0dfc29384dcd4dcb7062ff9c6013b26869a5fc6ecabe033c48dd6f6db5d6d76e7c5df632d");
     // Rows 6-7: 4 vCPUs, append ""
-    CHECK(snp(a, 4, "EPYC-v4", 0x21, "", true) ==
+    CHECK(snp_digest(a, 4, "EPYC-v4", 0x21, "", true) ==
           "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942");
-    CHECK(snp(a, 4, "EPYC-v4", 0x1, "", true) ==
+    CHECK(snp_digest(a, 4, "EPYC-v4", 0x1, "", true) ==
           "5061fffb019493a903613d56d54b94912a1a2f9e4502385f5c194616753720a92441310ba6c4933de877c36e23046ad5");
     // Rows 8-9: EC2 and GCE templates
-    CHECK(snp(a, 1, "EPYC-v4", 0x21, "", true, VmmType::ec2) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x21, "", true, VmmType::ec2) ==
           "0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb");
-    CHECK(snp(a, 1, "EPYC-v4", 0x1, "", true, VmmType::gce) ==
+    CHECK(snp_digest(a, 1, "EPYC-v4", 0x1, "", true, VmmType::gce) ==
           "5da7106cf14cf46b1725ebab123eb9e53bd46a1e9f400cd0c08e7827b04b688ea8b4e403c8404efed4397ea5d5d0722e");
     // Rows 10-11: OvmfPkgX64 build
-    CHECK(snp(x, 1, "EPYC-v4", 0x21, std::nullopt, false) ==
+    CHECK(snp_digest(x, 1, "EPYC-v4", 0x21, std::nullopt, false) ==
           "28797ae0afaba4005a81e629acebfb59e6687949d6be44007cd5506823b0dd66f146aaae26ff291eed7b493d8a64c385");
-    CHECK(snp(x, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
+    CHECK(snp_digest(x, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
           "da0296de8193586a5512078dcd719eccecbd87e2b825ad4148c44f665dc87df21e5b49e21523a9ad993afdb6a30b4005");
     // Row 12: a kernel with a firmware lacking SNP_KERNEL_HASHES must fail with a clear message.
     try {
-        snp(x, 1, "EPYC-v4", 0x1, "", true);
+        snp_digest(x, 1, "EPYC-v4", 0x1, "", true);
         FAIL("expected an error");
     } catch (const Error& e) {
         CHECK(std::string(e.what()).find("SNP_KERNEL_HASHES") != std::string::npos);
@@ -140,7 +140,7 @@ TEST_CASE("SEV-ES and SEV known answers (rows 13-17)", "[snp][measure]") {
 
 TEST_CASE("SNP oracle runs recorded in the reference (§1)", "[snp][measure]") {
     const Bytes a = amdsev();
-    CHECK(snp(a, 4, "EPYC-Milan", 0x1, "", true) ==
+    CHECK(snp_digest(a, 4, "EPYC-Milan", 0x1, "", true) ==
           "54b9c3e1949186d207685fc0af35467260c5e191fef42fa0ba038372a7c8f6e32406ac227a875735e610663a724b1dc8");
     // K = "hello kernel", I = "hello initrd", append "console=ttyS0", 2 vCPUs Milan, through the
     // byte-level convenience entry point that the simulated AMD-SP uses.
@@ -305,8 +305,8 @@ TEST_CASE("SNP digest of Debian 12 OVMF.fd (sev-snp-measure run in the reference
     const Bytes fw = read_file(path);
     if (hex(sha256(fw)) != "7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773")
         SKIP("OVMF.fd is not ovmf 2022.11-6+deb12u2");
-    CHECK(snp(fw, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
+    CHECK(snp_digest(fw, 1, "EPYC-v4", 0x1, std::nullopt, false) ==
           "11570979c77a0adb515761a702527c8b9e11554e730552621d950988613a3a75c6ff1703f540bd22a9beede8fe7a97e3");
     // No SNP_KERNEL_HASHES section and a zero hashes-table GPA: a kernel must be refused.
-    CHECK_THROWS_AS(snp(fw, 1, "EPYC-v4", 0x1, "", true), Error);
+    CHECK_THROWS_AS(snp_digest(fw, 1, "EPYC-v4", 0x1, "", true), Error);
 }
