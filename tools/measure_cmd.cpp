@@ -1,4 +1,5 @@
 // `kettle measure`: recompute the SEV-SNP launch digest or the TDX MRTD/RTMRs of an image offline.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -162,6 +163,29 @@ std::string hex_str(std::uint64_t v) {
     return b;
 }
 
+// Like read_file, but also accepts non-regular files such as /dev/null or a pipe (sev-snp-measure users pass
+// `--kernel /dev/null`), still bounded by `max_bytes`.
+Bytes read_input(const std::string& path, std::size_t max_bytes = std::size_t{1} << 30) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return read_file(path, max_bytes);
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+    Bytes out;
+    std::uint8_t buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        if (out.size() + n > max_bytes) {
+            std::fclose(f);
+            throw Error(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+        }
+        out.insert(out.end(), buf, buf + n);
+    }
+    const bool err = std::ferror(f);
+    std::fclose(f);
+    if (err) throw Error(path + ": read error");
+    return out;
+}
+
 void print_json(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
 // The image manifest written by the image build (schema kettle-image-manifest/v1). Checks the SHA-256 of
@@ -241,9 +265,9 @@ int measure_snp(const Args& args) {
     }
 
     if (kernel_path) {
-        Bytes k = read_file(*kernel_path);
+        Bytes k = read_input(*kernel_path);
         std::optional<Bytes> initrd;
-        if (has("--initrd")) initrd = read_file(o.kv["--initrd"]);
+        if (has("--initrd")) initrd = read_input(o.kv["--initrd"]);
         std::optional<std::string_view> cmdline;
         if (has("--cmdline")) cmdline = o.kv["--cmdline"];
         p.hashes = snp::kernel_hashes(k, initrd ? std::optional<ByteView>(*initrd) : std::nullopt, cmdline);
@@ -322,7 +346,7 @@ int measure_tdx(const Args& args) {
     const Bytes mr = tdx::mrtd(fw, order);
     std::optional<Bytes> rtmr1;
     std::string pe_path = o.kv.count("--uki") ? o.kv["--uki"] : o.kv.count("--kernel") ? o.kv["--kernel"] : "";
-    if (!pe_path.empty()) rtmr1 = tdx::rtmr1_direct_boot(read_file(pe_path), o.flags.count("--pe-pad8") > 0);
+    if (!pe_path.empty()) rtmr1 = tdx::rtmr1_direct_boot(read_input(pe_path), o.flags.count("--pe-pad8") > 0);
     const char* rtmr0_note = "not computed: depends on the TD HOB (memory size), the firmware CFV and QEMU's ACPI tables; "
                              "replay a captured CCEL log with `kettle measure tdx-replay`";
     const char* rtmr2_note = "not computed: systemd-stub measures the UKI's command line and initrd at run time";
