@@ -191,28 +191,30 @@ void print_json(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 // The image manifest written by the image build (schema kettle-image-manifest/v1). Checks the SHA-256 of
 // each file we read against the manifest, so a stale or swapped file is an error rather than a wrong digest.
 struct ImageFiles {
-    std::string firmware, kernel;
-    Json manifest;
+    Bytes firmware, kernel;
+    Bytes firmware_sha256, kernel_sha256;
 };
 
 ImageFiles read_image(const std::string& dir) {
-    namespace fs = std::filesystem;
     const std::string mpath = dir + "/manifest.json";
-    Bytes mb = read_file(mpath, 16u << 20);
-    Json m = parse_strict(to_string(mb));
+    Json m = parse_strict(to_string(read_file(mpath, 16u << 20)));
     if (!m.is_object() || !m.contains("schema") || m.at("schema") != "kettle-image-manifest/v1")
         throw Error(mpath + ": schema is not \"kettle-image-manifest/v1\"");
     if (!m.contains("files") || !m.at("files").is_object()) throw Error(mpath + ": no \"files\" object");
-    ImageFiles f{dir + "/ovmf-amdsev.fd", dir + "/kettle.efi", m};
+    ImageFiles f;
     for (const char* name : {"ovmf-amdsev.fd", "kettle.efi"}) {
         const Json& files = m.at("files");
         if (!files.contains(name) || !files.at(name).is_object() || !files.at(name).contains("sha256") ||
             !files.at(name).at("sha256").is_string())
             throw Error(mpath + ": files." + name + ".sha256 missing");
         const std::string want = files.at(name).at("sha256").get<std::string>();
-        const std::string got = hex(sha256_file(dir + "/" + name));
-        if (want != got)
-            throw Error(dir + "/" + name + ": SHA-256 " + got + " differs from the manifest's " + want);
+        const bool fw = std::strcmp(name, "ovmf-amdsev.fd") == 0;
+        Bytes data = read_file(dir + "/" + name, fw ? (64u << 20) : (1u << 30));
+        Bytes digest = sha256(data);
+        if (want != hex(digest))
+            throw Error(dir + "/" + name + ": SHA-256 " + hex(digest) + " differs from the manifest's " + want);
+        (fw ? f.firmware : f.kernel) = std::move(data);
+        (fw ? f.firmware_sha256 : f.kernel_sha256) = std::move(digest);
     }
     return f;
 }
@@ -248,35 +250,43 @@ int measure_snp(const Args& args) {
     p.guest_features = has("--guest-features") ? parse_hex(o.kv["--guest-features"], "--guest-features") : 0x1;
     p.vmm = has("--vmm") ? snp::vmm_type_from_name(o.kv["--vmm"]) : snp::VmmType::qemu;
 
+    const bool json = o.flags.count("--json") > 0;
     snp::FirmwareDescription fw;
     std::optional<std::string> kernel_path;
     if (has("--kernel")) kernel_path = o.kv["--kernel"];
     if (has("--uki")) kernel_path = o.kv["--uki"];
+    std::optional<Bytes> kernel_sha256;  // known from the manifest check in --image mode
     Json image_info;
     if (has("--image")) {
         ImageFiles img = read_image(o.kv["--image"]);
-        fw = snp::describe_firmware(read_file(img.firmware, 64u << 20));
-        if (!kernel_path) kernel_path = img.kernel;
+        fw = snp::describe_firmware(img.firmware, /*with_sha256=*/false);
+        fw.sha256 = img.firmware_sha256;
+        if (!kernel_path) kernel_sha256 = img.kernel_sha256;
         image_info = {{"dir", o.kv["--image"]}, {"manifest_sha256", hex(sha256_file(o.kv["--image"] + "/manifest.json"))}};
     } else if (has("--firmware")) {
-        fw = snp::describe_firmware(read_file(o.kv["--firmware"], 64u << 20));
+        fw = snp::describe_firmware(read_file(o.kv["--firmware"], 64u << 20), json);
     } else {
         fw = snp::firmware_description_from_json(parse_strict(to_string(read_file(o.kv["--firmware-description"], 1u << 20))));
     }
 
-    if (kernel_path) {
-        Bytes k = read_input(*kernel_path);
+    if (kernel_path || kernel_sha256) {
         std::optional<Bytes> initrd;
         if (has("--initrd")) initrd = read_input(o.kv["--initrd"]);
         std::optional<std::string_view> cmdline;
         if (has("--cmdline")) cmdline = o.kv["--cmdline"];
-        p.hashes = snp::kernel_hashes(k, initrd ? std::optional<ByteView>(*initrd) : std::nullopt, cmdline);
+        const std::optional<ByteView> iv = initrd ? std::optional<ByteView>(*initrd) : std::nullopt;
+        if (kernel_path) {
+            p.hashes = snp::kernel_hashes(read_input(*kernel_path), iv, cmdline);
+        } else {
+            p.hashes = snp::kernel_hashes(ByteView{}, iv, cmdline);
+            p.hashes->kernel = *kernel_sha256;
+        }
     } else if (has("--initrd") || has("--cmdline")) {
         throw Error("--initrd and --cmdline need --kernel (QEMU measures them only with -kernel)");
     }
 
     const Bytes ld = snp::snp_launch_digest(fw, p);
-    if (o.flags.count("--json")) {
+    if (json) {
         Json j;
         j["launch_digest"] = hex(ld);
         j["vcpus"] = p.vcpus;

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
@@ -176,14 +179,14 @@ bool FirmwareDescription::has_section(SectionType t) const {
 
 // ------------------------------------------------------------------------------ firmware description
 
-FirmwareDescription describe_firmware(ByteView fw) {
+FirmwareDescription describe_firmware(ByteView fw, bool with_sha256) {
     if (fw.empty() || fw.size() % kPage != 0)
         throw Error("firmware: size " + std::to_string(fw.size()) + " is not a non-zero multiple of 4096");
     if (fw.size() > kMaxFirmware) throw Error("firmware: larger than 64 MiB");
     FirmwareDescription d;
     d.size = fw.size();
     d.gpa = kFourGiB - fw.size();
-    d.sha256 = sha256(fw);
+    if (with_sha256) d.sha256 = sha256(fw);
     LaunchDigest ld;
     ld.update_normal_pages(d.gpa, fw);
     d.firmware_digest = ld.bytes();
@@ -232,6 +235,7 @@ Json to_json(const FirmwareDescription& d) {
     j["schema"] = "kettle-snp-firmware/v1";
     j["size"] = hex_u64(d.size);
     j["gpa"] = hex_u64(d.gpa);
+    if (d.sha256.size() != 32) throw Error("firmware description: SHA-256 of the firmware was not computed");
     j["sha256"] = hex(d.sha256);
     j["firmware_digest"] = hex(d.firmware_digest);
     j["sev_es_reset_eip"] = d.sev_es_reset_eip ? Json(hex_u64(*d.sev_es_reset_eip)) : Json(nullptr);
@@ -311,11 +315,44 @@ void LaunchDigest::update(PageType type, std::uint64_t gpa, const std::uint8_t c
 
 void LaunchDigest::update_normal_pages(std::uint64_t gpa, ByteView data) {
     if (data.size() % kPage != 0) throw Error("normal pages: length is not a multiple of 4096");
-    std::uint8_t h[48];
-    for (std::size_t off = 0; off < data.size(); off += kPage) {
-        sha384_raw(data.data() + off, kPage, h);
-        update(PageType::normal, gpa + off, h);
+    const std::size_t pages = data.size() / kPage;
+    // The page-content digests are independent; only the PAGE_INFO chain is sequential. Hash the
+    // contents on a few threads for large inputs (firmware), then chain.
+    std::vector<std::uint8_t> digests(pages * 48);
+    const auto work = [&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) sha384_raw(data.data() + i * kPage, kPage, digests.data() + i * 48);
+    };
+    unsigned threads = std::thread::hardware_concurrency();
+    threads = std::clamp(threads, 1u, 8u);
+    if (pages < 128) threads = 1;
+    if (threads == 1) {
+        work(0, pages);
+    } else {
+        std::vector<std::thread> pool;
+        std::exception_ptr err;
+        std::mutex mu;
+        const std::size_t per = (pages + threads - 1) / threads;
+        for (unsigned t = 1; t < threads; ++t) {
+            const std::size_t from = std::min(pages, t * per), to = std::min(pages, (t + 1) * per);
+            pool.emplace_back([&, from, to] {
+                try {
+                    work(from, to);
+                } catch (...) {
+                    std::lock_guard<std::mutex> l(mu);
+                    err = std::current_exception();
+                }
+            });
+        }
+        try {
+            work(0, std::min(pages, per));
+        } catch (...) {
+            std::lock_guard<std::mutex> l(mu);
+            err = std::current_exception();
+        }
+        for (auto& th : pool) th.join();
+        if (err) std::rethrow_exception(err);
     }
+    for (std::size_t i = 0; i < pages; ++i) update(PageType::normal, gpa + i * kPage, digests.data() + i * 48);
 }
 
 void LaunchDigest::update_zero_pages(std::uint64_t gpa, std::uint64_t len) {

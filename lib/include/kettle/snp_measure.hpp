@@ -78,10 +78,11 @@ struct FirmwareDescription {
     bool has_section(SectionType t) const;
 };
 
-/// Parse `firmware` (OVMF image, size a non-zero multiple of 4096, at most 64 MiB) and hash its pages.
+/// Parse `firmware` (OVMF image, size a non-zero multiple of 4096, at most 64 MiB) and hash its pages
+/// (`sha256` is left empty when `with_sha256` is false: it only identifies the file and costs time).
 /// Throws Error for a malformed footer table or ASEV header (bad signature, version != 1, descriptor
 /// count exceeding the header length), sections with unaligned GPA/size.
-FirmwareDescription describe_firmware(ByteView firmware);
+FirmwareDescription describe_firmware(ByteView firmware, bool with_sha256 = true);
 /// JSON form: {"schema":"kettle-snp-firmware/v1","size","gpa","sha256","firmware_digest",
 /// "sev_es_reset_eip","sev_hashes_table_gpa","sev_hashes_table_size","sections":[{"gpa","size","type"}]}
 /// (integers as "0x…" hex strings, digests as lower-case hex).
