@@ -32,11 +32,7 @@ bench: tools
 	@bench/measure_bench.sh
 
 demo:
-	@echo "make ## Benchmarks: `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure).
-bench: tools
-	@bench/measure_bench.sh
-
-demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2
+	@echo "make demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2
 
 clean:
 	rm -rf build
