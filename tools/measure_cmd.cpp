@@ -1,5 +1,6 @@
 // `kettle measure`: recompute the SEV-SNP launch digest or the TDX MRTD/RTMRs of an image offline.
 #include <cerrno>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>

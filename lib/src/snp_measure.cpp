@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
 
-#include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
 #include "kettle/error.hpp"
@@ -563,9 +563,7 @@ Bytes snp_launch_digest(const FirmwareDescription& fw, const LaunchParams& p) {
     if (p.vcpus > 1) {
         const Bytes ap = vmsa_page(*fw.sev_es_reset_eip, p.guest_features, p.vcpu_sig, p.vmm);
         std::uint8_t h[48];
-        std::uint8_t full[64];
-        if (mbedtls_sha512(ap.data(), ap.size(), full, 1) != 0) throw Error("sha384: mbedTLS failure");
-        std::memcpy(h, full, 48);
+        sha384_raw(ap.data(), ap.size(), h);
         for (unsigned i = 1; i < p.vcpus; ++i) ld.update(PageType::vmsa, kVmsaGpa, h);
     }
     return ld.bytes();

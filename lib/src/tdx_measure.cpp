@@ -2,6 +2,7 @@
 #include "kettle/tdx_measure.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "kettle/error.hpp"
