@@ -25,6 +25,7 @@ constexpr std::uint64_t kVmsaGpa = 0xFFFFFFFFF000ull;
 constexpr std::uint32_t kBspEip = 0xfffffff0u;
 constexpr std::size_t kFooterEntryHeader = 18;  // u16 size + 16-byte GUID
 constexpr std::size_t kMaxFirmware = std::size_t{64} << 20;
+constexpr std::uint32_t kMaxSection = 64u << 20;  // bounds the pages a (hostile) description can make us hash
 
 void sha384_raw(const std::uint8_t* p, std::size_t n, std::uint8_t out[48]) {
     std::uint8_t full[64];
@@ -224,6 +225,8 @@ FirmwareDescription describe_firmware(ByteView fw, bool with_sha256) {
             s.type = static_cast<SectionType>(t);
             if (s.gpa % kPage != 0 || s.size % kPage != 0 || s.size == 0)
                 throw Error("SEV metadata: descriptor " + std::to_string(i) + " is not page aligned");
+            if (s.size > kMaxSection)
+                throw Error("SEV metadata: descriptor " + std::to_string(i) + " is larger than 64 MiB");
             d.sections.push_back(s);
         }
     }
@@ -286,8 +289,8 @@ FirmwareDescription firmware_description_from_json(const Json& j) {
         m.gpa = parse_hex_u32(s.at("gpa"), "sections[].gpa");
         m.size = parse_hex_u32(s.at("size"), "sections[].size");
         m.type = section_type_from_name(s.at("type").get<std::string>());
-        if (m.gpa % kPage != 0 || m.size % kPage != 0 || m.size == 0)
-            throw Error("firmware description: a section is not page aligned");
+        if (m.gpa % kPage != 0 || m.size % kPage != 0 || m.size == 0 || m.size > kMaxSection)
+            throw Error("firmware description: a section is not page aligned or larger than 64 MiB");
         d.sections.push_back(m);
     }
     return d;
