@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check demo reproduce-tools clean distclean
+.PHONY: all prereqs deps tools check demo reproduce-tools clean distclean bench
 
 all: tools
 
@@ -26,6 +26,10 @@ check: tools
 ## Build the tools twice in two directories and compare the SHA-256 of kettle and init.
 reproduce-tools: deps
 	@tools/build/reproduce-tools.sh
+
+## Benchmarks: `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure).
+bench: tools
+	@bench/measure_bench.sh
 
 demo:
 	@echo "make demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2
