@@ -48,7 +48,8 @@ private:
 
 /// Copy the data of the current entry of `a` to `fd` (or discard when fd < 0), hashing it. Rejects sparse
 /// entries and checks that exactly `size` bytes arrive. Returns the SHA-256. Throws Error(what: ...).
-Bytes copy_entry_data(struct archive* a, int fd, std::uint64_t size, const std::string& what);
+/// With `hash` false the returned digest is empty (the toolchain's files: the nested member digest covers them).
+Bytes copy_entry_data(struct archive* a, int fd, std::uint64_t size, const std::string& what, bool hash = true);
 
 /// Full write or throw Error(what: ...).
 void write_all(int fd, const void* data, std::size_t len, const std::string& what);

@@ -74,7 +74,7 @@ void write_all(int fd, const void* data, std::size_t len, const std::string& wha
     }
 }
 
-Bytes copy_entry_data(struct archive* a, int fd, std::uint64_t size, const std::string& what) {
+Bytes copy_entry_data(struct archive* a, int fd, std::uint64_t size, const std::string& what, bool hash) {
     Hasher h(HashAlg::sha256);
     std::uint64_t pos = 0;
     for (;;) {
@@ -90,12 +90,12 @@ Bytes copy_entry_data(struct archive* a, int fd, std::uint64_t size, const std::
         if (off < 0 || static_cast<std::uint64_t>(off) != pos) throw Error(what + ": sparse entries are not supported");
         if (len > size - pos) throw Error(what + ": more data than the declared size");
         if (len == 0) continue;
-        h.update(ByteView(static_cast<const std::uint8_t*>(buf), len));
+        if (hash) h.update(ByteView(static_cast<const std::uint8_t*>(buf), len));
         if (fd >= 0) write_all(fd, buf, len, what);
         pos += len;
     }
     if (pos != size) throw Error(what + ": truncated (" + std::to_string(pos) + " of " + std::to_string(size) + " bytes)");
-    return h.finish();
+    return hash ? h.finish() : Bytes{};
 }
 
 SafeTree::SafeTree(std::string root, std::string what, TreePolicy policy, bool create)

@@ -181,7 +181,7 @@ void extract_toolchain(Ingest& ing, struct archive* outer, const std::string& me
                 ing.count_bytes("input: " + where, size);
                 int fd = tree.create_file(name, (archive_entry_perm(e) & 0111) != 0);
                 try {
-                    detail::copy_entry_data(in.a, fd, size, "input: " + where);
+                    detail::copy_entry_data(in.a, fd, size, "input: " + where, false);
                 } catch (...) {
                     ::close(fd);
                     if (!ns.error.empty()) throw Error("input: " + where + ": " + ns.error);
