@@ -57,7 +57,8 @@ Json parse_strict(std::string_view text, int max_depth) {
     Json out;
     try {
         out = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for number overflow
+        if (!problem.empty()) throw Error("json: " + problem);
         throw Error("json: " + std::string(e.what()));
     }
     if (!problem.empty()) throw Error("json: " + problem);
