@@ -94,7 +94,7 @@ SourceInfo export_source(const std::string& src, const std::string& rev, bool al
                         "'); commit them or pass --allow-dirty (the build uses the commit either way)");
     }
     fs::create_directories(dest);
-    auto [s1, o1] = run_capture({"git", "init", "--quiet", "--bare", dest});
+    auto [s1, o1] = run_capture({"git", "init", "--quiet", "--bare", "--template=", dest});
     if (s1 != 0) throw InfraError("git init --bare " + dest + " failed");
     auto [s2, o2] = run_capture({"git", "-C", src, "push", "--quiet", "--no-verify", dest,
                                  si.commit + ":refs/heads/kettle-source"});
