@@ -12,26 +12,9 @@
 
 #include "kettle/bytes.hpp"
 #include "kettle/error.hpp"
+#include "test_support.hpp"
 
 namespace kettle::test {
-
-/// A fresh directory under $TMPDIR, removed with its contents on destruction.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        const char* t = std::getenv("TMPDIR");
-        std::string tmpl = std::string(t && *t ? t : "/tmp") + "/kettle-test-XXXXXX";
-        std::vector<char> b(tmpl.begin(), tmpl.end());
-        b.push_back('\0');
-        if (!::mkdtemp(b.data())) throw Error("mkdtemp failed");
-        path = b.data();
-    }
-    ~TempDir() {
-        std::string cmd = "rm -rf '" + path + "'";
-        (void)std::system(cmd.c_str());
-    }
-    std::string operator/(const std::string& n) const { return path + "/" + n; }
-};
 
 /// Builds a tar (pax restricted, like the real writer) in memory, entry by entry, with no sanitizing at all.
 class TarBuilder {

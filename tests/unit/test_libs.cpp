@@ -21,10 +21,10 @@ using namespace kettle;
 
 TEST_CASE("libarchive reads a .tar.zst made by host tar --zstd", "[libs][libarchive]") {
     test::TempDir d;
-    std::filesystem::create_directories(d.path / "in/sub");
-    write_file((d.path / "in/a.txt").string(), std::string_view("alpha\n"));
+    std::filesystem::create_directories(d / "in/sub");
+    write_file(d / "in/a.txt", std::string_view("alpha\n"));
     std::string big(200000, 'z');
-    write_file((d.path / "in/sub/big.bin").string(), big);
+    write_file(d / "in/sub/big.bin", big);
     test::run_host("cd " + d.str() + "/in && tar --zstd --sort=name -cf ../t.tar.zst a.txt sub");
 
     archive* a = archive_read_new();

@@ -118,7 +118,7 @@ TEST_CASE("kettle run refuses a QEMU too old for snp/tdx with exit 3", "[run-cli
     CHECK(r.status == 3);
 }
 
-TEST_CASE("--request FILE supplies options and flags override it", "[run-cli]") {
+TEST_CASE("run: --request FILE supplies options and flags override it", "[run-cli]") {
     std::string f = fs::temp_directory_path().string() + "/kettle-req-" + std::to_string(::getpid()) + ".json";
     write_file(f, std::string_view(R"({"source":"/s","toolchain":"/t.tar","out":"/o","command":["make","all"],)"
                                    R"("env":{"A":"1"},"vcpus":4,"memory":"1G","profile":"kvm","timeout":30})"));

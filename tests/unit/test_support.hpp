@@ -2,7 +2,10 @@
 #pragma once
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <vector>
+#include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -19,20 +22,26 @@ inline std::string shared_dir() {
     const std::string var = ::kettle::test::shared_dir();                                \
     if (var.empty()) SKIP("../shared/testdata is not present: public fixtures skipped")
 
-/// A fresh temporary directory, removed at scope exit.
+/// A fresh directory under $TMPDIR (default /tmp), removed with its contents at scope exit.
+/// The one TempDir of the unit tests (a second definition in another header would break the ODR).
 struct TempDir {
-    std::filesystem::path path;
+    std::string path;
     TempDir() {
-        char tmpl[] = "/tmp/kettle-test-XXXXXX";
-        const char* p = ::mkdtemp(tmpl);
-        REQUIRE(p != nullptr);
-        path = p;
+        const char* t = std::getenv("TMPDIR");
+        std::string tmpl = std::string(t && *t ? t : "/tmp") + "/kettle-test-XXXXXX";
+        std::vector<char> b(tmpl.begin(), tmpl.end());
+        b.push_back('\0');
+        if (!::mkdtemp(b.data())) throw std::runtime_error("mkdtemp failed");
+        path = b.data();
     }
     ~TempDir() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
-    std::string str() const { return path.string(); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& str() const { return path; }
+    std::string operator/(const std::string& n) const { return path + "/" + n; }
 };
 
 /// Run a shell command (host tools as outside oracles); returns its stdout. Fails the test on a non-zero exit.
