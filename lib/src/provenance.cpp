@@ -330,7 +330,7 @@ std::string rfc3339_utc(std::int64_t unix_seconds) {
     std::time_t t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};
     if (!gmtime_r(&t, &tm)) throw Error("time: cannot convert " + std::to_string(unix_seconds) + " to UTC");
-    char buf[32];
+    char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;

@@ -260,7 +260,7 @@ TEST_CASE("sev-guest: certificate-table size negotiation and busy retry", "[atte
 
     g_sev = FakeSev{};
     Bytes vcek(9000, 0x30);  // host holds more certificate data than the first 16 KiB buffer
-    Bytes ask(6000, 0x31), ark(6000, 0x32);
+    Bytes ask(4000, 0x31), ark(4000, 0x32);
     g_sev.table = build_snp_cert_table({{"vcek", vcek}, {"ask", ask}, {"ark", ark}});
     g_sev.need_certs = 5 * 4096;
     REQUIRE(g_sev.table.size() <= g_sev.need_certs);
