@@ -6,21 +6,42 @@
 
 namespace kettle {
 
+namespace {
+std::size_t tdx_body_offset(ByteView report) {
+    std::uint16_t version = le16(report, 0);
+    if (version == 4) return 0x30;
+    if (version == 5) return 0x36;
+    throw Error("report: TDX quote version " + std::to_string(version) + " is not 4 or 5");
+}
+}  // namespace
+
 ByteView report_data_of(const std::string& platform, ByteView report) {
     if (platform == "snp" || platform == "sim-snp") {
         if (report.size() < kSnpReportSize)
             throw Error("report: SNP report is " + std::to_string(report.size()) + " bytes, shorter than 1184");
         return slice(report, kSnpReportDataOffset, 64, "SNP report");
     }
-    if (platform == "tdx") {
-        std::uint16_t version = le16(report, 0);
-        std::size_t body;
-        if (version == 4) body = 0x30;
-        else if (version == 5) body = 0x36;
-        else throw Error("report: TDX quote version " + std::to_string(version) + " is not 4 or 5");
-        return slice(report, body + 0x208, 64, "TDX quote");
-    }
+    if (platform == "tdx") return slice(report, tdx_body_offset(report) + 0x208, 64, "TDX quote");
     throw Error("report: no REPORT_DATA for platform \"" + platform + "\"");
+}
+
+ByteView host_data_of(const std::string& platform, ByteView report) {
+    if (platform == "snp" || platform == "sim-snp") {
+        if (report.size() < kSnpReportSize)
+            throw Error("report: SNP report is " + std::to_string(report.size()) + " bytes, shorter than 1184");
+        return slice(report, 0xC0, 32, "SNP report");
+    }
+    if (platform == "tdx") return slice(report, tdx_body_offset(report) + 0xB8, 48, "TDX quote");
+    throw Error("report: no HOST_DATA for platform \"" + platform + "\"");
+}
+
+bool host_data_matches(const std::string& platform, ByteView report, ByteView input_disk_sha256) {
+    if (input_disk_sha256.size() != 32) return false;
+    ByteView hd = host_data_of(platform, report);
+    if (!equal_ct(hd.first(32), input_disk_sha256)) return false;
+    for (std::size_t i = 32; i < hd.size(); ++i)
+        if (hd[i] != 0) return false;
+    return true;
 }
 
 std::unique_ptr<AttestBackend> detect_backend(const AttestOptions& opt) {
@@ -60,6 +81,7 @@ AttestResult attest_build(const ProvenanceInputs& inputs, const AttestOptions& o
             ev.platform = raw.platform;
             ev.report = std::move(raw.report);
             res.attested = true;
+            res.host_data_matches = host_data_matches(ev.platform, ev.report, unhex(inputs.input_disk_sha256));
         } catch (const Error& e) {
             res.error = e.what();
             // Never publish a statement that claims a mode whose report we do not have.

@@ -47,10 +47,11 @@ ReportData sample_rd(std::uint8_t seed) {
 }
 
 // A fake SNP report: 1184 bytes, version 2, with REPORT_DATA at 0x50 (AMD ABI 56860 Table 23).
-Bytes fake_snp_report(ByteView report_data) {
+Bytes fake_snp_report(ByteView report_data, ByteView host_data = {}) {
     Bytes r(kSnpReportSize, 0);
     r[0] = 2;
     std::memcpy(r.data() + 0x50, report_data.data(), 64);
+    if (!host_data.empty()) std::memcpy(r.data() + 0xC0, host_data.data(), 32);
     return r;
 }
 
@@ -69,6 +70,7 @@ Bytes fake_tdx_quote(ByteView report_data) {
 struct FakeTsm {
     std::string provider = "sev_guest";
     Bytes aux;
+    Bytes host_data;
     int bump_generation_on_outblob = 0;  // simulate another writer during the exchange
     int extra_bump_on_inblob = 0;
     bool corrupt_report_data = false;
@@ -113,7 +115,7 @@ struct FakeTsm {
             if (leaf == "outblob") {
                 Bytes in = read_file(entry + "/inblob");
                 if (corrupt_report_data) in[0] ^= 1;
-                Bytes rep = provider == "sev_guest" ? fake_snp_report(in) : fake_tdx_quote(in);
+                Bytes rep = provider == "sev_guest" ? fake_snp_report(in, host_data) : fake_tdx_quote(in);
                 if (rep.size() > max) return -EFBIG;
                 out = rep;
                 if (bump_generation_on_outblob) set_gen(entry, gen(entry) + bump_generation_on_outblob);
@@ -440,6 +442,7 @@ TEST_CASE("attest_build: configfs-tsm SNP end to end; the report binds payload a
     TempDir t("e2e");
     FakeTsm fake;
     fake.aux = build_snp_cert_table({{"vcek", Bytes{1}}, {"ask", Bytes{2}}, {"ark", Bytes{3}}});
+    fake.host_data = sha256(std::string_view("disk"));  // the host set HOST_DATA = SHA-256(input disk)
     AttestOptions o = no_backends(t.p);
     fs::create_directories(t.p / "tsm");
     o.tsm_report_root = (t.p / "tsm").string();
@@ -450,6 +453,7 @@ TEST_CASE("attest_build: configfs-tsm SNP end to end; the report binds payload a
     CHECK(res.mode == AttestMode::snp);
     CHECK(res.platform == "snp");
     CHECK(res.backend == "configfs-tsm");
+    CHECK(res.host_data_matches);
 
     // A verifier's view: only the two files.
     DsseEnvelope env = dsse_parse_envelope(res.envelope_jsonl);
@@ -546,4 +550,30 @@ TEST_CASE("attest_build: simulated AMD-SP found by port name and used through it
     CHECK(binding_matches(report_data_of(ev.platform, ev.report), env.payload, spki));
     CHECK(parse_strict(res.statement)["predicate"]["runDetails"]["builder"]["id"] ==
           "https://kettle-build.org/builders/sim/v1");
+}
+
+TEST_CASE("REPORT_DATA and HOST_DATA offsets: real SNP sample and fake TDX quotes", "[attest]") {
+    const char* shared = std::getenv("KETTLE_SHARED");
+    Bytes rd(64);
+    for (int i = 0; i < 64; ++i) rd[i] = static_cast<std::uint8_t>(0x40 + i);
+    Bytes q = fake_tdx_quote(rd);
+    CHECK(Bytes(report_data_of("tdx", q).begin(), report_data_of("tdx", q).end()) == rd);
+    Bytes disk = sha256(std::string_view("disk"));
+    std::memcpy(q.data() + 0x30 + 0xB8, disk.data(), 32);
+    CHECK(host_data_matches("tdx", q, disk));
+    q[0x30 + 0xB8 + 40] = 1;  // MRCONFIGID[32:48] must be zero
+    CHECK_FALSE(host_data_matches("tdx", q, disk));
+    q[0] = 3;
+    CHECK_THROWS_AS(report_data_of("tdx", q), Error);
+    CHECK_THROWS_AS(report_data_of("snp", Bytes(100)), Error);
+    CHECK_THROWS_AS(report_data_of("none", Bytes(2000)), Error);
+    Bytes snp = fake_snp_report(rd, disk);
+    CHECK(host_data_matches("snp", snp, disk));
+    CHECK_FALSE(host_data_matches("snp", snp, sha256(std::string_view("other"))));
+
+    if (!shared || !fs::exists(shared)) SKIP("../shared not present");
+    // go-sev-guest's hardware sample: REPORT_DATA is 01 02 03 ... (reference measurement-and-attestation.md 4.5).
+    Bytes real = read_file(std::string(shared) + "/testdata/snp/go-sev-guest-milan-v2/report.bin");
+    ByteView got = report_data_of("snp", real);
+    CHECK(hex(got.first(5)) == "0102030405");
 }

@@ -28,6 +28,15 @@ inline constexpr std::size_t kSnpReportDataOffset = 0x50;
 /// 0x208. Throws Error when the report is too short or of an unknown version.
 ByteView report_data_of(const std::string& platform, ByteView report);
 
+/// The launch-time host binding inside a raw report: SNP HOST_DATA (offset 0xC0, 32 bytes) or TDX MRCONFIGID
+/// (TD report body offset 0xB8, 48 bytes). The Kettle host sets it to SHA-256 of the input disk image (TDX: those
+/// 32 bytes followed by 16 zero bytes). Throws Error like report_data_of.
+ByteView host_data_of(const std::string& platform, ByteView report);
+
+/// True when host_data_of(platform, report) is exactly `input_disk_sha256` (32 bytes; for TDX followed by 16
+/// zero bytes).
+bool host_data_matches(const std::string& platform, ByteView report, ByteView input_disk_sha256);
+
 /// What a backend returns.
 struct RawReport {
     std::string platform;  ///< evidence platform: "snp" | "tdx" | "sim-snp"
@@ -129,6 +138,9 @@ struct AttestResult {
     std::string evidence_json;     ///< evidence.json contents
     std::string keyid;             ///< hex SHA-256 of the SPKI DER
     ReportData report_data{};      ///< the 64 bytes requested
+    /// The report's HOST_DATA (SNP) / MRCONFIGID (TDX) equals inputs.input_disk_sha256. Informational for
+    /// status.json (the verifier checks it too); false when not attested.
+    bool host_data_matches = false;
     std::string error;             ///< why unattested ("" when attested or when no backend exists)
 };
 
