@@ -56,6 +56,39 @@ void need_time(const std::string& v, const std::string& field) {
     if (!is_rfc3339_utc(v)) throw Error("provenance: " + field + " \"" + v + "\" is not RFC 3339 UTC with Z");
 }
 
+// Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF) without C0 controls or DEL.
+bool clean_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return false;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t n;
+        std::uint32_t cp;
+        if ((c & 0xe0) == 0xc0) n = 1, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0) n = 2, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0) n = 3, cp = c & 0x07;
+        else return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            if (i + k >= s.size()) return false;
+            unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        static const std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+void need_text(const std::string& v, const std::string& field) {
+    if (v.size() > 4096 || !clean_utf8(v))
+        throw Error("provenance: " + field + " is not clean UTF-8 text (≤ 4096 bytes, no control characters)");
+}
+
 Json rd(const std::string& name, const std::string& sha256_hex) {
     return Json{{"name", name}, {"digest", {{"sha256", sha256_hex}}}};
 }
@@ -74,6 +107,7 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     std::set<std::string> seen;
     for (const auto& s : in.subjects) {
         if (s.name.empty()) throw Error("provenance: subject with an empty name");
+        need_text(s.name, "a subject name");
         if (!seen.insert(s.name).second) throw Error("provenance: duplicate subject name \"" + s.name + "\"");
         need_sha256(s.sha256, "subject \"" + s.name + "\" sha256");
         Json j = rd(s.name, s.sha256);
@@ -86,6 +120,14 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
         throw Error("provenance: the build request is not a non-empty JSON object");
 
     if (in.source_uri.empty()) throw Error("provenance: source URI is empty");
+    need_text(in.source_uri, "the source URI");
+    need_text(in.toolchain.name, "the toolchain name");
+    need_text(in.image.cmdline, "the kernel command line");
+    need_text(in.vm.cpu_model, "the CPU model");
+    need_text(in.init_version, "the init version");
+    need_text(in.kernel_version, "the kernel version");
+    need_text(in.invocation_id, "the invocationId");
+    need_text(in.build_log_name, "the build log name");
     need_git_id(in.git_commit, "git commit");
     need_git_id(in.git_tree, "git tree");
     Json deps = Json::array();
@@ -106,6 +148,7 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     std::set<std::string> input_names{"source", "build-request", "toolchain", "input-disk"};
     for (const auto& x : in.extra_inputs) {
         std::string name = "inputs/" + x.name;
+        need_text(x.name, "an extra input name");
         if (x.name.empty() || !input_names.insert(name).second)
             throw Error("provenance: extra input name \"" + x.name + "\" is empty or duplicated");
         need_sha256(x.sha256, "extra input \"" + x.name + "\" sha256");
@@ -164,7 +207,14 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     return st;
 }
 
-std::string serialize_statement(const ProvenanceInputs& in, AttestMode mode) { return jcs(make_statement(in, mode)); }
+std::string serialize_statement(const ProvenanceInputs& in, AttestMode mode) {
+    Json st = make_statement(in, mode);
+    try {
+        return jcs(st);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("provenance: cannot serialize the statement: ") + e.what());
+    }
+}
 
 // ---- structural checker ------------------------------------------------------------------------------------
 
@@ -415,7 +465,10 @@ VmShape observe_vm_shape(const std::string& proc_root) {
             std::string_view val = line.substr(colon + 1);
             while (!val.empty() && val.front() == ' ') val.remove_prefix(1);
             if (key == "processor") ++v.vcpus;
-            if (key == "model name" && v.cpu_model.empty()) v.cpu_model = std::string(val);
+            if (key == "model name" && v.cpu_model.empty()) {
+                // The brand string comes from CPUID, which the host controls: keep printable ASCII only.
+                for (char c : val.substr(0, 128)) v.cpu_model += (c >= 0x20 && c < 0x7f) ? c : '?';
+            }
         }
         pos = nl + 1;
     }

@@ -191,6 +191,21 @@ TEST_CASE("make_statement rejects bad inputs with a named field", "[provenance]"
     in = known_inputs();
     in.extra_inputs.push_back(in.extra_inputs[0]);
     expect_error(in, "duplicated");
+    in = known_inputs();
+    in.subjects[0].name = "bin/\xff";  // invalid UTF-8 from a hostile build
+    expect_error(in, "subject name");
+    in = known_inputs();
+    in.subjects[0].name = "bin/a\nb";
+    expect_error(in, "subject name");
+    in = known_inputs();
+    in.subjects[0].name = "bin/\xed\xa0\x80";  // UTF-8 encoded surrogate
+    expect_error(in, "subject name");
+    in = known_inputs();
+    in.subjects[0].name = "bin/\xc0\xaf";  // overlong '/'
+    expect_error(in, "subject name");
+    in = known_inputs();
+    in.subjects[0].name = "bin/h\xc3\xa9llo-\xf0\x9f\x98\x80";  // é and U+1F600 are fine
+    CHECK_NOTHROW(serialize_statement(in, AttestMode::none));
 }
 
 TEST_CASE("RFC 3339 UTC timestamps", "[provenance]") {
@@ -219,10 +234,13 @@ TEST_CASE("image identity and VM shape", "[provenance]") {
                "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC-Milan Processor\n\n"
                "processor\t: 1\nmodel name\t: AMD EPYC-Milan Processor\n\n"
                "processor\t: 2\nmodel name\t: AMD EPYC-Milan Processor\n");
+    write_file((dir / "cpuinfo2").string(), "processor\t: 0\nmodel name\t: Evil\x01\xff CPU\n");
     write_file((dir / "meminfo").string(), "MemTotal:        4024572 kB\nMemFree:         3900000 kB\n");
     VmShape v = observe_vm_shape(dir.string());
     CHECK(v.vcpus == 3);
     CHECK(v.memory_kib == 4024572);
     CHECK(v.cpu_model == "AMD EPYC-Milan Processor");
+    fs::rename(dir / "cpuinfo2", dir / "cpuinfo");
+    CHECK(observe_vm_shape(dir.string()).cpu_model == "Evil?? CPU");
     fs::remove_all(dir);
 }
