@@ -119,7 +119,6 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     if (!external.is_object() || external.empty())
         throw Error("provenance: the build request is not a non-empty JSON object");
 
-    if (in.source_uri.empty()) throw Error("provenance: source URI is empty");
     need_text(in.source_uri, "the source URI");
     need_text(in.toolchain.name, "the toolchain name");
     need_text(in.image.cmdline, "the kernel command line");
@@ -131,12 +130,15 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     need_git_id(in.git_commit, "git commit");
     need_git_id(in.git_tree, "git tree");
     Json deps = Json::array();
-    deps.push_back(Json{{"name", "source"},
-                        {"uri", source_uri_for(in.source_uri, in.git_commit)},
-                        {"digest", {{"gitCommit", in.git_commit}, {"gitTree", in.git_tree}}}});
+    Json src = {{"name", "source"}, {"digest", {{"gitCommit", in.git_commit}, {"gitTree", in.git_tree}}}};
+    if (!in.source_uri.empty()) src["uri"] = source_uri_for(in.source_uri, in.git_commit);
+    deps.push_back(std::move(src));
+    std::string request_digest = in.build_request_sha256;
+    if (request_digest.empty()) request_digest = hex(sha256(in.build_request));
+    need_sha256(request_digest, "build request sha256");
     deps.push_back(Json{{"name", "build-request"},
                         {"mediaType", "application/json"},
-                        {"digest", {{"sha256", hex(sha256(in.build_request))}}}});
+                        {"digest", {{"sha256", request_digest}}}});
     if (in.toolchain.name.empty()) throw Error("provenance: toolchain rootfs has no name");
     need_sha256(in.toolchain.sha256, "toolchain sha256");
     {

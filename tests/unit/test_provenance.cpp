@@ -192,6 +192,9 @@ TEST_CASE("make_statement rejects bad inputs with a named field", "[provenance]"
     in.extra_inputs.push_back(in.extra_inputs[0]);
     expect_error(in, "duplicated");
     in = known_inputs();
+    in.build_request_sha256 = "abc";
+    expect_error(in, "build request sha256");
+    in = known_inputs();
     in.subjects[0].name = "bin/\xff";  // invalid UTF-8 from a hostile build
     expect_error(in, "subject name");
     in = known_inputs();
@@ -206,6 +209,19 @@ TEST_CASE("make_statement rejects bad inputs with a named field", "[provenance]"
     in = known_inputs();
     in.subjects[0].name = "bin/h\xc3\xa9llo-\xf0\x9f\x98\x80";  // é and U+1F600 are fine
     CHECK_NOTHROW(serialize_statement(in, AttestMode::none));
+}
+
+TEST_CASE("optional request digest and source URI", "[provenance]") {
+    auto in = known_inputs();
+    in.build_request_sha256 = h("request.json as stored");
+    in.source_uri.clear();
+    Json st = make_statement(in, AttestMode::none);
+    const Json& deps = st["predicate"]["buildDefinition"]["resolvedDependencies"];
+    CHECK(deps[0]["name"] == "source");
+    CHECK_FALSE(deps[0].contains("uri"));
+    CHECK(deps[1]["name"] == "build-request");
+    CHECK(deps[1]["digest"]["sha256"] == h("request.json as stored"));
+    CHECK(check_statement(st).empty());
 }
 
 TEST_CASE("RFC 3339 UTC timestamps", "[provenance]") {

@@ -49,8 +49,11 @@ struct VmShape {
 /// Everything the statement is built from. Every digest must have been computed in the guest.
 struct ProvenanceInputs {
     std::vector<NamedDigest> subjects;       ///< every artifact (at least one)
-    std::string build_request;               ///< the build request JSON bytes exactly as read (incl. nonce)
-    std::string source_uri;                  ///< repository URI from the request
+    std::string build_request;               ///< the build request JSON (incl. nonce), becomes externalParameters
+    /// Optional hex SHA-256 of the request file exactly as read from the input disk (e.g. the ingest digest of
+    /// request.json). Empty: SHA-256(build_request) is used for the "build-request" dependency.
+    std::string build_request_sha256;
+    std::string source_uri;                  ///< repository URI from the request (may be empty: no uri then)
     std::string git_commit;                  ///< hex commit id that was checked out (40 or 64 hex)
     std::string git_tree;                    ///< hex tree id of that commit
     NamedDigest toolchain;                   ///< the toolchain rootfs (name, sha256 of its bytes)
