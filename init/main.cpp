@@ -122,6 +122,8 @@ struct Run {
 /// over with only status.json and the log tail, shortened to fit.
 void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifact>* artifacts,
                   const BuildRecord* record) {
+    // build.log is frozen here: the provenance records the digest of exactly these bytes.
+    const std::string log = build_log().tail();
     try {
         OutputWriter w(fd, size);
         if (artifacts) {
@@ -136,10 +138,11 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
         }
         if (record) {
             run.enter("attest");
-            attest_and_write(*record, w, run.status);
+            BuildRecord rec = *record;
+            rec.build_log = &log;
+            attest_and_write(rec, w, run.status);
             run.enter("output");
         }
-        std::string log = build_log().tail();
         w.add_bytes("build.log", log);
         run.status["log"] = Json{{"bytes_total", build_log().total()}, {"truncated", build_log().truncated()}};
         run.status["timings_ms"] = run.timings;
@@ -160,10 +163,11 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
     try {
         OutputWriter w(fd, size);
         std::string st = run.status.dump(2) + "\n";
-        std::string log = build_log().tail();
+        std::string short_log = log;
         std::uint64_t room = w.remaining() > st.size() + 4096 ? w.remaining() - st.size() - 4096 : 0;
-        if (log.size() > room) log = "[kettle: log cut to fit the output disk]\n" + log.substr(log.size() - room);
-        w.add_bytes("build.log", log);
+        if (short_log.size() > room)
+            short_log = "[kettle: log cut to fit the output disk]\n" + short_log.substr(short_log.size() - room);
+        w.add_bytes("build.log", short_log);
         w.add_bytes("status.json", st);
         w.finish();
     } catch (const std::exception& e) {
@@ -181,6 +185,7 @@ void pid1() {
     std::vector<Artifact> artifacts;
     bool have_artifacts = false;
     BuildRecord record;
+    record.started_unix = static_cast<std::int64_t>(::time(nullptr));
     bool have_record = false;
     IngestResult inputs;
     try {
@@ -266,6 +271,11 @@ void pid1() {
         sc.tmp_size = std::max<std::uint64_t>(16u << 20, sc.memory_max / 4);
         run.status["limits"] = Json{{"memory_max", sc.memory_max}, {"pids_max", req.pids_limit},
                                     {"timeout_seconds", req.timeout_seconds}};
+        record.limits = run.status["limits"];
+        record.sandbox = Json{{"uid", sc.uid}, {"gid", sc.gid}, {"tmp_size", sc.tmp_size},
+                              {"namespaces", Json::array({"mount", "pid", "ipc", "uts", "net"})},
+                              {"no_new_privs", true}, {"capabilities", Json::array()}, {"network", "loopback only"},
+                              {"devices", Json::array({"null", "zero", "full", "random", "urandom", "tty"})}};
         say("running the build as uid " + std::to_string(kBuildUid));
         SandboxResult br = run_sandbox(sc);
         run.status["exit_code"] = br.exit_code;
