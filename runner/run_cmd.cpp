@@ -23,14 +23,8 @@
 #include "run_options.hpp"
 #include "sim_amdsp.hpp"
 
-#if __has_include("kettle/disk_format.hpp")
 #include "kettle/disk_format.hpp"
-#define KETTLE_HAVE_DISK_FORMAT 1
-#endif
-#if __has_include("kettle/snp_measure.hpp")
 #include "kettle/snp_measure.hpp"
-#define KETTLE_HAVE_SNP_MEASURE 1
-#endif
 
 namespace fs = std::filesystem;
 
@@ -175,7 +169,6 @@ int cmd_run(const Args& args) {
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
         Bytes input_digest;
         std::uint64_t input_size = 0;
-#ifdef KETTLE_HAVE_DISK_FORMAT
         {
             InputDiskSpec spec;
             BuildRequest& r = spec.request;
@@ -195,9 +188,6 @@ int cmd_run(const Args& args) {
             input_digest = info.sha256;
             input_size = info.size;
         }
-#else
-        throw InfraError("this build of kettle has no input-disk writer yet (kettle/disk_format.hpp, guest branch)");
-#endif
         make_sparse(output_img, o.output_size);
         progress.note("input disk " + std::to_string(input_size) + " bytes, sha256 " + hex(input_digest));
 
@@ -213,7 +203,6 @@ int cmd_run(const Args& args) {
         if (o.profile == Profile::tcg || o.profile == Profile::kvm) {
             SimLaunch launch;
             launch.host_data = input_digest;
-#ifdef KETTLE_HAVE_SNP_MEASURE
             std::string amdsev = o.image + "/ovmf-amdsev.fd";
             if (fs::exists(amdsev)) {
                 Bytes fwb = read_file(amdsev, 64u << 20), kb = read_file(kernel, 256u << 20);
@@ -224,9 +213,6 @@ int cmd_run(const Args& args) {
             } else {
                 meas = {{"status", "unavailable"}, {"reason", amdsev + " not found; MEASUREMENT is all zeros"}};
             }
-#else
-            meas = {{"status", "unavailable"}, {"reason", "kettle measure not in this build; MEASUREMENT is all zeros"}};
-#endif
             progress.note("simulated AMD-SP: preparing the KETTLE-SIM test chain (first run generates RSA-4096 keys)");
             chain = std::make_unique<SimChain>(SimChain::load_or_create(o.sim_chain_dir));
             sim = std::make_unique<SimAmdSp>(*chain, SimPlatform{}, launch);
@@ -309,7 +295,6 @@ int cmd_run(const Args& args) {
             std::fprintf(stderr, "kettle run: %s\n", why.c_str());
             return emit(kInfra, why);
         }
-#ifdef KETTLE_HAVE_DISK_FORMAT
         OutputDisk od;
         try {
             od = read_output_disk(output_img, o.out);
@@ -331,7 +316,6 @@ int cmd_run(const Args& args) {
         std::fprintf(stderr, "kettle run: %s; outputs in %s\n", code == kOk ? "build succeeded" : "build FAILED",
                      o.out.c_str());
         return emit(code, "");
-#endif
     } catch (const InfraError& e) {
         std::fprintf(stderr, "kettle run: %s\n", e.what());
         cleanup();
