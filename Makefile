@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check demo reproduce-tools clean distclean
+.PHONY: all prereqs deps tools check testdata bench demo reproduce-tools clean distclean bench
 
 all: tools
 
@@ -20,12 +20,23 @@ tools: deps
 	@tools/build/tools.sh
 
 ## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest.
-check: tools
-	@cd build/cmake && ctest --output-on-failure -j2 --timeout 900
+## The tests read the public fixtures in ../shared (skipped, saying so, when absent) and Debian's own OVMF.fd
+## (pinned in the lock) as known-answer inputs.
+DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
+check: tools testdata
+	@cd build/cmake && KETTLE_SHARED="$(CURDIR)/../shared" KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
+	  ctest --output-on-failure -j2 --timeout 900
+
+testdata: deps
+	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian
 
 ## Build the tools twice in two directories and compare the SHA-256 of kettle and init.
 reproduce-tools: deps
 	@tools/build/reproduce-tools.sh
+
+## Benchmarks: `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure).
+bench: tools
+	@bench/measure_bench.sh
 
 demo:
 	@echo "make demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2

@@ -1,18 +1,343 @@
-// Guest PID 1 (static musl). For now: print a banner and power off.
-// The boot-image and guest-runner issues grow this into the full build runner.
+// Guest PID 1 (static musl): mount, check the command line, ingest the input disk, check out the source, run the
+// build in its sandbox, collect artifacts, attest, write the output disk, power off. See docs/formats.md.
+// PID 1 never exits and never returns: every path ends in power_off(), and every failure is written as status.
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <exception>
+#include <fcntl.h>
+#include <string>
+#include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "attest_hook.hpp"
+#include "guest.hpp"
+#include "kettle/artifacts.hpp"
+#include "kettle/disk_format.hpp"
+#include "kettle/error.hpp"
+#include "kettle/hash.hpp"
 #include "kettle/version.hpp"
 
-int main() {
-    std::printf("kettle-init %s\n", kettle::kVersion);
+#if __has_include("cmdline.hpp")
+#include "cmdline.hpp"
+#define KETTLE_HAVE_CMDLINE 1
+#endif
+
+using namespace kettle;
+using namespace kettle::init;
+
+namespace {
+
+constexpr uid_t kBuildUid = 1000;
+constexpr gid_t kBuildGid = 1000;
+
+[[noreturn]] void power_off() {
     std::fflush(stdout);
-    if (getpid() == 1) {
-        sync();
-        reboot(RB_POWER_OFF);
-        for (;;) pause();
+    std::fflush(stderr);
+    ::sync();
+    if (::getpid() == 1) {
+        ::reboot(RB_POWER_OFF);
+        for (;;) ::pause();
     }
-    return 0;
+    std::_Exit(0);
+}
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+}
+
+void mount_fs(const char* src, const char* dst, const char* type, unsigned long flags, const char* data,
+              bool required) {
+    ::mkdir(dst, 0755);
+    if (::mount(src, dst, type, flags, data) != 0 && errno != EBUSY) {
+        std::string msg = std::string("mount ") + type + " on " + dst + ": " + std::strerror(errno);
+        if (required) throw Error(msg);
+        say(msg);
+    }
+}
+
+std::string read_small(const std::string& path, std::size_t max = 65536) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while (s.size() < max && (n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return s;
+}
+
+std::uint64_t meminfo_kib(const char* key) {
+    std::string m = read_small("/proc/meminfo");
+    auto p = m.find(key);
+    if (p == std::string::npos) return 0;
+    return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
+}
+
+/// The virtio disk whose serial is `serial` (the host sets serial=kettle-input / kettle-output), else `fallback`.
+std::string find_disk(const std::string& serial, const std::string& fallback) {
+    if (DIR* d = ::opendir("/sys/block")) {
+        while (dirent* de = ::readdir(d)) {
+            std::string n = de->d_name;
+            if (n.rfind("vd", 0) != 0) continue;
+            std::string s = read_small("/sys/block/" + n + "/serial", 256);
+            while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+            if (s == serial) {
+                ::closedir(d);
+                return "/dev/" + n;
+            }
+        }
+        ::closedir(d);
+    }
+    return fallback;
+}
+
+Json member_json(const DiskMember& m) { return Json{{"name", m.name}, {"size", m.size}, {"sha256", hex(m.sha256)}}; }
+
+struct Run {
+    std::string phase = "boot";
+    std::uint64_t t0 = now_ms(), phase_t0 = t0;
+    Json timings = Json::object();
+    Json status = Json::object();
+
+    void enter(const std::string& p) {
+        std::uint64_t t = now_ms();
+        timings[phase] = t - phase_t0;
+        phase = p;
+        phase_t0 = t;
+        phase_marker(p);
+    }
+};
+
+/// Write status.json, build.log and (when given) the artifacts and attestation files. On any failure, start
+/// over with only status.json and the log tail, shortened to fit.
+void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifact>* artifacts,
+                  const BuildRecord* record) {
+    // build.log is frozen here: the provenance records the digest of exactly these bytes.
+    const std::string log = build_log().tail();
+    try {
+        OutputWriter w(fd, size);
+        if (artifacts) {
+            Json list = Json::array();
+            for (const auto& a : *artifacts) {
+                DiskMember m = w.add_file("artifacts/" + a.name, a.path);
+                if (m.sha256 != a.sha256 || m.size != a.size)
+                    throw Error("output: artifact " + a.name + " changed after it was hashed");
+                list.push_back(Json{{"name", a.name}, {"size", a.size}, {"sha256", hex(a.sha256)}});
+            }
+            run.status["artifacts"] = list;
+        }
+        if (record) {
+            run.enter("attest");
+            BuildRecord rec = *record;
+            rec.build_log = &log;
+            attest_and_write(rec, w, run.status);
+            run.enter("output");
+        }
+        w.add_bytes("build.log", log);
+        run.status["log"] = Json{{"bytes_total", build_log().total()}, {"truncated", build_log().truncated()}};
+        run.status["timings_ms"] = run.timings;
+        run.status["timings_ms"]["total"] = now_ms() - run.t0;
+        w.add_bytes("status.json", run.status.dump(2) + "\n");
+        w.finish();
+        return;
+    } catch (const std::exception& e) {
+        say(std::string("writing the output disk failed: ") + e.what() + "; writing status and log only");
+        if (run.status.value("ok", false)) {
+            run.status["ok"] = false;
+            run.status["error"] = e.what();
+        }
+        run.status["phase"] = run.phase;
+        if (run.status.value("error", std::string()).empty()) run.status["error"] = e.what();
+        run.status.erase("artifacts");
+    }
+    try {
+        OutputWriter w(fd, size);
+        std::string st = run.status.dump(2) + "\n";
+        std::string short_log = log;
+        std::uint64_t room = w.remaining() > st.size() + 4096 ? w.remaining() - st.size() - 4096 : 0;
+        if (short_log.size() > room)
+            short_log = "[kettle: log cut to fit the output disk]\n" + short_log.substr(short_log.size() - room);
+        w.add_bytes("build.log", short_log);
+        w.add_bytes("status.json", st);
+        w.finish();
+    } catch (const std::exception& e) {
+        say(std::string("writing the output disk failed again: ") + e.what());
+    }
+}
+
+void pid1() {
+    Run run;
+    run.status["version"] = kOutputFormatVersion;
+    run.status["init_version"] = kVersion;
+    run.status["ok"] = false;
+    int out_fd = -1;
+    std::uint64_t out_size = 0;
+    std::vector<Artifact> artifacts;
+    bool have_artifacts = false;
+    BuildRecord record;
+    record.started_unix = static_cast<std::int64_t>(::time(nullptr));
+    bool have_record = false;
+    IngestResult inputs;
+    try {
+        phase_marker("boot");
+        mount_fs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        mount_fs("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", true);
+        mount_fs("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
+        mount_fs("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        std::uint64_t mem = meminfo_kib("MemTotal:") * 1024;
+        record.vm_memory_bytes = mem;
+        record.vcpus = static_cast<unsigned>(::get_nprocs());
+        std::string work_opts = "mode=0700,size=" + std::to_string(mem / 100 * 75);
+        std::string src_opts = "mode=0755,size=" + std::to_string(mem / 100 * 50);
+        mount_fs("tmpfs", "/work", "tmpfs", MS_NOSUID | MS_NODEV, work_opts.c_str(), true);
+        mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
+        run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
+
+        // The output disk is opened first, so every later failure can be reported.
+        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
+        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
+        if (out_fd < 0) throw Error("cannot open the output disk " + out_dev + ": " + std::strerror(errno));
+        out_size = fd_size(out_fd, out_dev);
+
+        run.enter("cmdline");
+        record.kernel_cmdline = read_small("/proc/cmdline", 8192);
+#ifdef KETTLE_HAVE_CMDLINE
+        if (!cmdline_matches(record.kernel_cmdline))
+            throw Error("the kernel command line differs from the one built into the image");
+#else
+        // TODO: cmdline_matches() from init/cmdline.hpp (boot image work) once it is merged.
+        say("command line check not built in");
+#endif
+
+        run.enter("ingest");
+        std::string in_dev = find_disk("kettle-input", "/dev/vda");
+        ::mkdir("/work/in", 0700);
+        int last_pct = -1;
+        inputs = ingest_input_path(in_dev, "/work/in", IngestLimits{}, [&](std::uint64_t done, std::uint64_t total) {
+            int pct = total ? static_cast<int>(done * 100 / total) : 100;
+            if (pct != last_pct) phase_marker("ingest", pct);
+            last_pct = pct;
+        });
+        record.inputs = &inputs;
+        const BuildRequest& req = inputs.request;
+        build_log().set_limit(req.log_limit_bytes);
+        run.status["inputs"] = Json{{"device_size", inputs.device_size},
+                                    {"device_sha256", hex(inputs.device_sha256)},
+                                    {"request", member_json(inputs.request_member)},
+                                    {"toolchain", member_json(inputs.toolchain)},
+                                    {"source_files", inputs.source_files},
+                                    {"files", Json::array()}};
+        for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
+        run.status["nonce"] = req.nonce;
+
+        run.enter("checkout");
+        CheckoutResult co = checkout("/work/in/source.git", req.source_ref, "/src");
+        record.commit_id = co.commit_id;
+        record.tree_id = co.tree_id;
+        run.status["source"] = Json{{"uri", req.source_uri}, {"ref", req.source_ref}, {"commit", co.commit_id},
+                                    {"tree", co.tree_id}};
+        chown_tree("/src", kBuildUid, kBuildGid);
+
+        run.enter("build");
+        SandboxConfig sc;
+        sc.rootfs = "/work/in/rootfs";
+        sc.src = "/src";
+        sc.files = "/work/in/files";
+        sc.request = req;
+        sc.uid = kBuildUid;
+        sc.gid = kBuildGid;
+        std::uint64_t avail = meminfo_kib("MemAvailable:") * 1024;
+        std::uint64_t reserve = 48u << 20;
+        std::uint64_t cap = avail > reserve + (32u << 20) ? avail - reserve : (32u << 20);
+        if (req.memory_limit_mib) {
+            if (req.memory_limit_mib * (1u << 20) > cap)
+                throw Error("memory_limit_mib " + std::to_string(req.memory_limit_mib) + " is more than the VM can give (" +
+                            std::to_string(cap >> 20) + " MiB)");
+            sc.memory_max = req.memory_limit_mib << 20;
+        } else {
+            sc.memory_max = cap;
+        }
+        sc.tmp_size = std::max<std::uint64_t>(16u << 20, sc.memory_max / 4);
+        run.status["limits"] = Json{{"memory_max", sc.memory_max}, {"pids_max", req.pids_limit},
+                                    {"timeout_seconds", req.timeout_seconds}};
+        record.limits = run.status["limits"];
+        record.sandbox = Json{{"uid", sc.uid}, {"gid", sc.gid}, {"tmp_size", sc.tmp_size},
+                              {"namespaces", Json::array({"mount", "pid", "ipc", "uts", "net"})},
+                              {"no_new_privs", true}, {"capabilities", Json::array()}, {"network", "loopback only"},
+                              {"devices", Json::array({"null", "zero", "full", "random", "urandom", "tty"})}};
+        say("running the build as uid " + std::to_string(kBuildUid));
+        SandboxResult br = run_sandbox(sc);
+        run.status["exit_code"] = br.exit_code;
+        run.status["signal"] = br.signal;
+        run.status["timed_out"] = br.timed_out;
+        run.status["oom_killed"] = br.oom_killed;
+        record.exit_code = br.exit_code;
+        if (!br.setup_error.empty()) throw Error("sandbox setup failed: " + br.setup_error);
+        if (br.timed_out) throw Error("the build timed out after " + std::to_string(req.timeout_seconds) + " s");
+        if (br.oom_killed) throw Error("the build ran out of memory (memory.max " + std::to_string(sc.memory_max) + ")");
+        if (br.exit_code != 0) throw Error("the build exited with code " + std::to_string(br.exit_code));
+        say("build finished with exit code 0");
+
+        run.enter("collect");
+        if (!req.artifacts.empty()) artifacts = collect_artifacts("/src", req.artifacts);
+        have_artifacts = true;
+        record.artifacts = artifacts;
+        have_record = true;
+
+        run.enter("output");
+        run.status["ok"] = true;
+        run.status["phase"] = "done";
+        run.status["error"] = "";
+    } catch (const std::exception& e) {
+        run.status["ok"] = false;
+        run.status["phase"] = run.phase;
+        run.status["error"] = e.what();
+        say("FAILED in phase " + run.phase + ": " + e.what());
+    } catch (...) {
+        run.status["ok"] = false;
+        run.status["phase"] = run.phase;
+        run.status["error"] = "unknown failure";
+    }
+    if (run.phase != "output") run.enter("output");
+    if (out_fd >= 0) {
+        write_output(out_fd, out_size, run, have_artifacts ? &artifacts : nullptr, have_record ? &record : nullptr);
+        ::fsync(out_fd);
+    } else {
+        std::printf("KETTLE-STATUS %s\n", run.status.dump().c_str());
+    }
+    bool ok = run.status.value("ok", false);
+    std::printf("KETTLE-RESULT %s phase=%s\n", ok ? "ok" : "failed", run.status.value("phase", "?").c_str());
+    phase_marker("poweroff");
+}
+
+}  // namespace
+
+int main() {
+    if (::getpid() != 1) {
+        std::fprintf(stderr, "kettle-init %s: this is the guest's PID 1; it only runs as PID 1 in the VM\n", kVersion);
+        return 2;
+    }
+    std::set_terminate([] {
+        std::printf("KETTLE-RESULT failed phase=internal\n");
+        power_off();
+    });
+    std::signal(SIGPIPE, SIG_IGN);
+    std::printf("kettle-init %s\n", kVersion);
+    try {
+        pid1();
+    } catch (...) {
+        std::printf("KETTLE-RESULT failed phase=internal\n");
+    }
+    power_off();
 }

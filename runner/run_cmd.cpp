@@ -1,13 +1,335 @@
-// `kettle run`: placeholder until its issue lands.
+// `kettle run`: write the input disk, launch the VM of the chosen profile, serve the simulated AMD-SP,
+// show progress, collect the output disk into --out. DESIGN.md sections 1 and 5.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include "commands.hpp"
+#include "kettle/bytes.hpp"
+#include "kettle/error.hpp"
+#include "kettle/hash.hpp"
+#include "kettle/json.hpp"
+#include "kettle/version.hpp"
+#include "progress.hpp"
+#include "qemu.hpp"
+#include "run_options.hpp"
+#include "sim_amdsp.hpp"
+
+#include "kettle/disk_format.hpp"
+#include "kettle/snp_measure.hpp"
+
+namespace fs = std::filesystem;
 
 namespace kettle::cli {
 
-int cmd_run(const Args&) {
-    std::fputs("kettle run: not implemented yet\n", stderr);
-    return kUsage;
+using namespace kettle::runner;
+
+namespace {
+
+// Infrastructure failure (exit 3), as opposed to kettle::Error (usage or input, exit 2).
+struct InfraError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string utc_now() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
+}
+
+std::string git_out(const std::string& repo, std::vector<std::string> args, const char* what) {
+    std::vector<std::string> argv{"git", "-C", repo};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto [st, out] = run_capture(argv);
+    if (st == -1) throw InfraError("cannot run git");
+    if (st != 0) throw Error(std::string("source: ") + what + " failed in " + repo);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+struct SourceInfo {
+    std::string commit;
+    std::vector<std::string> dirty;  // `git status --porcelain` lines
+    std::string bare_repo;           // exported bare repository (only objects reachable from commit)
+};
+
+// Resolve the revision, check the work tree, and export a bare repository holding only the objects
+// reachable from the commit (a push into a fresh bare repository transfers exactly those).
+SourceInfo export_source(const std::string& src, const std::string& rev, bool allow_dirty, const std::string& dest) {
+    SourceInfo si;
+    si.commit = git_out(src, {"rev-parse", "--verify", "--end-of-options", rev + "^{commit}"},
+                        ("resolving revision '" + rev + "'").c_str());
+    if (si.commit.size() != 40 && si.commit.size() != 64) throw Error("source: unexpected commit id '" + si.commit + "'");
+    std::string bare = git_out(src, {"rev-parse", "--is-bare-repository"}, "checking the repository");
+    if (bare != "true") {
+        std::string st = git_out(src, {"status", "--porcelain=v1", "--untracked-files=normal"}, "git status");
+        std::size_t p = 0;
+        while (p < st.size()) {
+            auto nl = st.find('\n', p);
+            std::string l = st.substr(p, nl == std::string::npos ? std::string::npos : nl - p);
+            if (!l.empty()) si.dirty.push_back(l);
+            if (nl == std::string::npos) break;
+            p = nl + 1;
+        }
+        if (!si.dirty.empty() && !allow_dirty)
+            throw Error("source: the working tree of " + src + " has " + std::to_string(si.dirty.size()) +
+                        " uncommitted change(s) (first: '" + si.dirty[0] +
+                        "'); commit them or pass --allow-dirty (the build uses the commit either way)");
+    }
+    fs::create_directories(dest);
+    auto [s1, o1] = run_capture({"git", "init", "--quiet", "--bare", "--template=", dest});
+    if (s1 != 0) throw InfraError("git init --bare " + dest + " failed");
+    auto [s2, o2] = run_capture({"git", "-C", src, "push", "--quiet", "--no-verify", dest,
+                                 si.commit + ":refs/heads/kettle-source"});
+    if (s2 != 0) throw InfraError("exporting " + si.commit + " from " + src + " failed");
+    si.bare_repo = dest;
+    return si;
+}
+
+void make_sparse(const std::string& path, std::uint64_t size) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw InfraError("cannot create " + path);
+    int rc = ::ftruncate(fileno(f), static_cast<off_t>(size));
+    std::fclose(f);
+    if (rc != 0) throw InfraError("cannot size " + path);
+}
+
+Json phases_json(const Progress& p) {
+    Json a = Json::array();
+    for (auto& [name, t] : p.phases()) a.push_back({{"phase", name}, {"started_s", std::round(t * 1000) / 1000}});
+    return a;
+}
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+    RunOptions o;
+    try {
+        o = parse_run_args(args);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "kettle run: %s\n(see `kettle run --help`)\n", e.what());
+        return kUsage;
+    }
+    if (o.help) {
+        std::fputs(run_help_text(), stdout);
+        return kOk;
+    }
+    Json result{{"ok", false}};
+    auto emit = [&](int code, const std::string& msg) {
+        result["exit_code"] = code;
+        if (!msg.empty()) result["message"] = msg;
+        if (o.json) std::printf("%s\n", result.dump().c_str());
+        return code;
+    };
+
+    auto t_start = std::chrono::steady_clock::now();
+    std::string work;
+    auto cleanup = [&] {
+        if (!work.empty() && !o.keep_disks) {
+            std::error_code ec;
+            fs::remove_all(work, ec);
+        }
+    };
+    try {
+        validate_run_options(o);  // files exist, --out empty: usage/input errors
+
+        // QEMU and its version.
+        auto [vst, vout] = run_capture({o.qemu, "--version"});
+        if (vst != 0) throw InfraError("cannot run '" + o.qemu + " --version' (is qemu-system-x86 installed?)");
+        QemuVersion qv = parse_qemu_version(vout);
+        try {
+            require_qemu_version(o.profile, qv);
+        } catch (const Error& e) {
+            throw InfraError(e.what());
+        }
+
+        fs::create_directories(o.out);
+        const char* tmpdir = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/kettle-run.XXXXXX";
+        if (!::mkdtemp(tmpl.data())) throw InfraError("cannot create a work directory under " + tmpl);
+        work = tmpl;
+
+        Progress progress(stderr, ::isatty(2) != 0);
+        progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
+                      " vCPU, " + std::to_string(o.memory_mib) + " MiB");
+
+        // 1. Source and input disk.
+        SourceInfo src = export_source(o.source, o.rev, o.allow_dirty, work + "/source.git");
+        std::string input_img = work + "/input.img", output_img = work + "/output.img";
+        Bytes input_digest;
+        std::uint64_t input_size = 0;
+        {
+            InputDiskSpec spec;
+            BuildRequest& r = spec.request;
+            r.argv = o.command;
+            r.env = o.env;
+            r.artifacts = o.artifacts;
+            r.timeout_seconds = o.timeout;
+            r.nonce = o.nonce;
+            r.source_uri = o.source_uri.empty() ? "file://" + fs::absolute(o.source).lexically_normal().string()
+                                                : o.source_uri;
+            r.source_ref = src.commit;
+            if (!o.workdir.empty()) r.workdir = o.workdir;
+            spec.source_dir = src.bare_repo;
+            spec.toolchain_path = o.toolchain;
+            for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
+            InputDiskInfo info = write_input_disk(spec, input_img);
+            input_digest = info.sha256;
+            input_size = info.size;
+        }
+        make_sparse(output_img, o.output_size);
+        progress.note("input disk " + std::to_string(input_size) + " bytes, sha256 " + hex(input_digest));
+
+        // 2. Image files.
+        std::string kernel = o.image + "/kettle.efi";
+        std::string fw = o.image + (o.profile == Profile::snp ? "/ovmf-amdsev.fd" : "/ovmf.fd");
+
+        // 3. Simulated AMD-SP (tcg, kvm).
+        std::unique_ptr<SimChain> chain;
+        std::unique_ptr<SimAmdSp> sim;
+        Json meas{{"status", "unavailable"}};
+        std::string sock = work + "/amdsp.sock";
+        if (o.profile == Profile::tcg || o.profile == Profile::kvm) {
+            SimLaunch launch;
+            launch.host_data = input_digest;
+            std::string amdsev = o.image + "/ovmf-amdsev.fd";
+            if (fs::exists(amdsev)) {
+                Bytes fwb = read_file(amdsev, 64u << 20), kb = read_file(kernel, 256u << 20);
+                launch.measurement = snp::snp_launch_digest(fwb, ByteView(kb), std::nullopt, std::nullopt, o.vcpus,
+                                                            kSimVcpuType, 0x1);
+                meas = {{"status", "computed"}, {"launch_digest", hex(launch.measurement)},
+                        {"firmware", "ovmf-amdsev.fd"}, {"vcpu_type", kSimVcpuType}, {"guest_features", "0x1"}};
+            } else {
+                meas = {{"status", "unavailable"}, {"reason", amdsev + " not found; MEASUREMENT is all zeros"}};
+            }
+            progress.note("simulated AMD-SP: preparing the KETTLE-SIM test chain (first run generates RSA-4096 keys)");
+            chain = std::make_unique<SimChain>(SimChain::load_or_create(o.sim_chain_dir));
+            sim = std::make_unique<SimAmdSp>(*chain, SimPlatform{}, launch);
+            sim->start(sock);
+        }
+
+        // 4. QEMU.
+        VmConfig vm;
+        vm.profile = o.profile;
+        vm.qemu = o.qemu;
+        vm.vcpus = o.vcpus;
+        vm.memory_mib = o.memory_mib;
+        vm.firmware = fw;
+        vm.kernel = kernel;
+        vm.input_disk = input_img;
+        vm.output_disk = output_img;
+        vm.amdsp_socket = sock;
+        vm.input_digest = input_digest;
+        if (!o.qgs.empty()) vm.qgs_socket = o.qgs;
+        if (o.profile == Profile::snp) {
+            if (auto cb = host_sev_cbit()) { vm.cbitpos = cb->first; vm.reduced_phys_bits = cb->second; }
+        }
+        auto argv = qemu_argv(vm);
+        unsigned vm_timeout = o.vm_timeout ? o.vm_timeout : o.timeout + 600;
+        std::string console = work + "/console.log";
+        std::string started_on = utc_now();
+        VmResult vr = run_vm(argv, console, vm_timeout, progress);
+        progress.finish();
+        if (sim) sim->stop();
+
+        // 5. Collect.
+        std::error_code ec;
+        Json run{{"kettle_version", kettle::kVersion},
+                 {"started_on", started_on},
+                 {"finished_on", utc_now()},
+                 {"profile", profile_name(o.profile)},
+                 {"qemu", {{"version", qv.str()}, {"version_output", vout.substr(0, vout.find('\n'))}, {"argv", argv},
+                           {"exit_code", vr.exit_code}, {"signal", vr.signal}, {"stderr_tail", vr.qemu_stderr.substr(
+                               vr.qemu_stderr.size() > 4096 ? vr.qemu_stderr.size() - 4096 : 0)}}},
+                 {"vm", {{"vcpus", o.vcpus}, {"memory_mib", o.memory_mib}, {"cpu", argv_value(argv, "-cpu")},
+                         {"machine", argv_value(argv, "-machine")}, {"firmware", fw}, {"kernel", kernel},
+                         {"output_disk_bytes", o.output_size}}},
+                 {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
+                 {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
+                 {"timings", {{"vm_seconds", vr.seconds}, {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
+                              {"phases", phases_json(progress)}}},
+                 {"console", {{"bytes", vr.console_bytes}, {"truncated", vr.console_truncated}}}};
+        if (sim) run["sim_amdsp"] = {{"reports_served", sim->reports_served()}, {"errors", sim->errors_sent()},
+                                     {"measurement", meas}, {"chain_dir", o.sim_chain_dir}};
+        auto finish_meta = [&](int code, const std::string& why) {
+            run["exit_code"] = code;
+            if (!why.empty()) run["failure"] = why;
+            run["timings"]["total_seconds"] =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+            fs::copy_file(console, o.out + "/console.log", fs::copy_options::overwrite_existing, ec);
+            write_file(o.out + "/run.json", run.dump(2) + "\n");
+            result["out"] = o.out;
+            result["run"] = run;
+        };
+
+        if (!vr.started) {
+            finish_meta(kInfra, vr.qemu_stderr);
+            cleanup();
+            std::fprintf(stderr, "kettle run: %s\n", vr.qemu_stderr.c_str());
+            return emit(kInfra, vr.qemu_stderr);
+        }
+        if (vr.timed_out || vr.interrupted) {
+            std::string why = vr.timed_out ? "the VM did not finish within " + std::to_string(vm_timeout) +
+                                                 " s (wall clock); QEMU was killed"
+                                           : "interrupted; QEMU was killed";
+            finish_meta(kInfra, why);
+            cleanup();
+            std::fprintf(stderr, "kettle run: %s (console: %s/console.log)\n", why.c_str(), o.out.c_str());
+            return emit(kInfra, why);
+        }
+        if (vr.exit_code != 0) {
+            std::string why = "QEMU failed (exit " + std::to_string(vr.exit_code) + "): " + vr.qemu_stderr;
+            finish_meta(kInfra, why);
+            cleanup();
+            std::fprintf(stderr, "kettle run: %s\n", why.c_str());
+            return emit(kInfra, why);
+        }
+        OutputDisk od;
+        try {
+            od = read_output_disk(output_img, o.out);
+        } catch (const Error& e) {
+            std::string why = std::string("the output disk is not usable: ") + e.what();
+            finish_meta(kInfra, why);
+            cleanup();
+            std::fprintf(stderr, "kettle run: %s\n", why.c_str());
+            return emit(kInfra, why);
+        }
+        run["output_disk"] = {{"payload_bytes", od.payload_length}, {"payload_sha256", hex(od.payload_sha256)},
+                              {"members", od.members.size()}};
+        run["status"] = od.status;
+        int code = build_exit_code(od.status);
+        finish_meta(code, code == kOk ? "" : "the build failed (see status.json and build.log)");
+        cleanup();
+        result["ok"] = code == kOk;
+        result["status"] = od.status;
+        std::fprintf(stderr, "kettle run: %s; outputs in %s\n", code == kOk ? "build succeeded" : "build FAILED",
+                     o.out.c_str());
+        return emit(code, "");
+    } catch (const InfraError& e) {
+        std::fprintf(stderr, "kettle run: %s\n", e.what());
+        cleanup();
+        return emit(kInfra, e.what());
+    } catch (const Error& e) {
+        std::fprintf(stderr, "kettle run: %s\n", e.what());
+        cleanup();
+        return emit(kUsage, e.what());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kettle run: infrastructure failure: %s\n", e.what());
+        cleanup();
+        return emit(kInfra, e.what());
+    }
+    return kInfra;
 }
 
 }  // namespace kettle::cli

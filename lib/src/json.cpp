@@ -14,6 +14,37 @@ namespace {
 
 constexpr std::int64_t kMaxSafe = (std::int64_t{1} << 53) - 1;
 
+// nlohmann turns an integer literal too large for 64 bits into a double, which the callback cannot tell
+// from "1e30". So integer literals (no fraction, no exponent) are checked on the text itself, skipping strings.
+// Returns the byte offset of the first unsafe integer literal, or npos.
+std::size_t find_unsafe_integer(std::string_view t) {
+    bool in_str = false;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        char c = t[i];
+        if (in_str) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') { in_str = true; continue; }
+        if (c != '-' && (c < '0' || c > '9')) continue;
+        std::size_t start = i, j = i + (c == '-' ? 1 : 0);
+        std::size_t digits_from = j;
+        while (j < t.size() && t[j] >= '0' && t[j] <= '9') ++j;
+        bool integral = !(j < t.size() && (t[j] == '.' || t[j] == 'e' || t[j] == 'E'));
+        while (j < t.size() && (t[j] == '.' || t[j] == 'e' || t[j] == 'E' || t[j] == '+' || t[j] == '-' ||
+                                (t[j] >= '0' && t[j] <= '9')))
+            ++j;
+        if (integral) {
+            std::string_view digits = t.substr(digits_from, j - digits_from);
+            while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+            if (digits.size() > 16 || (digits.size() == 16 && digits > "9007199254740991")) return start;
+        }
+        i = j - 1;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 Json parse_strict(std::string_view text, int max_depth) {
@@ -54,10 +85,13 @@ Json parse_strict(std::string_view text, int max_depth) {
         }
         return problem.empty();
     };
+    if (auto at = find_unsafe_integer(text); at != std::string_view::npos)
+        throw Error("json: integer literal at byte " + std::to_string(at) + " is outside ±(2^53-1)");
     Json out;
     try {
         out = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for number overflow
+        if (!problem.empty()) throw Error("json: " + problem);
         throw Error("json: " + std::string(e.what()));
     }
     if (!problem.empty()) throw Error("json: " + problem);

@@ -1,0 +1,68 @@
+// Attestation step of PID 1: the SLSA statement over what PID 1 measured, the DSSE envelope signed with an
+// ephemeral key, and the report that binds both (kettle/attest.hpp). Runs after every build process is dead.
+#include "attest_hook.hpp"
+
+#include <ctime>
+#include <sys/random.h>
+#include <sys/utsname.h>
+
+#include "kettle/attest.hpp"
+#include "kettle/error.hpp"
+#include "kettle/hash.hpp"
+#include "kettle/version.hpp"
+
+namespace kettle::init {
+
+namespace {
+
+NamedDigest named(const DiskMember& m) { return {m.name, hex(m.sha256), ""}; }
+
+/// A unique id for this run: 128 bits from getrandom, as hex.
+std::string invocation_id() {
+    Bytes b(16);
+    std::size_t got = 0;
+    while (got < b.size()) {
+        ssize_t n = ::getrandom(b.data() + got, b.size() - got, 0);
+        if (n < 0) throw Error("getrandom failed for the invocation id");
+        got += static_cast<std::size_t>(n);
+    }
+    return hex(b);
+}
+
+}  // namespace
+
+void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
+    if (!rec.inputs || !rec.build_log) throw Error("attest: the build record is incomplete");
+    const IngestResult& in = *rec.inputs;
+    ProvenanceInputs p;
+    for (const auto& a : rec.artifacts) p.subjects.push_back({a.name, hex(a.sha256), ""});
+    p.build_request = request_to_json(in.request).dump();
+    p.build_request_sha256 = hex(in.request_member.sha256);
+    p.source_uri = in.request.source_uri;
+    p.git_commit = rec.commit_id;
+    p.git_tree = rec.tree_id;
+    p.toolchain = named(in.toolchain);
+    for (const auto& f : in.files) p.extra_inputs.push_back(named(f));
+    p.input_disk_sha256 = hex(in.device_sha256);
+    p.internal_parameters = Json{{"limits", rec.limits}, {"sandbox", rec.sandbox}};
+    p.init_version = kVersion;
+    utsname u{};
+    ::uname(&u);
+    p.kernel_version = u.release;
+    p.image = read_image_identity();
+    p.vm = observe_vm_shape();
+    p.invocation_id = invocation_id();
+    p.started_on = rfc3339_utc(rec.started_unix);
+    p.finished_on = rfc3339_utc_now();
+    p.build_log_sha256 = hex(sha256(std::string_view(*rec.build_log)));
+
+    AttestResult r = attest_build(p);
+    out.add_bytes("provenance.intoto.jsonl", r.envelope_jsonl);
+    out.add_bytes("evidence.json", r.evidence_json);
+    status["attestation"] = Json{{"attested", r.attested},     {"mode", mode_name(r.mode)},
+                                 {"platform", r.platform},     {"backend", r.backend},
+                                 {"keyid", r.keyid},           {"host_data_matches", r.host_data_matches},
+                                 {"error", r.error}};
+}
+
+}  // namespace kettle::init

@@ -1,0 +1,115 @@
+// Git checkout of the requested commit with libgit2 (1.5), from the bare repository on the input disk.
+#include <cerrno>
+#include <cstring>
+#include <ftw.h>
+#include <vector>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "guest.hpp"
+#include "kettle/error.hpp"
+
+namespace kettle::init {
+
+namespace {
+
+[[noreturn]] void git_fail(const std::string& what) {
+    const git_error* e = git_error_last();
+    throw Error("checkout: " + what + (e && e->message ? std::string(": ") + e->message : std::string()));
+}
+
+bool is_hex40(const std::string& s) {
+    if (s.size() != 40) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+std::string oid_hex(const git_oid* id) {
+    char buf[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(buf, sizeof buf, id);
+    return buf;
+}
+
+uid_t g_uid;
+gid_t g_gid;
+int chown_one(const char* path, const struct stat*, int, struct FTW*) {
+    return ::lchown(path, g_uid, g_gid) == 0 ? 0 : -1;
+}
+
+}  // namespace
+
+CheckoutResult checkout(const std::string& repo_dir, const std::string& ref, const std::string& dest) {
+    git_libgit2_init();
+    // Read no configuration outside the repository, and verify every object's hash as it is read.
+    for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
+                      GIT_CONFIG_LEVEL_PROGRAMDATA})
+        git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+
+    git_repository* repo = nullptr;
+    if (git_repository_open_ext(&repo, repo_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+                                nullptr) != 0)
+        git_fail("cannot open the source repository");
+    struct RepoFree {
+        git_repository* r;
+        ~RepoFree() { git_repository_free(r); }
+    } rf{repo};
+
+    git_commit* commit = nullptr;
+    if (is_hex40(ref)) {
+        git_oid oid;
+        if (git_oid_fromstr(&oid, ref.c_str()) != 0 || git_commit_lookup(&commit, repo, &oid) != 0)
+            git_fail("unknown commit " + ref);
+    } else {
+        std::vector<std::string> names;
+        if (ref.rfind("refs/", 0) == 0) names = {ref};
+        else names = {"refs/heads/" + ref, "refs/tags/" + ref};
+        for (const auto& n : names) {
+            int valid = 0;
+            if (git_reference_name_is_valid(&valid, n.c_str()) != 0 || !valid) continue;
+            git_reference* r = nullptr;
+            if (git_reference_lookup(&r, repo, n.c_str()) != 0) continue;
+            git_object* obj = nullptr;
+            int rc = git_reference_peel(&obj, r, GIT_OBJECT_COMMIT);
+            git_reference_free(r);
+            if (rc != 0) git_fail("ref " + n + " does not name a commit");
+            commit = reinterpret_cast<git_commit*>(obj);
+            break;
+        }
+        if (!commit) throw Error("checkout: unknown ref \"" + ref + "\"");
+    }
+    struct CommitFree {
+        git_commit* c;
+        ~CommitFree() { git_commit_free(c); }
+    } cf{commit};
+    CheckoutResult res{oid_hex(git_commit_id(commit)), oid_hex(git_commit_tree_id(commit))};
+    git_tree* tree = nullptr;
+    if (git_commit_tree(&tree, commit) != 0) git_fail("cannot read the tree of " + res.commit_id);
+    struct TreeFree {
+        git_tree* t;
+        ~TreeFree() { git_tree_free(t); }
+    } tf{tree};
+
+    git_checkout_options opts;
+    git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    opts.disable_filters = 1;
+    opts.target_directory = dest.c_str();
+    opts.dir_mode = 0755;
+    opts.file_mode = 0;  // 0644 / 0755 from the tree
+    if (git_checkout_tree(repo, reinterpret_cast<git_object*>(tree), &opts) != 0)
+        git_fail("cannot check out " + res.commit_id);
+    return res;
+}
+
+void chown_tree(const std::string& root, uid_t uid, gid_t gid) {
+    g_uid = uid;
+    g_gid = gid;
+    if (::nftw(root.c_str(), chown_one, 64, FTW_PHYS) != 0)
+        throw Error("chown " + root + ": " + std::strerror(errno));
+}
+
+}  // namespace kettle::init

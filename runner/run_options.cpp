@@ -1,0 +1,259 @@
+// `kettle run` options. See run_options.hpp.
+#include "run_options.hpp"
+
+#include <filesystem>
+
+#include "kettle/bytes.hpp"
+#include "kettle/error.hpp"
+#include "sim_amdsp.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kettle::runner {
+
+const char* run_help_text() {
+    return
+        "usage: kettle run --source DIR [--rev REV] --toolchain ROOTFS.tar[.zst|.gz] [--file PATH]...\n"
+        "                  [--artifacts GLOB]... [--env K=V]... [--timeout SECS] [--nonce HEX]\n"
+        "                  [--profile tcg|kvm|snp|tdx] [--vcpus N] [--memory SIZE] [--image DIR]\n"
+        "                  [--output-size SIZE] [--allow-dirty] [--json] [--request FILE]\n"
+        "                  --out DIR -- BUILD COMMAND...\n"
+        "\n"
+        "Build a git commit inside a one-shot VM and collect the outputs and the attestation.\n"
+        "\n"
+        "inputs:\n"
+        "  --source DIR         git repository (work tree or bare) holding the source\n"
+        "  --rev REV            commit, branch or tag to build (default HEAD); only the objects reachable\n"
+        "                       from it go onto the input disk\n"
+        "  --allow-dirty        build even if the work tree has uncommitted changes; the changes are NOT\n"
+        "                       built (the commit is), but they are listed in run.json\n"
+        "  --toolchain FILE     toolchain rootfs (.tar, .tar.zst or .tar.gz), e.g. from `kettle toolchain`\n"
+        "  --file PATH          extra input file, visible to the build as files/<basename> (repeatable)\n"
+        "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
+        "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
+        "  --workdir DIR        working directory of the build, relative to the source (default .)\n"
+        "  --timeout SECS       build timeout inside the VM (default 600)\n"
+        "  --nonce HEX          caller nonce, recorded in the provenance\n"
+        "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, artifacts,\n"
+        "                       env (object), workdir, timeout, vm_timeout, nonce, profile, vcpus, memory,\n"
+        "                       image, output_size, out, allow_dirty, command (array); flags override it\n"
+        "  -- COMMAND...        the build command (argv, no shell)\n"
+        "\n"
+        "VM:\n"
+        "  --profile P          tcg (default; QEMU TCG + simulated AMD-SP), kvm (KVM + simulated AMD-SP),\n"
+        "                       snp (SEV-SNP, QEMU >= 9.1), tdx (TDX, QEMU >= 10.1)\n"
+        "  --vcpus N            virtual CPUs (default 2)\n"
+        "  --memory SIZE        guest memory (default 2G; M/G suffix, bare number = MiB)\n"
+        "  --image DIR          directory with kettle.efi, ovmf.fd, ovmf-amdsev.fd (default build/image)\n"
+        "  --output-size SIZE   size of the sparse output disk (default 2G)\n"
+        "  --vm-timeout SECS    wall-clock limit for the whole VM (default: --timeout + 600); QEMU is killed\n"
+        "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
+        "  --qgs SOCKET         tdx: quote generation service, unix path or vsock:CID:PORT\n"
+        "                       (default /var/run/tdx-qgs/qgs.socket)\n"
+        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain)\n"
+        "  --keep-disks         keep the work directory with the input and output disks\n"
+        "\n"
+        "output:\n"
+        "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
+        "                       evidence.json, build.log, status.json (from the VM), console.log and\n"
+        "                       run.json (QEMU version and argv, VM shape, profile, timings, sim AMD-SP)\n"
+        "  --json               print a machine-readable result object on stdout\n"
+        "  -h, --help           this text\n"
+        "\n"
+        "Progress goes to stderr: the guest's phases (boot, ingest %, build, collect, output), with a\n"
+        "spinner on a terminal and plain lines otherwise.\n"
+        "\n"
+        "exit codes:\n"
+        "  0  the build succeeded and the outputs are complete\n"
+        "  1  the build failed; its status, log and outputs are still in --out\n"
+        "  2  usage or input error (bad flag, missing file, dirty tree, unknown revision)\n"
+        "  3  VM or infrastructure failure: QEMU missing, too old or died, wall-clock timeout, an\n"
+        "     output disk that is truncated or has no complete marker\n";
+}
+
+std::uint64_t parse_size(const std::string& s, const char* what) {
+    std::size_t i = 0;
+    std::uint64_t v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (v > (std::uint64_t{1} << 40)) throw Error(std::string(what) + ": '" + s + "' is too large");
+        v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    }
+    if (i == 0) throw Error(std::string(what) + ": '" + s + "' is not a size (for example 2G or 512M)");
+    std::string suf = s.substr(i);
+    std::uint64_t mul;
+    if (suf.empty() || suf == "M" || suf == "MiB" || suf == "m") mul = std::uint64_t{1} << 20;
+    else if (suf == "G" || suf == "GiB" || suf == "g") mul = std::uint64_t{1} << 30;
+    else throw Error(std::string(what) + ": unknown size suffix '" + suf + "' (use M or G)");
+    if (v == 0 || v > (std::uint64_t{1} << 44) / mul) throw Error(std::string(what) + ": '" + s + "' is out of range");
+    return v * mul;
+}
+
+static unsigned parse_uint(const std::string& s, const char* what, unsigned lo, unsigned hi) {
+    if (s.empty() || s.size() > 9) throw Error(std::string(what) + ": '" + s + "' is not a number");
+    unsigned v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') throw Error(std::string(what) + ": '" + s + "' is not a number");
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v < lo || v > hi)
+        throw Error(std::string(what) + ": " + s + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+}
+
+static void set_env(RunOptions& o, const std::string& kv) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("--env: '" + kv + "' is not K=V");
+    o.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+}
+
+static void set_nonce(RunOptions& o, const std::string& n) {
+    if (n.size() > 1024) throw Error("--nonce: longer than 1024 hex characters");
+    (void)unhex(n);  // validates
+    o.nonce = n;
+}
+
+void apply_request_json(RunOptions& o, const Json& j) {
+    if (!j.is_object()) throw Error("--request: the file must hold a JSON object");
+    auto str = [&](const std::string& k) -> std::string {
+        if (!j[k].is_string()) throw Error("--request: '" + k + "' must be a string");
+        return j[k].get<std::string>();
+    };
+    auto strs = [&](const std::string& k) {
+        if (!j[k].is_array()) throw Error("--request: '" + k + "' must be an array of strings");
+        std::vector<std::string> v;
+        for (auto& e : j[k]) {
+            if (!e.is_string()) throw Error("--request: '" + k + "' must be an array of strings");
+            v.push_back(e.get<std::string>());
+        }
+        return v;
+    };
+    auto num = [&](const std::string& k, unsigned lo, unsigned hi) {
+        if (!j[k].is_number_unsigned()) throw Error("--request: '" + k + "' must be a non-negative integer");
+        auto v = j[k].get<std::uint64_t>();
+        if (v < lo || v > hi) throw Error("--request: '" + k + "' is out of range");
+        return static_cast<unsigned>(v);
+    };
+    for (auto& [k, v] : j.items()) {
+        if (k == "source") o.source = str(k);
+        else if (k == "rev") o.rev = str(k);
+        else if (k == "toolchain") o.toolchain = str(k);
+        else if (k == "files") o.files = strs(k);
+        else if (k == "artifacts") o.artifacts = strs(k);
+        else if (k == "command") o.command = strs(k);
+        else if (k == "env") {
+            if (!v.is_object()) throw Error("--request: 'env' must be an object of strings");
+            for (auto& [ek, ev] : v.items()) {
+                if (!ev.is_string() || ek.empty()) throw Error("--request: 'env' must be an object of strings");
+                o.env[ek] = ev.get<std::string>();
+            }
+        } else if (k == "workdir") o.workdir = str(k);
+        else if (k == "timeout") o.timeout = num(k, 1, 86400);
+        else if (k == "vm_timeout") o.vm_timeout = num(k, 1, 172800);
+        else if (k == "nonce") set_nonce(o, str(k));
+        else if (k == "profile") o.profile = parse_profile(str(k));
+        else if (k == "vcpus") o.vcpus = num(k, 1, 64);
+        else if (k == "memory") o.memory_mib = parse_size(str(k), "memory") >> 20;
+        else if (k == "image") o.image = str(k);
+        else if (k == "output_size") o.output_size = parse_size(str(k), "output_size");
+        else if (k == "out") o.out = str(k);
+        else if (k == "allow_dirty") {
+            if (!v.is_boolean()) throw Error("--request: 'allow_dirty' must be true or false");
+            o.allow_dirty = v.get<bool>();
+        } else throw Error("--request: unknown key '" + k + "'");
+    }
+}
+
+RunOptions parse_run_args(const std::vector<std::string>& args) {
+    RunOptions o;
+    o.sim_chain_dir = SimChain::default_dir();
+    // --request first, so that flags override it.
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--") break;
+        if (args[i] == "--request") {
+            if (i + 1 >= args.size()) throw Error("--request needs a FILE");
+            Bytes b = read_file(args[i + 1], 1 << 20);
+            apply_request_json(o, parse_strict(to_string(b)));
+        }
+    }
+    bool cmd_from_flags = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--") {
+            o.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+            cmd_from_flags = true;
+            break;
+        }
+        if (a == "-h" || a == "--help") { o.help = true; return o; }
+        if (a == "--json") { o.json = true; continue; }
+        if (a == "--allow-dirty") { o.allow_dirty = true; continue; }
+        if (a == "--keep-disks") { o.keep_disks = true; continue; }
+        if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "' (put the build command after --)");
+        std::string name = a, val;
+        auto eq = a.find('=');
+        if (eq != std::string::npos) { name = a.substr(0, eq); val = a.substr(eq + 1); }
+        else {
+            if (i + 1 >= args.size()) throw Error(a + " needs a value");
+            val = args[++i];
+        }
+        if (name == "--request") continue;
+        else if (name == "--source") o.source = val;
+        else if (name == "--rev") o.rev = val;
+        else if (name == "--toolchain") o.toolchain = val;
+        else if (name == "--file") o.files.push_back(val);
+        else if (name == "--artifacts") o.artifacts.push_back(val);
+        else if (name == "--env") set_env(o, val);
+        else if (name == "--workdir") o.workdir = val;
+        else if (name == "--timeout") o.timeout = parse_uint(val, "--timeout", 1, 86400);
+        else if (name == "--vm-timeout") o.vm_timeout = parse_uint(val, "--vm-timeout", 1, 172800);
+        else if (name == "--nonce") set_nonce(o, val);
+        else if (name == "--profile") o.profile = parse_profile(val);
+        else if (name == "--vcpus") o.vcpus = parse_uint(val, "--vcpus", 1, 64);
+        else if (name == "--memory") o.memory_mib = parse_size(val, "--memory") >> 20;
+        else if (name == "--image") o.image = val;
+        else if (name == "--output-size") o.output_size = parse_size(val, "--output-size");
+        else if (name == "--out") o.out = val;
+        else if (name == "--qemu") o.qemu = val;
+        else if (name == "--qgs") o.qgs = val;
+        else if (name == "--sim-chain") o.sim_chain_dir = val;
+        else throw Error("unknown option '" + name + "'");
+    }
+    (void)cmd_from_flags;
+    if (o.source.empty()) throw Error("--source DIR is required");
+    if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
+    if (o.out.empty()) throw Error("--out DIR is required");
+    if (o.command.empty()) throw Error("no build command: give it after --");
+    if (o.memory_mib < 256) throw Error("--memory: at least 256M");
+    if (o.output_size < (std::uint64_t{16} << 20)) throw Error("--output-size: at least 16M");
+    return o;
+}
+
+void validate_run_options(const RunOptions& o) {
+    if (!fs::is_directory(o.source)) throw Error("--source: " + o.source + " is not a directory");
+    if (!fs::is_regular_file(o.toolchain)) throw Error("--toolchain: " + o.toolchain + " is not a regular file");
+    const std::string& t = o.toolchain;
+    auto ends = [&](const char* s) { std::string x(s); return t.size() >= x.size() && t.compare(t.size() - x.size(), x.size(), x) == 0; };
+    if (!ends(".tar") && !ends(".tar.zst") && !ends(".tar.gz"))
+        throw Error("--toolchain: " + t + " must end in .tar, .tar.zst or .tar.gz");
+    for (auto& f : o.files) if (!fs::is_regular_file(f)) throw Error("--file: " + f + " is not a regular file");
+    std::string need_fw = o.profile == Profile::snp ? "ovmf-amdsev.fd" : "ovmf.fd";
+    for (std::string f : {std::string("kettle.efi"), need_fw})
+        if (!fs::is_regular_file(o.image + "/" + f))
+            throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
+    if (fs::exists(o.out) && (!fs::is_directory(o.out) || !fs::is_empty(o.out)))
+        throw Error("--out: " + o.out + " exists and is not an empty directory");
+}
+
+std::string argv_value(const std::vector<std::string>& argv, const std::string& flag) {
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i) if (argv[i] == flag) return argv[i + 1];
+    return "";
+}
+
+int build_exit_code(const Json& s) {
+    if (!s.is_object()) return 1;
+    if (s.contains("ok")) return s["ok"].is_boolean() && s["ok"].get<bool>() ? 0 : 1;
+    if (s.contains("result") && s["result"].is_string()) return s["result"] == "success" ? 0 : 1;
+    if (s.contains("exit_code") && s["exit_code"].is_number_integer()) return s["exit_code"].get<long long>() == 0 ? 0 : 1;
+    return 1;
+}
+
+}  // namespace kettle::runner

@@ -1,0 +1,48 @@
+// Options of `kettle run`: parsing (flags and --request FILE), validation and the --help text.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kettle/json.hpp"
+#include "qemu.hpp"
+
+namespace kettle::runner {
+
+/// The QEMU -cpu model whose SNP launch digest the simulated AMD-SP reports (the snp profile's default).
+inline constexpr const char* kSimVcpuType = "EPYC-v4";
+
+struct RunOptions {
+    bool help = false, json = false, allow_dirty = false, keep_disks = false;
+    std::string source, rev = "HEAD", toolchain, out, image = "build/image", nonce, workdir, source_uri;
+    std::vector<std::string> files, artifacts, command;
+    std::map<std::string, std::string> env;
+    unsigned timeout = 600;     ///< build timeout inside the VM, seconds
+    unsigned vm_timeout = 0;    ///< wall-clock limit for QEMU; 0 = timeout + 600
+    Profile profile = Profile::tcg;
+    unsigned vcpus = 2;
+    std::uint64_t memory_mib = 2048;
+    std::uint64_t output_size = std::uint64_t{2} << 30;  ///< bytes
+    std::string qemu = "qemu-system-x86_64", qgs, sim_chain_dir;
+};
+
+/// Parse `kettle run` arguments. A `--request FILE` is applied first, then the flags (so flags
+/// override the file). Throws Error naming the bad flag or value (exit code 2).
+RunOptions parse_run_args(const std::vector<std::string>& args);
+/// Apply a JSON request object (same names as the long flags, with '_' for '-'; see --help).
+void apply_request_json(RunOptions& o, const Json& j);
+/// Input checks that need the file system: --source is a directory, --toolchain a regular file
+/// (*.tar, *.tar.zst, *.tar.gz), every --file a regular file, the image files present, --out absent
+/// or an empty directory. Throws Error.
+void validate_run_options(const RunOptions& o);
+/// "2G", "512M", "512MiB", "1GiB"; a bare number means MiB. Returns bytes. Throws Error.
+std::uint64_t parse_size(const std::string& s, const char* what);
+const char* run_help_text();
+/// The value following `flag` in argv, or "".
+std::string argv_value(const std::vector<std::string>& argv, const std::string& flag);
+/// 0 when status.json reports success, 1 otherwise. Success: "ok": true, or "exit_code": 0 with no
+/// "ok" member, or "result" equal to "success".
+int build_exit_code(const Json& status);
+
+}  // namespace kettle::runner

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# vm_test.sh CASE: one end-to-end build in QEMU TCG with the busybox toolchain. See the cases below.
+. "$(dirname "$0")/common.sh"
+case=${1:?case}
+S="$T/src"; O="$T/out"
+case "$case" in
+happy)  # two artifacts, a complete bundle, attested by the simulated AMD-SP
+  make_source "$S" <<'SH'
+#!/bin/sh
+set -e
+mkdir -p out
+echo "artifact one" > out/one.txt
+cat README > out/two.txt
+echo "built as $(id -u)"
+SH
+  kettle_run "$O" --source "$S" --artifacts 'out/*.txt' --nonce 00112233 -- /bin/sh ./build.sh
+  [ "$RC" = 0 ] || { cat "$O/console.log" 2>/dev/null | tail -40; fail "kettle run exited $RC"; }
+  [ "$(cat "$O/artifacts/out/one.txt")" = "artifact one" ] || fail "artifact one"
+  cmp -s "$O/artifacts/out/two.txt" "$S/README" || fail "artifact two"
+  [ "$(json "$O/status.json" 'j["ok"]')" = True ] || fail "status not ok"
+  grep -q "built as 1000" "$O/build.log" || fail "the build did not run as uid 1000"
+  for f in provenance.intoto.jsonl evidence.json console.log run.json; do [ -s "$O/$f" ] || fail "$f missing"; done
+  [ "$(json "$O/status.json" 'j["attestation"]["attested"]')" = True ] || fail "not attested"
+  [ "$(json "$O/evidence.json" 'j["platform"]')" = sim-snp ] || fail "platform"
+  ;;
+fail)  # a failing build returns exit 1, its status and its log
+  make_source "$S" <<'SH'
+#!/bin/sh
+echo "about to fail"
+exit 7
+SH
+  kettle_run "$O" --source "$S" -- /bin/sh ./build.sh
+  [ "$RC" = 1 ] || fail "expected exit 1, got $RC"
+  [ "$(json "$O/status.json" 'j["exit_code"]')" = 7 ] || fail "exit code not recorded"
+  [ "$(json "$O/status.json" 'j["phase"]')" = build ] || fail "phase"
+  grep -q "about to fail" "$O/build.log" || fail "log lost"
+  [ ! -e "$O/provenance.intoto.jsonl" ] || fail "a failed build must not carry provenance"
+  ;;
+timeout)  # a build that outlives its timeout is killed, and reported
+  make_source "$S" <<'SH'
+#!/bin/sh
+echo "sleeping"
+sleep 600 &
+sleep 600
+SH
+  kettle_run "$O" --source "$S" --timeout 5 -- /bin/sh ./build.sh
+  [ "$RC" = 1 ] || fail "expected exit 1, got $RC"
+  [ "$(json "$O/status.json" 'j["timed_out"]')" = True ] || fail "timeout not reported"
+  grep -q sleeping "$O/build.log" || fail "log lost"
+  ;;
+escape)  # each escape attempt fails inside the sandbox and is reported; the run still ends cleanly
+  make_source "$S" <<'SH'
+#!/bin/sh
+mkdir -p out
+try() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "ESCAPED $name"; else echo "blocked $name"; fi; }
+try write-vda sh -c 'echo x > /dev/vda'
+try write-vdb sh -c 'echo x > /dev/vdb'
+try read-sev-guest cat /dev/sev-guest
+try read-configfs ls /sys/kernel/config
+try write-tsm mkdir /sys/kernel/config/tsm/report/x
+try mknod-vda mknod /tmp/vda b 253 0
+try mount-proc-sys mount -t sysfs sysfs /tmp
+try net-connect nc -w 2 192.0.2.1 80
+try kill-init kill -9 1
+try chroot-out chroot / true
+try setuid-root su -c true
+echo "still here as $(id -u)"
+SH
+  kettle_run "$O" --source "$S" -- /bin/sh ./build.sh
+  [ "$RC" = 0 ] || fail "expected exit 0, got $RC"
+  grep "blocked\|ESCAPED" "$O/build.log" || true
+  if grep -q ESCAPED "$O/build.log"; then fail "an escape attempt succeeded"; fi
+  [ "$(grep -c blocked "$O/build.log")" -ge 11 ] || fail "not every attempt reported"
+  grep -q "still here as 1000" "$O/build.log" || fail "kill -9 1 ended the build"
+  ;;
+forkbomb)  # a fork bomb hits pids.max; the build is killed and the run ends cleanly
+  make_source "$S" <<'SH'
+#!/bin/sh
+echo "forking"
+b() { b | b & }; b
+SH
+  kettle_run "$O" --source "$S" --timeout 20 -- /bin/sh ./build.sh
+  [ "$RC" = 1 ] || fail "expected exit 1, got $RC"
+  [ -f "$O/status.json" ] || fail "no status"
+  grep -q forking "$O/build.log" || fail "log lost"
+  ;;
+fill)  # filling the workspace fails with ENOSPC, not a dead VM
+  make_source "$S" <<'SH'
+#!/bin/sh
+dd if=/dev/zero of=/src/fill bs=1M 2>&1 | tail -1
+dd if=/dev/zero of=/tmp/fill bs=1M 2>&1 | tail -1
+echo "after fill"
+exit 3
+SH
+  kettle_run "$O" --source "$S" --timeout 120 -- /bin/sh ./build.sh
+  [ "$RC" = 1 ] || fail "expected exit 1, got $RC"
+  grep -q "after fill" "$O/build.log" || fail "the build did not survive a full disk"
+  [ "$(json "$O/status.json" 'j["exit_code"]')" = 3 ] || fail "exit code"
+  ;;
+*) fail "unknown case $case" ;;
+esac
+echo "PASS $case"
