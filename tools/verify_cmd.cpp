@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "commands.hpp"
 #include "kettle/bundle_verify.hpp"
@@ -19,7 +21,8 @@ namespace kettle::cli {
 namespace {
 
 const char* kVerifyHelp =
-    "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX] [--nonce VALUE]\n"
+    "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
+    "                     [--nonce VALUE]\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
@@ -30,6 +33,7 @@ const char* kVerifyHelp =
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
+    "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT computed by `kettle measure snp --image`\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --trust-root PEM             extra trusted root certificate; repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
@@ -128,6 +132,39 @@ bool is_help(const Args& a) {
     return false;
 }
 
+// `kettle measure snp --image DIR --vcpus N --vcpu-type T` run as a child of this very binary: the expected
+// launch digest computed from the image files, independent of the builder. Returns the 48-byte digest.
+Bytes measure_image(const std::string& dir, const std::string& vcpus, const std::string& vcpu_type) {
+    std::vector<std::string> argv = {"kettle", "measure", "snp", "--image", dir, "--vcpus", vcpus, "--vcpu-type", vcpu_type};
+    int fds[2];
+    if (::pipe(fds) != 0) throw Error("--image: pipe failed");
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error("--image: fork failed");
+    if (pid == 0) {
+        ::dup2(fds[1], 1);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        std::vector<char*> av;
+        for (auto& a : argv) av.push_back(a.data());
+        av.push_back(nullptr);
+        ::execv("/proc/self/exe", av.data());
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0 && out.size() < 4096) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error("--image: `kettle measure snp --image " + dir + "` failed");
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    Bytes d = unhex(out);
+    if (d.size() != 48) throw Error("--image: kettle measure printed no 48-byte launch digest");
+    return d;
+}
+
 }  // namespace
 
 int cmd_verify(const Args& args) {
@@ -143,9 +180,12 @@ int cmd_verify(const Args& args) {
         std::fputs(kVerifyHelp, stderr);
         return kUsage;
     }
-    if (p.has("--image") || p.has("--vcpus") || p.has("--vcpu-type"))
-        throw Error("--image/--vcpus/--vcpu-type: computing the expected measurement here is not available in this "
-                    "build; run `kettle measure` and pass --expected-measurement HEX");
+    std::optional<Bytes> image_digest;
+    if (p.has("--image") || p.has("--vcpus") || p.has("--vcpu-type")) {
+        if (!p.has("--image") || !p.has("--vcpus") || !p.has("--vcpu-type"))
+            throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest)");
+        image_digest = measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
+    }
     bundle::Options o;
     std::string policy_path;
     Bytes policy_sha;
@@ -161,6 +201,7 @@ int cmd_verify(const Args& args) {
         o.policy.snp.measurements.push_back(b);
         o.policy.tdx.mr_td.push_back(b);
     }
+    if (image_digest) o.policy.snp.measurements.push_back(*image_digest);
     if (auto n = p.get("--nonce")) {
         if (n->empty()) throw Error("--nonce: empty");
         o.nonce = *n;

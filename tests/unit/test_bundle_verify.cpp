@@ -460,6 +460,8 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
     CHECK(run(bin + " inspect " + d) == 0);
     CHECK(run(bin + " inspect " + d + "/evidence.json") == 0);
     CHECK(run(bin + " verify /nonexistent-kettle-dir") == 2);
+    CHECK(run(bin + " verify " + d + " --allow-sim --image " + d + "/no-image --vcpus 1 --vcpu-type EPYC-v4") == 2);
+    CHECK(run(bin + " verify " + d + " --allow-sim --image " + d) == 2);  // VM shape missing
     CHECK(run(bin + " verify") == 2);
     fs::remove_all(d);
 }
