@@ -37,6 +37,7 @@ reproduce-tools: deps
 ## Benchmarks: `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure).
 bench: tools
 	@bench/measure_bench.sh
+	@bench/verify_bench.sh
 
 demo:
 	@echo "make demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2

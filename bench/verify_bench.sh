@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Time `kettle verify` on one SNP bundle with certificates present (target <= 20 ms): in process (the hidden
+# Catch2 test "[bench]": verify_bundle on a sim-snp bundle and verify_evidence with the real AMD chain on the
+# virtee Milan sample), and as whole processes on a bundle written by "[.make-bundle]".
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tests=$top/build/cmake/kettle-unit-tests
+kettle=$top/build/bin/kettle
+[ -x "$tests" ] && [ -x "$kettle" ] || { echo "verify bench: build first (make tools)" >&2; exit 2; }
+export KETTLE_SHARED=${KETTLE_SHARED:-$top/../shared}
+"$tests" "[bench]" | grep '^bench:'
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+KETTLE_BUNDLE_OUT=$tmp/bundle "$tests" "[.make-bundle]" >/dev/null
+m=aa11223344556677889900aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddee
+runs=20
+t0=$(date +%s%N)
+for _ in $(seq $runs); do
+  "$kettle" verify "$tmp/bundle" --allow-sim --now 2025-01-01T00:00:00Z --expected-measurement $m >/dev/null
+done
+t1=$(date +%s%N)
+us=$(( (t1 - t0) / runs / 1000 ))
+echo "bench: kettle verify process (sim-snp bundle, certificates present): ${us} us/run (target <= 20000)"
+[ "$us" -le 20000 ]
