@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check demo reproduce-tools clean distclean
+.PHONY: all prereqs deps tools check demo reproduce-tools image reproduce bench clean distclean
 
 all: tools
 
@@ -20,12 +20,26 @@ tools: deps
 	@tools/build/tools.sh
 
 ## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest.
-check: tools
+check: tools image
 	@cd build/cmake && ctest --output-on-failure -j2 --timeout 900
 
 ## Build the tools twice in two directories and compare the SHA-256 of kettle and init.
 reproduce-tools: deps
 	@tools/build/reproduce-tools.sh
+
+## Boot image into build/image: kettle.efi (UKI), ovmf-amdsev.fd, ovmf.fd, manifest.json, provenance.json.
+## Kernel and firmware are cached (cold: ~5 + ~5 minutes on 2 cores).
+image: tools
+	@image/build.sh
+
+## Build the image twice (different dir, umask, -j, time) and compare UKI and firmware SHA-256.
+## REBUILD="kernel firmware" also rebuilds those in the second directory instead of using the cache.
+reproduce: tools
+	@image/reproduce.sh
+
+## Boot benchmark under TCG (ours vs Debian's cloud kernel): bench/results.json and a table.
+bench: image
+	@image/bench.sh
 
 demo:
 	@echo "make demo: not yet available: the end-to-end build (issue 9) has not landed." >&2; exit 2
