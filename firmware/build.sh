@@ -44,11 +44,11 @@ touch -d '@1735689600' "$W/OvmfPkg/AmdSev/Grub/grub.cfg" "$W/OvmfPkg/AmdSev/Grub
 export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin PYTHON_COMMAND=/usr/bin/python3
 t1=$(date +%s)
 (
-  cd "$W"; set --; . ./edksetup.sh >>"$log" 2>&1
+  cd "$W"; set +u --; . ./edksetup.sh >>"$log" 2>&1
   make -C BaseTools -j2 >>"$log" 2>&1
 ) || { echo "firmware: BaseTools failed; log $log" >&2; tail -30 "$log" >&2; exit 1; }
 t2=$(date +%s)
-bld() { (cd "$W"; set --; . ./edksetup.sh >>"$log" 2>&1; $1 >>"$log" 2>&1) \
+bld() { (cd "$W"; set +u --; . ./edksetup.sh >>"$log" 2>&1; $1 >>"$log" 2>&1) \
           || { echo "firmware: failed: $1; log $log" >&2; tail -30 "$log" >&2; exit 1; }; }
 bld "$AMDSEV_CMD"; t3=$(date +%s)
 bld "$X64_CMD"; t4=$(date +%s)

@@ -2,6 +2,7 @@
 // The guest-runner issue grows this into the full build runner.
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -38,7 +39,7 @@ bool read_proc_cmdline(std::string& out) {
     int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     char buf[4096];
-    ssize_t n = 0, got;
+    ssize_t n = 0, got = 0;
     while (n < static_cast<ssize_t>(sizeof buf) && (got = read(fd, buf + n, sizeof buf - n)) > 0) n += got;
     close(fd);
     if (got < 0) return false;
