@@ -108,12 +108,27 @@ def pe_sections(path):
     return secs
 
 
+def pe_checksum(data, checksum_off):
+    """The PE/COFF image checksum (IMAGE_OPTIONAL_HEADER.CheckSum): 16-bit one's-complement-style sum of the
+    file with the CheckSum field taken as zero, folded to 16 bits, plus the file length."""
+    buf = data[:checksum_off] + b"\0\0\0\0" + data[checksum_off + 4:]
+    if len(buf) % 2:
+        buf += b"\0"
+    total = sum(struct.unpack(f"<{len(buf) // 2}H", buf))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return (total + len(data)) & 0xFFFFFFFF
+
+
 def pe_zero_timestamp(path):
-    with open(path, "r+b") as f:
-        f.seek(0x3C)
-        pe = struct.unpack("<I", f.read(4))[0]
-        f.seek(pe + 8)  # IMAGE_FILE_HEADER.TimeDateStamp
-        f.write(b"\0\0\0\0")
+    """objcopy stamps the PE header with the current time: set TimeDateStamp to 0, then fix CheckSum."""
+    data = bytearray(open(path, "rb").read())
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    struct.pack_into("<I", data, pe + 8, 0)  # IMAGE_FILE_HEADER.TimeDateStamp
+    checksum_off = pe + 24 + 64              # IMAGE_OPTIONAL_HEADER(64).CheckSum
+    struct.pack_into("<I", data, checksum_off, pe_checksum(bytes(data), checksum_off))
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def make_uki(stub, linux, initrd, cmdline_txt, osrel, out):
