@@ -48,8 +48,10 @@ t1=$(date +%s)
   make -C BaseTools -j2 >>"$log" 2>&1
 ) || { echo "firmware: BaseTools failed; log $log" >&2; tail -30 "$log" >&2; exit 1; }
 t2=$(date +%s)
-bld() { (cd "$W"; set +u --; . ./edksetup.sh >>"$log" 2>&1; $1 >>"$log" 2>&1) \
-          || { echo "firmware: failed: $1; log $log" >&2; tail -30 "$log" >&2; exit 1; }; }
+# `set --` before sourcing edksetup.sh (it parses positional arguments), so the command is kept in $cmd.
+bld() { local cmd=$1
+        (cd "$W"; set +u --; . ./edksetup.sh >>"$log" 2>&1; $cmd >>"$log" 2>&1) \
+          || { echo "firmware: failed: $cmd; log $log" >&2; tail -30 "$log" >&2; exit 1; }; }
 bld "$AMDSEV_CMD"; t3=$(date +%s)
 bld "$X64_CMD"; t4=$(date +%s)
 stage="$F.tmp"; rm -rf "$stage"; mkdir -p "$stage"
