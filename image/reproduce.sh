@@ -4,7 +4,8 @@
 # ovmf-amdsev.fd and ovmf.fd. On a difference it names the file and, for the UKI, the differing component.
 # PID 1 (init) is rebuilt from scratch in each directory; the initrd and UKI are assembled in each.
 # Kernel and firmware: A uses the content-addressed cache; B reuses it too, unless REBUILD names them:
-#   REBUILD="kernel firmware"  (make reproduce REBUILD="kernel firmware"): fresh uncached builds in B.
+#   REBUILD="kernel firmware"  (make reproduce REBUILD="kernel firmware"): fresh uncached builds in B
+#   (kernel with -j3, against the cached -j2 build; firmware at the same fixed path, minutes later).
 . "$(dirname "$0")/../tools/build/common.sh"
 R="$top/build/reproduce"; rm -rf "$R"; mkdir -p "$R"
 rebuild=" ${REBUILD:-} "
@@ -14,7 +15,7 @@ build_one() {  # build_one NAME UMASK JOBS
     || { echo "reproduce: init build $1 failed; $d.log" >&2; tail -20 "$d.log" >&2; exit 1; }
   local kd="" fd=""
   if [ "$1" = b ] && [[ $rebuild == *" kernel "* ]]; then
-    kd=$(KERNEL_JOBS=$3 "$top/kernel-config/build.sh" --out "$d/kernel" 2>>"$d.log") || { echo "reproduce: kernel rebuild failed; $d.log" >&2; exit 1; }
+    kd=$(KERNEL_JOBS=3 "$top/kernel-config/build.sh" --out "$d/kernel" 2>>"$d.log") || { echo "reproduce: kernel rebuild failed; $d.log" >&2; exit 1; }
   fi
   if [ "$1" = b ] && [[ $rebuild == *" firmware "* ]]; then
     fd=$("$top/firmware/build.sh" --out "$d/firmware" 2>>"$d.log") || { echo "reproduce: firmware rebuild failed; $d.log" >&2; exit 1; }
