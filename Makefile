@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check testdata bench demo reproduce-tools clean distclean bench
+.PHONY: all prereqs deps tools check testdata image reproduce bench demo reproduce-tools clean distclean
 
 all: tools
 
@@ -23,7 +23,7 @@ tools: deps
 ## The tests read the public fixtures in ../shared (skipped, saying so, when absent) and Debian's own OVMF.fd
 ## (pinned in the lock) as known-answer inputs.
 DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
-check: tools testdata
+check: tools image testdata
 	@cd build/cmake && KETTLE_SHARED="$(CURDIR)/../shared" KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
 	  ctest --output-on-failure -j2 --timeout 900
 
@@ -34,8 +34,21 @@ testdata: deps
 reproduce-tools: deps
 	@tools/build/reproduce-tools.sh
 
-## Benchmarks: `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure).
-bench: tools
+## Boot image into build/image: kettle.efi (UKI), ovmf-amdsev.fd, ovmf.fd, manifest.json, provenance.json.
+## Kernel and firmware are cached (cold: ~5 + ~5 minutes on 2 cores).
+image: tools
+	@image/build.sh
+
+## Build the image twice (different dir, umask, -j, time) and compare UKI and firmware SHA-256.
+## REBUILD="kernel firmware" also rebuilds those in the second directory instead of using the cache.
+reproduce: tools
+	@image/reproduce.sh
+
+## Benchmarks (results in bench/results.json, printed as a table): boot time under TCG (ours vs Debian's cloud
+## kernel), UKI size; `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or
+## /tmp/sev-snp-measure); `kettle verify` latency.
+bench: image
+	@image/bench.sh
 	@bench/measure_bench.sh
 	@bench/verify_bench.sh
 

@@ -14,6 +14,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +26,7 @@
 #include "kettle/hash.hpp"
 #include "kettle/version.hpp"
 
-#if __has_include("cmdline.hpp")
 #include "cmdline.hpp"
-#define KETTLE_HAVE_CMDLINE 1
-#endif
 
 using namespace kettle;
 using namespace kettle::init;
@@ -204,21 +202,34 @@ void pid1() {
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
         run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
 
-        // The output disk is opened first, so every later failure can be reported.
-        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
-        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
-        if (out_fd < 0) throw Error("cannot open the output disk " + out_dev + ": " + std::strerror(errno));
-        out_size = fd_size(out_fd, out_dev);
+        // Banner: version, kernel, and whether the configfs-tsm report interface exists (issue 3's boot test).
+        {
+            utsname u{};
+            ::uname(&u);
+            struct stat st {};
+            bool tsm = ::stat("/sys/kernel/config/tsm/report", &st) == 0 && S_ISDIR(st.st_mode);
+            std::printf("KETTLE-INIT %s kernel %s tsm-report %s\n", kVersion, u.release, tsm ? "present" : "absent");
+            std::fflush(stdout);
+        }
 
+        // The output disk is opened early, so every later failure can be reported on it.
+        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
+        std::string out_error;
+        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
+        if (out_fd < 0) out_error = "cannot open the output disk " + out_dev + ": " + std::strerror(errno);
+        else out_size = fd_size(out_fd, out_dev);
+
+        // The command line must be the one built into the image: the firmware would pass any -append.
         run.enter("cmdline");
         record.kernel_cmdline = read_small("/proc/cmdline", 8192);
-#ifdef KETTLE_HAVE_CMDLINE
-        if (!cmdline_matches(record.kernel_cmdline))
+        if (!cmdline_matches(record.kernel_cmdline)) {
+            std::string got = record.kernel_cmdline;
+            if (!got.empty() && got.back() == '\n') got.pop_back();
+            std::printf("KETTLE-INIT REFUSED: kernel command line \"%s\" is not the built-in \"%s\"; powering off\n",
+                        got.c_str(), std::string(builtin_cmdline()).c_str());
             throw Error("the kernel command line differs from the one built into the image");
-#else
-        // TODO: cmdline_matches() from init/cmdline.hpp (boot image work) once it is merged.
-        say("command line check not built in");
-#endif
+        }
+        if (!out_error.empty()) throw Error(out_error);
 
         run.enter("ingest");
         std::string in_dev = find_disk("kettle-input", "/dev/vda");

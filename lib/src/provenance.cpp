@@ -429,7 +429,7 @@ ImageIdentity parse_image_identity(std::string_view text) {
         if (it == j.end() || !it->is_string()) throw Error(std::string("image.json: missing string \"") + k + "\"");
         return it->get<std::string>();
     };
-    if (str("schema") != "kettle-image/v1") throw Error("image.json: schema is not \"kettle-image/v1\"");
+    if (str("schema") != "kettle-image-identity/v1") throw Error("image.json: schema is not \"kettle-image-identity/v1\"");
     ImageIdentity id{str("kernel_sha256"), str("init_sha256"), str("cmdline")};
     need_sha256(id.kernel_sha256, "image.json kernel_sha256");
     need_sha256(id.init_sha256, "image.json init_sha256");

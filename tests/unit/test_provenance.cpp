@@ -236,12 +236,12 @@ TEST_CASE("RFC 3339 UTC timestamps", "[provenance]") {
 }
 
 TEST_CASE("image identity and VM shape", "[provenance]") {
-    auto id = parse_image_identity(R"({"schema":"kettle-image/v1","kernel_sha256":")" + h("k") +
+    auto id = parse_image_identity(R"({"schema":"kettle-image-identity/v1","kernel_sha256":")" + h("k") +
                                    R"(","init_sha256":")" + h("i") + R"(","cmdline":"console=ttyS0","extra":1})");
     CHECK(id.kernel_sha256 == h("k"));
     CHECK(id.cmdline == "console=ttyS0");
     CHECK_THROWS_AS(parse_image_identity(R"({"schema":"kettle-image/v2"})"), Error);
-    CHECK_THROWS_AS(parse_image_identity(R"({"schema":"kettle-image/v1","kernel_sha256":"x","init_sha256":"y","cmdline":""})"),
+    CHECK_THROWS_AS(parse_image_identity(R"({"schema":"kettle-image-identity/v1","kernel_sha256":"x","init_sha256":"y","cmdline":""})"),
                     Error);
 
     fs::path dir = fs::temp_directory_path() / ("kettle-vmshape-" + std::to_string(::getpid()));

@@ -95,7 +95,7 @@ std::string rfc3339_utc_now();
 /// True for RFC 3339 date-time in UTC with a 'Z' suffix (optional fractional seconds).
 bool is_rfc3339_utc(std::string_view s);
 
-/// Parse /etc/kettle/image.json: {"schema":"kettle-image/v1","kernel_sha256":hex,"init_sha256":hex,
+/// Parse /etc/kettle/image.json: {"schema":"kettle-image-identity/v1","kernel_sha256":hex,"init_sha256":hex,
 /// "cmdline":string}. Unknown keys are ignored. Throws Error.
 ImageIdentity parse_image_identity(std::string_view json_text);
 /// Read and parse `path` (default "/etc/kettle/image.json"; at most 64 KiB).
