@@ -202,16 +202,6 @@ void pid1() {
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
         run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
 
-        // Banner: version, kernel, and whether the configfs-tsm report interface exists (issue 3's boot test).
-        {
-            utsname u{};
-            ::uname(&u);
-            struct stat st {};
-            bool tsm = ::stat("/sys/kernel/config/tsm/report", &st) == 0 && S_ISDIR(st.st_mode);
-            std::printf("KETTLE-INIT %s kernel %s tsm-report %s\n", kVersion, u.release, tsm ? "present" : "absent");
-            std::fflush(stdout);
-        }
-
         // The output disk is opened early, so every later failure can be reported on it.
         std::string out_dev = find_disk("kettle-output", "/dev/vdb");
         std::string out_error;
@@ -229,6 +219,16 @@ void pid1() {
                         got.c_str(), std::string(builtin_cmdline()).c_str());
             throw Error("the kernel command line differs from the one built into the image");
         }
+        // Banner, once the command line is accepted: version, kernel, and whether configfs-tsm reports exist.
+        {
+            utsname u{};
+            ::uname(&u);
+            struct stat st {};
+            bool tsm = ::stat("/sys/kernel/config/tsm/report", &st) == 0 && S_ISDIR(st.st_mode);
+            std::printf("KETTLE-INIT %s kernel %s tsm-report %s\n", kVersion, u.release, tsm ? "present" : "absent");
+            std::fflush(stdout);
+        }
+
         if (!out_error.empty()) throw Error(out_error);
 
         run.enter("ingest");

@@ -1,4 +1,4 @@
-// The build sandbox (DESIGN.md section 3): new mount, PID, IPC, UTS and network namespaces, pivot_root into the
+// The build sandbox (DESIGN.md section 3): new mount, PID, IPC, UTS and network namespaces, MS_MOVE + chroot into the
 // toolchain rootfs, /src bind-mounted, minimal /dev, fresh /proc, rlimits, no_new_privs, no capabilities, an
 // unprivileged uid, cgroup v2 memory and pids limits, and a timeout that kills the whole PID namespace.
 #include <cerrno>
@@ -134,8 +134,12 @@ int child_main(void* arg) {
         setup_fail(c, "mount /proc");
 
     if (::chdir(R.c_str()) != 0) setup_fail(c, "chdir rootfs");
-    if (::syscall(SYS_pivot_root, ".", ".") != 0) setup_fail(c, "pivot_root");
-    if (::umount2(".", MNT_DETACH) != 0) setup_fail(c, "detach the old root");
+    // pivot_root(2) refuses (EINVAL) to move away from the initramfs root, which is where PID 1 runs. So the
+    // rootfs mount is moved over "/" and the process chroots into it, as switch_root(8) and runc's no-pivot mode
+    // do. Nothing below it is reachable afterwards: the build has no CAP_SYS_CHROOT to chroot back out, and no
+    // directory fd from outside is open.
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) setup_fail(c, "move the rootfs over /");
+    if (::chroot(".") != 0) setup_fail(c, "chroot into the rootfs");
     if (::chdir("/") != 0) setup_fail(c, "chdir /");
     if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
         setup_fail(c, "remount the rootfs read-only");

@@ -553,7 +553,31 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
             if (!listed.count(rel)) throw Error("artifacts: '" + rel + "' is not listed as a subject");
         }
         if (ec) throw Error("artifacts: cannot list " + adir + ": " + ec.message());
-        return std::to_string(s.subjects.size()) + " file(s) match their subjects, none unlisted";
+        // Byproducts (the build log) are covered by the statement too: each must be present and match.
+        std::size_t byproducts = 0;
+        const Json* pred = member(st, "predicate");
+        const Json* rd = pred ? member(*pred, "runDetails") : nullptr;
+        const Json* bps = rd ? member(*rd, "byproducts") : nullptr;
+        if (bps && bps->is_array())
+            for (const Json& b : *bps) {
+                const Json* n = member(b, "name");
+                const Json* dg = member(b, "digest");
+                const Json* h = dg ? member(*dg, "sha256") : nullptr;
+                if (!n || !n->is_string() || !h || !h->is_string()) continue;
+                std::string name = n->get<std::string>();
+                if (!safe_relative_path(name) || name.find('/') != std::string::npos)
+                    throw Error("artifacts: byproduct name '" + name + "' is not a plain file name");
+                std::string p = dir + "/" + name;
+                if (!fs::is_regular_file(fs::symlink_status(p, ec)))
+                    throw Error("artifacts: byproduct '" + name + "' is missing or not a regular file");
+                std::string got = hex(sha256_file(p));
+                if (got != h->get<std::string>())
+                    throw Error("artifacts: byproduct '" + name + "' has sha256 " + got + ", the statement says " +
+                                h->get<std::string>());
+                ++byproducts;
+            }
+        return std::to_string(s.subjects.size()) + " file(s) match their subjects, none unlisted; " +
+               std::to_string(byproducts) + " byproduct(s) match";
     });
     // ---- 12. nonce.
     step("nonce", [&] {

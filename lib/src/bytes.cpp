@@ -73,12 +73,10 @@ Bytes read_file(const std::string& path, std::size_t max_bytes) {
         ::close(fd);
         throw Error(path + ": not a regular file");
     }
-    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-        ::close(fd);
-        throw Error(path + ": " + std::to_string(st.st_size) + " bytes is over the limit of " + std::to_string(max_bytes));
-    }
+    // st_size is only a hint: sysfs attributes claim 4096 bytes and procfs files 0. The limit is enforced on
+    // the bytes actually read.
     Bytes out;
-    out.reserve(static_cast<std::size_t>(st.st_size));
+    if (static_cast<std::uint64_t>(st.st_size) <= max_bytes) out.reserve(static_cast<std::size_t>(st.st_size));
     std::uint8_t buf[65536];
     for (;;) {
         ssize_t n = ::read(fd, buf, sizeof buf);
@@ -91,7 +89,7 @@ Bytes read_file(const std::string& path, std::size_t max_bytes) {
         if (n == 0) break;
         if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
             ::close(fd);
-            throw Error(path + ": grew past the limit of " + std::to_string(max_bytes) + " bytes while reading");
+            throw Error(path + ": more than the limit of " + std::to_string(max_bytes) + " bytes");
         }
         out.insert(out.end(), buf, buf + n);
     }

@@ -22,6 +22,31 @@ SH
   for f in provenance.intoto.jsonl evidence.json console.log run.json; do [ -s "$O/$f" ] || fail "$f missing"; done
   [ "$(json "$O/status.json" 'j["attestation"]["attested"]')" = True ] || fail "not attested"
   [ "$(json "$O/evidence.json" 'j["platform"]')" = sim-snp ] || fail "platform"
+  # Offline verification: SIMULATED evidence passes only with --allow-sim; a wrong nonce fails.
+  V() { "$K" verify "$1" --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 "${@:2}" > "$T/verify.txt" 2>&1; }
+  V "$O" --allow-sim --nonce 00112233 || { cat "$T/verify.txt"; fail "the bundle does not verify"; }
+  grep -q "^VERIFIED (SIMULATED" "$T/verify.txt" || fail "the summary does not say SIMULATED"
+  set +e
+  V "$O" --nonce 00112233; [ $? = 1 ] || fail "sim evidence verified without --allow-sim"
+  V "$O" --allow-sim --nonce 00112234; [ $? = 1 ] || fail "a wrong nonce verified"
+  # Tampering with any signed file of the bundle fails verification, naming a check.
+  for f in provenance.intoto.jsonl evidence.json build.log artifacts/out/one.txt artifacts/out/two.txt; do
+    rm -rf "$T/tamper"; cp -a "$O" "$T/tamper"
+    python3 - "$T/tamper/$f" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); i = len(b) // 2
+b[i] = ord("A") if b[i] != ord("A") else ord("B")
+open(p, "wb").write(b)
+PY
+    V "$T/tamper" --allow-sim --nonce 00112233; rc=$?
+    [ $rc = 1 ] || fail "tampered $f: verify exited $rc"
+    echo "tampered $f: $(grep FAIL "$T/verify.txt" | head -1)"
+  done
+  rm -rf "$T/tamper"; cp -a "$O" "$T/tamper"; echo extra > "$T/tamper/artifacts/out/three.txt"
+  V "$T/tamper" --allow-sim --nonce 00112233; [ $? = 1 ] || fail "an unlisted artifact verified"
+  rm -rf "$T/tamper"; cp -a "$O" "$T/tamper"; rm "$T/tamper/artifacts/out/one.txt"
+  V "$T/tamper" --allow-sim --nonce 00112233; [ $? = 1 ] || fail "a missing artifact verified"
+  set -e
   ;;
 fail)  # a failing build returns exit 1, its status and its log
   make_source "$S" <<'SH'
