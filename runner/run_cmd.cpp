@@ -164,12 +164,17 @@ int cmd_run(const Args& args) {
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
                       " vCPU, " + std::to_string(o.memory_mib) + " MiB");
 
-        // 1. Source and input disk.
-        SourceInfo src = export_source(o.source, o.rev, o.allow_dirty, work + "/source.git");
+        // 1. Source and input disk (or the given one, as is).
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
         Bytes input_digest;
         std::uint64_t input_size = 0;
-        {
+        SourceInfo src;
+        if (!o.input_disk.empty()) {
+            input_img = fs::absolute(o.input_disk).string();
+            input_digest = sha256_file(input_img);
+            input_size = fs::file_size(input_img);
+        } else {
+            src = export_source(o.source, o.rev, o.allow_dirty, work + "/source.git");
             InputDiskSpec spec;
             BuildRequest& r = spec.request;
             r.argv = o.command;

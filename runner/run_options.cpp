@@ -52,6 +52,9 @@ const char* run_help_text() {
         "                       (default /var/run/tdx-qgs/qgs.socket)\n"
         "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain)\n"
         "  --keep-disks         keep the work directory with the input and output disks\n"
+        "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
+        "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
+        "                       the guest with hostile input); the guest validates it like any other\n"
         "\n"
         "output:\n"
         "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
@@ -215,19 +218,39 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--qemu") o.qemu = val;
         else if (name == "--qgs") o.qgs = val;
         else if (name == "--sim-chain") o.sim_chain_dir = val;
+        else if (name == "--input-disk") o.input_disk = val;
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
-    if (o.source.empty()) throw Error("--source DIR is required");
-    if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
     if (o.out.empty()) throw Error("--out DIR is required");
-    if (o.command.empty()) throw Error("no build command: give it after --");
+    if (!o.input_disk.empty()) {
+        if (!o.source.empty() || !o.toolchain.empty() || !o.command.empty() || !o.files.empty())
+            throw Error("--input-disk replaces --source, --toolchain, --file and the command; give one or the other");
+    } else {
+        if (o.source.empty()) throw Error("--source DIR is required");
+        if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
+        if (o.command.empty()) throw Error("no build command: give it after --");
+    }
     if (o.memory_mib < 256) throw Error("--memory: at least 256M");
     if (o.output_size < (std::uint64_t{16} << 20)) throw Error("--output-size: at least 16M");
     return o;
 }
 
 void validate_run_options(const RunOptions& o) {
+    if (!o.input_disk.empty()) {
+        if (!fs::is_regular_file(o.input_disk)) throw Error("--input-disk: " + o.input_disk + " is not a regular file");
+    } else {
+        validate_build_inputs(o);
+    }
+    std::string need_fw = o.profile == Profile::snp ? "ovmf-amdsev.fd" : "ovmf.fd";
+    for (std::string f : {std::string("kettle.efi"), need_fw})
+        if (!fs::is_regular_file(o.image + "/" + f))
+            throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
+    if (fs::exists(o.out) && (!fs::is_directory(o.out) || !fs::is_empty(o.out)))
+        throw Error("--out: " + o.out + " exists and is not an empty directory");
+}
+
+void validate_build_inputs(const RunOptions& o) {
     if (!fs::is_directory(o.source)) throw Error("--source: " + o.source + " is not a directory");
     if (!fs::is_regular_file(o.toolchain)) throw Error("--toolchain: " + o.toolchain + " is not a regular file");
     const std::string& t = o.toolchain;
@@ -235,12 +258,6 @@ void validate_run_options(const RunOptions& o) {
     if (!ends(".tar") && !ends(".tar.zst") && !ends(".tar.gz"))
         throw Error("--toolchain: " + t + " must end in .tar, .tar.zst or .tar.gz");
     for (auto& f : o.files) if (!fs::is_regular_file(f)) throw Error("--file: " + f + " is not a regular file");
-    std::string need_fw = o.profile == Profile::snp ? "ovmf-amdsev.fd" : "ovmf.fd";
-    for (std::string f : {std::string("kettle.efi"), need_fw})
-        if (!fs::is_regular_file(o.image + "/" + f))
-            throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
-    if (fs::exists(o.out) && (!fs::is_directory(o.out) || !fs::is_empty(o.out)))
-        throw Error("--out: " + o.out + " exists and is not an empty directory");
 }
 
 std::string argv_value(const std::vector<std::string>& argv, const std::string& flag) {

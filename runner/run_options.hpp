@@ -15,6 +15,8 @@ inline constexpr const char* kSimVcpuType = "EPYC-v4";
 
 struct RunOptions {
     bool help = false, json = false, allow_dirty = false, keep_disks = false;
+    /// --input-disk: boot with this input disk exactly as given (replay, or testing the guest's defences).
+    std::string input_disk;
     std::string source, rev = "HEAD", toolchain, out, image = "build/image", nonce, workdir, source_uri;
     std::vector<std::string> files, artifacts, command;
     std::map<std::string, std::string> env;
@@ -36,6 +38,8 @@ void apply_request_json(RunOptions& o, const Json& j);
 /// (*.tar, *.tar.zst, *.tar.gz), every --file a regular file, the image files present, --out absent
 /// or an empty directory. Throws Error.
 void validate_run_options(const RunOptions& o);
+/// The --source/--toolchain/--file part of validate_run_options (not used with --input-disk).
+void validate_build_inputs(const RunOptions& o);
 /// "2G", "512M", "512MiB", "1GiB"; a bare number means MiB. Returns bytes. Throws Error.
 std::uint64_t parse_size(const std::string& s, const char* what);
 const char* run_help_text();

@@ -11,7 +11,13 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 T=$(mktemp -d /tmp/kettle-it-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "${O:-/nonexistent}/status.json" "${O:-/nonexistent}/build.log"; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -c 3000 "$f" >&2; }
+  done
+  exit 1
+}
 # json FILE EXPR: evaluate a Python expression over the parsed JSON document `j`.
 json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
