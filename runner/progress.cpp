@@ -89,7 +89,15 @@ void Progress::draw() {
 }
 
 void Progress::tick() {
-    if (tty_ && !quiet_) draw();
+    if (quiet_) return;
+    if (tty_) { draw(); return; }
+    // Plain mode: a line a minute while a phase lasts (a long build would otherwise look hung).
+    double now = elapsed(), in_phase = now - phases_.back().second;
+    if (in_phase >= 60 && now - last_plain_tick_ >= 60) {
+        std::fprintf(out_, "kettle run: [%6.1fs] %s, %.0f s so far\n", now, phase_.c_str(), in_phase);
+        std::fflush(out_);
+        last_plain_tick_ = now;
+    }
 }
 
 void Progress::note(const std::string& msg) {

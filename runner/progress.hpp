@@ -44,6 +44,7 @@ private:
     std::FILE* out_;
     bool tty_, quiet_;
     std::chrono::steady_clock::time_point t0_;
+    double last_plain_tick_ = 0;  ///< plain mode: when the last "so far" line was printed (s)
     std::string phase_ = "boot";
     int percent_ = -1, last_plain_step_ = -1;
     unsigned spin_ = 0;

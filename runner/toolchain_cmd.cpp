@@ -36,7 +36,7 @@ static const char* kToolchainHelp =
     "  --arch ARCH         architecture (default amd64)\n"
     "  -h, --help          this text\n"
     "\n"
-    "Two runs against the same package versions give the same SHA-256.\n"
+    "Two runs against the same package versions give the same SHA-256. Device nodes are left out\n(--skip=output/dev): the guest refuses them and the build sandbox brings its own /dev.\n"
     "Prints: sha256:<hex>  <FILE>\n"
     "\n"
     "exit codes: 0 ok, 2 usage error, 3 mmdebstrap failed (archive unreachable, unknown package)\n";
@@ -89,7 +89,10 @@ int cmd_toolchain(const Args& args) {
     // mmdebstrap picks the format from the file name; write to a temporary name and rename when done.
     std::string tmp = out + ".tmp-" + std::to_string(::getpid()) + (ends(".tar.zst") ? ".tar.zst" : ".tar");
     std::vector<std::string> argv{"env", "SOURCE_DATE_EPOCH=" + epoch, "mmdebstrap", "--quiet", "--variant=" + variant,
-                                  "--architectures=" + arch, "--format=tar"};
+                                  "--architectures=" + arch, "--format=tar",
+                                  // No device nodes: the guest refuses them on the input disk, and the build
+                                  // sandbox mounts its own minimal /dev.
+                                  "--skip=output/dev"};
     if (!packages.empty()) argv.push_back("--include=" + packages);
     argv.insert(argv.end(), {suite, tmp, mirror});
     std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", suite.c_str(),

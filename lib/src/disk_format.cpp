@@ -661,7 +661,9 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
         if (usz > limits.max_member_bytes) throw Error("output disk: " + name + ": larger than the member limit");
         if (usz > limits.max_total_bytes - total) throw Error("output disk: members larger than the total limit");
         total += usz;
-        int ofd = tree.create_file(name, false);
+        // Artifacts keep only "executable or not" (0755 / 0644); never set-id bits, owners or times.
+        bool exec = name.rfind("artifacts/", 0) == 0 && (archive_entry_perm(e) & 0111) != 0;
+        int ofd = tree.create_file(name, exec);
         FdCloser oc{ofd};
         Bytes d = detail::copy_entry_data(a, ofd, usz, "output disk: " + name);
         if (name == "status.json") {
