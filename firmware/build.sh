@@ -9,6 +9,12 @@
 # so the tree is always built at the fixed path $EDK2_FIXED (one builder at a time, under a lock).
 # Default: cached in $KETTLE_CACHE/ovmf-<key>, key = this recipe + the lock rows + host tool versions.
 # With --out DIR: a fresh uncached build into DIR (used by `make reproduce REBUILD=firmware`).
+# A clean environment: GNU make's MAKEFLAGS/MAKELEVEL (e.g. when run from `make reproduce`) change how GCC's
+# LTO partitions edk2 modules, and ovmf.fd then differed by one byte in IScsiDxe.efi. So: env -i.
+if [ -z "${KETTLE_FW_CLEAN_ENV:-}" ]; then
+  exec env -i KETTLE_FW_CLEAN_ENV=1 HOME="$HOME" PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+    KETTLE_CACHE="${KETTLE_CACHE:-$HOME/.cache/kettle}" bash "$0" "$@"
+fi
 . "$(dirname "$0")/../tools/build/common.sh"
 out=""
 if [ "${1:-}" = "--out" ]; then out=$2; fi
