@@ -2,9 +2,9 @@
 #include "qemu.hpp"
 
 #include <cpuid.h>
-
 #include <cstdio>
 
+#include "kettle/base64.hpp"
 #include "kettle/error.hpp"
 
 namespace kettle::runner {
@@ -73,59 +73,6 @@ void require_qemu_version(Profile p, const QemuVersion& have) {
     }
 }
 
-static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64(ByteView b) {
-    std::string out;
-    out.reserve((b.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= b.size(); i += 3) {
-        std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-        out += kB64[v >> 18]; out += kB64[(v >> 12) & 63]; out += kB64[(v >> 6) & 63]; out += kB64[v & 63];
-    }
-    if (b.size() - i == 1) {
-        std::uint32_t v = b[i] << 16;
-        out += kB64[v >> 18]; out += kB64[(v >> 12) & 63]; out += "==";
-    } else if (b.size() - i == 2) {
-        std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8);
-        out += kB64[v >> 18]; out += kB64[(v >> 12) & 63]; out += kB64[(v >> 6) & 63]; out += '=';
-    }
-    return out;
-}
-
-Bytes unbase64(std::string_view s) {
-    if (s.size() % 4 != 0) throw Error("base64: length is not a multiple of 4");
-    auto val = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    Bytes out;
-    out.reserve(s.size() / 4 * 3);
-    for (std::size_t i = 0; i < s.size(); i += 4) {
-        bool last = i + 4 == s.size();
-        int pad = 0;
-        if (last && s[i + 3] == '=') pad = (s[i + 2] == '=') ? 2 : 1;
-        std::uint32_t v = 0;
-        for (int k = 0; k < 4; ++k) {
-            int d;
-            if (k >= 4 - pad) d = 0;
-            else if ((d = val(s[i + k])) < 0) throw Error("base64: invalid character at " + std::to_string(i + k));
-            v = (v << 6) | static_cast<std::uint32_t>(d);
-        }
-        out.push_back(static_cast<std::uint8_t>(v >> 16));
-        if (pad < 2) out.push_back(static_cast<std::uint8_t>(v >> 8));
-        if (pad < 1) out.push_back(static_cast<std::uint8_t>(v));
-        if (pad) {
-            // Canonical form only: the bits dropped by the padding must be zero.
-            if ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff))) throw Error("base64: non-canonical padding");
-        }
-    }
-    return out;
-}
 
 Bytes tdx_mrconfigid(ByteView d) {
     if (d.size() != 32) throw Error("tdx mrconfigid: the input digest must be 32 bytes");
@@ -204,7 +151,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
                      return std::string(b); }() +
                      ",cbitpos=" + std::to_string(c.cbitpos) +
                      ",reduced-phys-bits=" + std::to_string(c.reduced_phys_bits) +
-                     ",kernel-hashes=on,host-data=" + base64(c.input_digest)});
+                     ",kernel-hashes=on,host-data=" + base64_encode(c.input_digest)});
             break;
         case Profile::tdx:
             // tdx.rst "Launching a TD": tdx-guest object, split irqchip, -bios. The
@@ -213,7 +160,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
             add({"-accel", "kvm", "-machine", "q35,kernel-irqchip=split,confidential-guest-support=tdx0,hpet=off",
                  "-cpu", c.cpu.empty() ? "host" : c.cpu,
                  "-object", R"({"qom-type":"tdx-guest","id":"tdx0","mrconfigid":")" +
-                     base64(tdx_mrconfigid(c.input_digest)) + R"(","quote-generation-socket":)" + qgs_json(c.qgs_socket) +
+                     base64_encode(tdx_mrconfigid(c.input_digest)) + R"(","quote-generation-socket":)" + qgs_json(c.qgs_socket) +
                      "}"});
             break;
     }

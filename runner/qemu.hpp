@@ -69,10 +69,6 @@ inline constexpr const char* kAmdSpPortName = "org.kettle.amdsp.0";
 /// missing or invalid for the profile (for example no input digest for snp/tdx).
 std::vector<std::string> qemu_argv(const VmConfig& cfg);
 
-/// Standard base64 (RFC 4648 section 4, with padding).
-std::string base64(ByteView b);
-/// Strict standard base64 decode (padding required, no whitespace); throws Error.
-Bytes unbase64(std::string_view s);
 
 /// tdx MRCONFIGID (48 bytes) for an input-disk SHA-256: the digest followed by 16 zero bytes.
 Bytes tdx_mrconfigid(ByteView input_digest32);

@@ -1,6 +1,8 @@
 // The simulated AMD-SP: test chain generation, report building and the line protocol. See sim_amdsp.hpp.
 #include "sim_amdsp.hpp"
 
+#include "kettle/base64.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -425,7 +427,7 @@ std::string SimAmdSp::handle_line(std::string_view line) {
         }
         Bytes report = build_sim_report(chain_, plat_, launch_, report_data, report_id);
         served_++;
-        return Json{{"type", "snp-report-response"}, {"report", base64(report)}, {"cert_table", base64(table_)}}.dump();
+        return Json{{"type", "snp-report-response"}, {"report", base64_encode(report)}, {"cert_table", base64_encode(table_)}}.dump();
     } catch (const std::exception& e) {
         errors_++;
         return error_line(e.what());

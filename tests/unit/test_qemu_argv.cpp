@@ -154,18 +154,6 @@ TEST_CASE("QEMU version detection and refusal", "[qemu]") {
     CHECK_NOTHROW(require_qemu_version(Profile::tdx, {10, 1, 0}));
 }
 
-TEST_CASE("base64 round trip and RFC 4648 vectors", "[qemu]") {
-    CHECK(base64(as_bytes("")) == "");
-    CHECK(base64(as_bytes("f")) == "Zg==");
-    CHECK(base64(as_bytes("fo")) == "Zm8=");
-    CHECK(base64(as_bytes("foo")) == "Zm9v");
-    CHECK(base64(as_bytes("foobar")) == "Zm9vYmFy");
-    CHECK(to_string(unbase64("Zm9vYg==")) == "foob");
-    CHECK_THROWS_AS(unbase64("Zm9vYg="), Error);
-    CHECK_THROWS_AS(unbase64("Zm9vYh=="), Error);  // non-canonical
-    CHECK_THROWS_AS(unbase64("Zm9v!mFy"), Error);
-}
-
 TEST_CASE("profile names", "[qemu]") {
     CHECK(parse_profile("snp") == Profile::snp);
     CHECK_THROWS_AS(parse_profile("sev"), Error);

@@ -19,6 +19,7 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
+#include "kettle/base64.hpp"
 #include "kettle/error.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
@@ -196,13 +197,13 @@ TEST_CASE("sim protocol: a request gets a signed report binding its REPORT_DATA"
     rd[127] = '7';
     Json resp = parse_strict(sp.handle_line(R"({"type":"snp-report-request","report_data":")" + rd + "\"}"));
     REQUIRE(resp["type"] == "snp-report-response");
-    Bytes report = unbase64(resp["report"].get<std::string>());
+    Bytes report = base64_decode(resp["report"].get<std::string>());
     REQUIRE(report.size() == 1184);
     CHECK(report[0x50 + 63] == 7);
     CHECK(Bytes(report.begin() + 0xC0, report.begin() + 0xE0) == Bytes(32, 0xAB));
     Crt vcek(chain().vcek_der());
     CHECK(report_verifies(report, vcek.c));
-    CHECK(unbase64(resp["cert_table"].get<std::string>()) == sim_cert_table(chain()));
+    CHECK(base64_decode(resp["cert_table"].get<std::string>()) == sim_cert_table(chain()));
     CHECK(sp.reports_served() == 1);
 }
 
@@ -254,7 +255,7 @@ TEST_CASE("sim service over a unix socket, as QEMU's chardev connects to it", "[
     CHECK(parse_strict(got.substr(0, nl))["type"] == "error");
     Json r = parse_strict(got.substr(nl + 1, got.find('\n', nl + 1) - nl - 1));
     CHECK(r["type"] == "snp-report-response");
-    CHECK(unbase64(r["report"].get<std::string>())[0x50] == 0xff);
+    CHECK(base64_decode(r["report"].get<std::string>())[0x50] == 0xff);
     CHECK_FALSE(std::filesystem::exists(path));
     std::filesystem::remove_all(dir);
 }
