@@ -318,8 +318,18 @@ int cmd_run(const Args& args) {
         cleanup();
         result["ok"] = code == kOk;
         result["status"] = od.status;
-        std::fprintf(stderr, "kettle run: %s; outputs in %s\n", code == kOk ? "build succeeded" : "build FAILED",
-                     o.out.c_str());
+        if (code == kOk) {
+            std::fprintf(stderr, "kettle run: build succeeded; outputs in %s\n", o.out.c_str());
+        } else {
+            // The guest's words, shown as data: phase and error from status.json (printable ASCII only).
+            auto field = [&](const char* k) {
+                std::string v = od.status.contains(k) && od.status[k].is_string() ? od.status[k].get<std::string>() : "?";
+                for (char& ch : v) if (ch < 0x20 || ch > 0x7e) ch = '?';
+                return v.substr(0, 500);
+            };
+            std::fprintf(stderr, "kettle run: build FAILED in phase %s: %s; outputs in %s\n", field("phase").c_str(),
+                         field("error").c_str(), o.out.c_str());
+        }
         return emit(code, "");
     } catch (const InfraError& e) {
         std::fprintf(stderr, "kettle run: %s\n", e.what());

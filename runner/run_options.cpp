@@ -28,7 +28,7 @@ const char* run_help_text() {
         "  --allow-dirty        build even if the work tree has uncommitted changes; the changes are NOT\n"
         "                       built (the commit is), but they are listed in run.json\n"
         "  --toolchain FILE     toolchain rootfs (.tar, .tar.zst or .tar.gz), e.g. from `kettle toolchain`\n"
-        "  --file PATH          extra input file, visible to the build as files/<basename> (repeatable)\n"
+        "  --file PATH          extra input file, visible to the build read-only as /inputs/<basename> (repeatable)\n"
         "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
         "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
         "  --workdir DIR        working directory of the build, relative to the source (default .)\n"
@@ -111,7 +111,11 @@ static void set_env(RunOptions& o, const std::string& kv) {
 
 static void set_nonce(RunOptions& o, const std::string& n) {
     if (n.size() > 1024) throw Error("--nonce: longer than 1024 hex characters");
-    (void)unhex(n);  // validates
+    try {
+        (void)unhex(n);
+    } catch (const Error& e) {
+        throw Error(std::string("--nonce: must be hex (") + e.what() + ")");
+    }
     o.nonce = n;
 }
 
