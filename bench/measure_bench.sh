@@ -12,8 +12,10 @@ runs=${2:-10}
 kettle=$top/build/bin/kettle
 py=/usr/bin/python3
 [ -x "$kettle" ] || { echo "measure bench: $kettle not built (make tools)" >&2; exit 2; }
+results=$top/bench/results.py
 if [ ! -f "$oracle/sev-snp-measure.py" ]; then
-  echo "measure bench: sev-snp-measure not found at $oracle; skipped"; exit 0
+  echo "measure bench: sev-snp-measure not found at $oracle; skipped"
+  "$py" "$results" set measure "{\"skipped\": true, \"oracle\": \"$oracle\"}"; exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 if [ -f "$top/build/image/ovmf-amdsev.fd" ] && [ -f "$top/build/image/kettle.efi" ]; then
@@ -37,3 +39,7 @@ for _ in $(seq "$runs"); do "$py" "$oracle/sev-snp-measure.py" --mode snp --ovmf
 k=$(( (t1 - t0) / runs / 1000 )); s=$(( (t2 - t1) / runs / 1000 ))
 echo "inputs: $what; shape: ${args[*]}; digest $ours (equal)"
 echo "kettle measure snp: ${k} us/run; sev-snp-measure: ${s} us/run; ratio $(awk -v a="$s" -v b="$k" 'BEGIN{printf "%.1f", a/b}')x (target >= 50x)"
+ratio=$(awk -v a="$s" -v b="$k" 'BEGIN{printf "%.2f", a/b}')
+"$py" "$results" set measure "{\"inputs\": \"$what\", \"shape\": \"${args[*]}\", \"digest\": \"$ours\",
+  \"runs\": $runs, \"kettle_us\": $k, \"sev_snp_measure_us\": $s, \"ratio\": $ratio,
+  \"oracle\": \"$oracle\", \"oracle_commit\": \"$(git -C "$oracle" rev-parse HEAD 2>/dev/null || echo unknown)\"}"
