@@ -97,11 +97,11 @@ def main():
     ratio = kb / cb if kb and cb else None
     qemu = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "qemu-system-x86"], capture_output=True,
                           text=True).stdout
-    boot = {"host": {"nproc": os.cpu_count(), "qemu": qemu, "accel": "tcg"},
-            "firmware": {"file": "ovmf.fd", "sha256": assemble.sha256_file(fd)}, "cloud_kernel": cloud_pkg,
-            "samples": samples, "summary": summary, "ratio_kettle_over_cloud": ratio}
+    boot_section = {"host": {"nproc": os.cpu_count(), "qemu": qemu, "accel": "tcg"},
+                    "firmware": {"file": "ovmf.fd", "sha256": assemble.sha256_file(fd)}, "cloud_kernel": cloud_pkg,
+                    "samples": samples, "summary": summary, "ratio_kettle_over_cloud": ratio}
     results.set_section("uki", uki)
-    results.set_section("boot", boot)
+    results.set_section("boot", boot_section)
     fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     print(f"bench boot: kettle {fmt(kb)} s, debian-cloud {fmt(cb)} s to the PID 1 banner (TCG, median of {runs}); "
           f"UKI {uki['kettle']['size']} bytes -> bench/results.json sections uki, boot")
