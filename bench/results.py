@@ -112,7 +112,8 @@ def rows(data):
     d = data.get("demo")
     if d:
         host, guest = d.get("host_s", {}), d.get("guest_ms", {})
-        out.append(("demo (GNU hello) under TCG: phases, host view", "", "guest's own timings_ms", "", ""))
+        out.append((f"demo (GNU hello) under TCG, run of {d.get('started_on', '?')}: phases, host view", "",
+                    "guest's own timings_ms", "", ""))
         groups = (("boot (QEMU start -> PID 1 marker)", ["boot"]), ("cmdline", ["cmdline"]), ("ingest", ["ingest"]),
                   ("checkout", ["checkout"]), ("build", ["build"]), ("outputs (collect + output)", ["collect", "output"]),
                   ("attestation", ["attest"]), ("poweroff + output disk read", ["poweroff"]))
