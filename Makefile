@@ -44,13 +44,12 @@ image: tools
 reproduce: tools
 	@image/reproduce.sh
 
-## Benchmarks (results in bench/results.json, printed as a table): boot time under TCG (ours vs Debian's cloud
-## kernel), UKI size; `kettle measure snp` against sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or
-## /tmp/sev-snp-measure); `kettle verify` latency.
+## Benchmarks (results in bench/results.json, printed as one table; bench/all.sh): boot time under TCG (ours vs
+## Debian's cloud kernel), UKI size; input ingest vs sha256sum + tar -x; `kettle measure snp` against
+## sev-snp-measure (when a checkout is at $$SEV_SNP_MEASURE or /tmp/sev-snp-measure); `kettle verify` latency;
+## the demo's phase times and its build in the VM vs natively in a chroot (runs make demo if build/demo is absent).
 bench: image
-	@image/bench.sh
-	@bench/measure_bench.sh
-	@bench/verify_bench.sh
+	@bench/all.sh
 
 ## The main job, end to end: GNU hello from Debian's source archive, built inside the VM (QEMU TCG, simulated
 ## AMD-SP), verified offline; prints a summary. Output in build/demo/bundle.

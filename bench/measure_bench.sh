@@ -12,8 +12,10 @@ runs=${2:-10}
 kettle=$top/build/bin/kettle
 py=/usr/bin/python3
 [ -x "$kettle" ] || { echo "measure bench: $kettle not built (make tools)" >&2; exit 2; }
+results=$top/bench/results.py
 if [ ! -f "$oracle/sev-snp-measure.py" ]; then
-  echo "measure bench: sev-snp-measure not found at $oracle; skipped"; exit 0
+  echo "measure bench: sev-snp-measure not found at $oracle; skipped"
+  "$py" "$results" set measure "{\"skipped\": true, \"oracle\": \"$oracle\"}"; exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 if [ -f "$top/build/image/ovmf-amdsev.fd" ] && [ -f "$top/build/image/kettle.efi" ]; then
@@ -32,8 +34,17 @@ if [ "$ours" != "$theirs" ]; then
   echo "measure bench: DIGESTS DIFFER: kettle $ours, sev-snp-measure $theirs" >&2; exit 1
 fi
 now() { date +%s%N; }
-t0=$(now); for _ in $(seq "$runs"); do "$kettle" measure snp --firmware "$fw" --kernel "$kernel" "${args[@]}" >/dev/null; done; t1=$(now)
-for _ in $(seq "$runs"); do "$py" "$oracle/sev-snp-measure.py" --mode snp --ovmf "$fw" --kernel "$kernel" "${args[@]}" >/dev/null; done; t2=$(now)
-k=$(( (t1 - t0) / runs / 1000 )); s=$(( (t2 - t1) / runs / 1000 ))
+# Alternating, one of each per round, so both see the same machine load.
+tk=0; ts=0
+for _ in $(seq "$runs"); do
+  t0=$(now); "$kettle" measure snp --firmware "$fw" --kernel "$kernel" "${args[@]}" >/dev/null; t1=$(now)
+  "$py" "$oracle/sev-snp-measure.py" --mode snp --ovmf "$fw" --kernel "$kernel" "${args[@]}" >/dev/null; t2=$(now)
+  tk=$(( tk + t1 - t0 )); ts=$(( ts + t2 - t1 ))
+done
+k=$(( tk / runs / 1000 )); s=$(( ts / runs / 1000 ))
 echo "inputs: $what; shape: ${args[*]}; digest $ours (equal)"
 echo "kettle measure snp: ${k} us/run; sev-snp-measure: ${s} us/run; ratio $(awk -v a="$s" -v b="$k" 'BEGIN{printf "%.1f", a/b}')x (target >= 50x)"
+ratio=$(awk -v a="$s" -v b="$k" 'BEGIN{printf "%.2f", a/b}')
+"$py" "$results" set measure "{\"inputs\": \"$what\", \"shape\": \"${args[*]}\", \"digest\": \"$ours\",
+  \"runs\": $runs, \"kettle_us\": $k, \"sev_snp_measure_us\": $s, \"ratio\": $ratio,
+  \"oracle\": \"$oracle\", \"oracle_commit\": \"$(git -C "$oracle" rev-parse HEAD 2>/dev/null || echo unknown)\"}"

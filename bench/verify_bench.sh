@@ -8,7 +8,8 @@ tests=$top/build/cmake/kettle-unit-tests
 kettle=$top/build/bin/kettle
 [ -x "$tests" ] && [ -x "$kettle" ] || { echo "verify bench: build first (make tools)" >&2; exit 2; }
 export KETTLE_SHARED=${KETTLE_SHARED:-$top/../shared}
-"$tests" "[bench]" | grep '^bench:'
+inproc=$("$tests" "[bench]" | grep '^bench:' || true)
+echo "$inproc"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 KETTLE_BUNDLE_OUT=$tmp/bundle "$tests" "[.make-bundle]" >/dev/null
 m=aa11223344556677889900aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddee
@@ -20,4 +21,8 @@ done
 t1=$(date +%s%N)
 us=$(( (t1 - t0) / runs / 1000 ))
 echo "bench: kettle verify process (sim-snp bundle, certificates present): ${us} us/run (target <= 20000)"
-[ "$us" -le 20000 ]
+# A benchmark, not a timed test: the figures go to bench/results.json whatever they are.
+num() { grep -F "$1" <<<"$inproc" | sed -n 's/.*: \([0-9.]*\) ms per .*/\1/p' | head -1; }
+b=$(num "kettle verify (sim-snp bundle"); r=$(num "SNP report, real AMD chain")
+/usr/bin/python3 "$top/bench/results.py" set verify "{\"in_process_ms\": ${b:-null}, \"amd_chain_report_ms\": ${r:-null},
+  \"process_ms\": $(awk -v u="$us" 'BEGIN{printf "%.2f", u/1000}'), \"process_runs\": $runs, \"target_ms\": 20}"

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """make bench (first entries): UKI size and sections; QEMU start -> PID 1 banner under TCG for the Kettle UKI
 against Debian's bookworm cloud kernel packed into a UKI with the same stub, initrd, command line and firmware,
-in the same run, alternating, N runs each. Writes bench/results.json and prints a table.
+in the same run, alternating, N runs each. Merges sections uki and boot into bench/results.json
+(bench/results.py; `bench/results.py table` prints them).
 
 usage: bench.py TOP IMAGE_DIR CLOUD_VMLINUZ CLOUD_PACKAGE [RUNS]
 """
-import json
 import os
 import select
 import statistics
@@ -15,6 +15,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import assemble  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+import results  # noqa: E402
 
 TIMEOUT = 240.0
 
@@ -94,28 +97,14 @@ def main():
     ratio = kb / cb if kb and cb else None
     qemu = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "qemu-system-x86"], capture_output=True,
                           text=True).stdout
-    result = {"schema": "kettle-bench/v1", "host": {"nproc": os.cpu_count(), "qemu": qemu, "accel": "tcg"},
-              "firmware": {"file": "ovmf.fd", "sha256": assemble.sha256_file(fd)},
-              "cloud_kernel": cloud_pkg, "uki": uki, "boot": {"samples": samples, "summary": summary,
-                                                              "ratio_kettle_over_cloud": ratio}}
-    os.makedirs(os.path.join(top, "bench"), exist_ok=True)
-    with open(os.path.join(top, "bench", "results.json"), "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
-        f.write("\n")
-
+    boot_section = {"host": {"nproc": os.cpu_count(), "qemu": qemu, "accel": "tcg"},
+                    "firmware": {"file": "ovmf.fd", "sha256": assemble.sha256_file(fd)}, "cloud_kernel": cloud_pkg,
+                    "samples": samples, "summary": summary, "ratio_kettle_over_cloud": ratio}
+    results.set_section("uki", uki)
+    results.set_section("boot", boot_section)
     fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-    print(f"\nUKI sizes (bytes)\n{'section':12} {'kettle':>12} {'debian-cloud':>14}")
-    names = sorted(set(uki["kettle"]["sections"]) | set(uki["debian-cloud"]["sections"]),
-                   key=lambda n: next((s["vma"] for s in assemble.pe_sections(ours) if s["name"] == n), 1 << 40))
-    for n in names:
-        print(f"{n:12} {uki['kettle']['sections'].get(n, '-'):>12} {uki['debian-cloud']['sections'].get(n, '-'):>14}")
-    print(f"{'file':12} {uki['kettle']['size']:>12} {uki['debian-cloud']['size']:>14}")
-    print(f"\nTCG boot, QEMU start -> PID 1 banner, median of {runs} alternating runs (s)")
-    print(f"{'kernel':13} {'banner':>8} {'Linux ver.':>10} {'kernel share':>12} {'ok':>5}")
-    for n, s in summary.items():
-        print(f"{n:13} {fmt(s['median_banner_s']):>8} {fmt(s['median_linux_version_s']):>10} "
-              f"{fmt(s['median_kernel_share_s']):>12} {s['ok_runs']:>2}/{runs}")
-    print(f"ratio kettle / debian-cloud: {fmt(ratio)}  (bench/results.json)")
+    print(f"bench boot: kettle {fmt(kb)} s, debian-cloud {fmt(cb)} s to the PID 1 banner (TCG, median of {runs}); "
+          f"UKI {uki['kettle']['size']} bytes -> bench/results.json sections uki, boot")
     if summary["kettle"]["ok_runs"] == 0:
         sys.exit(1)
 
