@@ -3,7 +3,10 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <vector>
 #include <cstdlib>
 #include <cstring>
 #include <csignal>
@@ -180,6 +183,117 @@ TEST_CASE("redteam: kettle inspect on a bundle with a FIFO, /dev/zero or a symli
     INFO(text);
     CHECK_THAT(text, !ContainsSubstring("outside the bundle"));
     CHECK_THAT(text, ContainsSubstring("NOT A REGULAR FILE"));
+}
+
+namespace {
+
+/// One raw 512-byte ustar header (independent of libarchive), checksum computed per POSIX.
+std::string ustar(const std::string& name, std::uint64_t size, char type) {
+    std::string h(512, '\0');
+    std::memcpy(h.data(), name.data(), std::min<std::size_t>(name.size(), 100));
+    std::snprintf(h.data() + 100, 8, "%07o", 0644);
+    std::snprintf(h.data() + 108, 8, "%07o", 0);
+    std::snprintf(h.data() + 116, 8, "%07o", 0);
+    std::snprintf(h.data() + 124, 12, "%011llo", static_cast<unsigned long long>(size));
+    std::snprintf(h.data() + 136, 12, "%011o", 0);
+    h[156] = type;
+    std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+    std::memset(h.data() + 148, ' ', 8);
+    unsigned sum = 0;
+    for (unsigned char c : h) sum += c;
+    std::snprintf(h.data() + 148, 8, "%06o", sum);
+    h[155] = ' ';
+    return h;
+}
+std::string pad512(std::string s) {
+    s.resize((s.size() + 511) / 512 * 512, '\0');
+    return s;
+}
+/// A pax extended header ('x') carrying the given records, then the entry it applies to.
+std::string pax(const std::vector<std::pair<std::string, std::string>>& kv) {
+    std::string body;
+    for (auto& [k, v] : kv) {
+        std::string rec = " " + k + "=" + v + "\n";
+        std::size_t n = rec.size() + 1;
+        while (std::to_string(n).size() + rec.size() != n) ++n;
+        body += std::to_string(n) + rec;
+    }
+    return ustar("PaxHeader", body.size(), 'x') + pad512(body);
+}
+std::string wrap_output(const std::string& payload) {
+    std::string hdr(4096, '\0');
+    std::memcpy(hdr.data(), "KETTLE-OUTPUT\0\0\0", 16);
+    Bytes f;
+    put_le32(f, 1);
+    put_le32(f, 0);
+    put_le64(f, payload.size());
+    std::memcpy(hdr.data() + 16, f.data(), 16);
+    Bytes pd = sha256(payload);
+    std::memcpy(hdr.data() + 32, pd.data(), 32);
+    std::string tr(512, '\0');
+    std::memcpy(tr.data(), "KETTLE-COMPLETE\0", 16);
+    std::memcpy(tr.data() + 16, f.data(), 16);
+    std::memcpy(tr.data() + 32, pd.data(), 32);
+    Bytes hd = sha256(hdr);
+    std::memcpy(tr.data() + 64, hd.data(), 32);
+    std::string disk = hdr + payload;
+    disk.resize(4096 + (payload.size() + 511) / 512 * 512, '\0');
+    return disk + tr;
+}
+void read_raw_output(const std::string& payload) {
+    test::TempDir t;
+    write_file(t / "out.img", wrap_output(payload));
+    ::mkdir((t / "x").c_str(), 0755);
+    read_output_disk(t / "out.img", t / "x");
+}
+
+}  // namespace
+
+TEST_CASE("redteam: raw-tar tricks on the output disk are refused", "[redteam][output]") {
+    const std::string status = R"({"version":1,"ok":true,"phase":"done"})";
+    const std::string good = ustar("status.json", status.size(), '0') + pad512(status) + std::string(1024, '\0');
+    read_raw_output(good);  // the hand-made tar itself is fine
+    SECTION("pax path with ..") {
+        std::string p = pax({{"path", "artifacts/../../escape"}}) + ustar("x", 1, '0') + pad512("x") + good;
+        CHECK_THROWS_WITH(read_raw_output(p), ContainsSubstring(".."));
+    }
+    SECTION("pax size larger than the payload") {
+        std::string p = pax({{"size", "99999999999"}}) + ustar("artifacts/big", 1, '0') + pad512("x") + good;
+        CHECK_THROWS(read_raw_output(p));
+    }
+    SECTION("GNU sparse 1.0 entry") {
+        std::string p = pax({{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", "artifacts/s"},
+                             {"GNU.sparse.realsize", "1048576"}}) +
+                        ustar("GNUSparseFile.0/s", 512, '0') + pad512("1\n0\n1\n") + good;
+        CHECK_THROWS(read_raw_output(p));
+    }
+    SECTION("old GNU sparse type S with a hole") {
+        std::string h = ustar("artifacts/s", 512, 'S');
+        std::memcpy(h.data() + 257, "ustar  \0", 8);  // GNU magic
+        std::snprintf(h.data() + 386, 12, "%011o", 1024);  // sparse[0].offset: a hole before the data
+        std::snprintf(h.data() + 398, 12, "%011o", 512);   // sparse[0].numbytes
+        std::snprintf(h.data() + 483, 12, "%011o", 1536);  // realsize
+        std::memset(h.data() + 148, ' ', 8);
+        unsigned sum = 0;
+        for (unsigned char c : h) sum += c;
+        std::snprintf(h.data() + 148, 8, "%06o", sum);
+        h[155] = ' ';
+        CHECK_THROWS_WITH(read_raw_output(h + pad512("x") + good), ContainsSubstring("sparse"));
+    }
+    SECTION("the same name twice via ./") {
+        std::string p = ustar("artifacts/a", 1, '0') + pad512("a") + ustar("./artifacts/a", 1, '0') + pad512("b") + good;
+        CHECK_THROWS_WITH(read_raw_output(p), ContainsSubstring("duplicate"));
+    }
+    SECTION("status.json twice (a second, forged status)") {
+        std::string p = ustar("status.json", status.size(), '0') + pad512(status) + good;
+        CHECK_THROWS_WITH(read_raw_output(p), ContainsSubstring("duplicate"));
+    }
+    SECTION("a GNU long name on a symlink entry") {
+        // (A contiguous file, type 7, is a regular file to POSIX and libarchive: accepted as one.)
+        std::string ln = "artifacts/link";
+        CHECK_THROWS(read_raw_output(ustar("././@LongLink", ln.size() + 1, 'L') + pad512(ln + '\0') +
+                                     ustar("x", 0, '2') + good));
+    }
 }
 
 TEST_CASE("redteam: output disk directories count toward the member limit", "[redteam][output]") {
