@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 
 #include "guest.hpp"
 #include "kettle/error.hpp"
@@ -57,6 +58,17 @@ CheckoutResult checkout(const std::string& repo_dir, const std::string& ref, con
         git_repository* r;
         ~RepoFree() { git_repository_free(r); }
     } rf{repo};
+    // The repository's own config (source/config) is host-written and outside the commit: core.symlinks=false
+    // would check symlinks out as files of link text, core.ignorecase=true fold "A" and "a" into one file, and
+    // so on, while the provenance names the commit and tree as built. Check out with an empty configuration
+    // (libgit2's defaults); the object format was already read when the repository was opened.
+    {
+        git_config* empty = nullptr;
+        if (git_config_new(&empty) != 0) git_fail("cannot create an empty configuration");
+        int rc = git_repository_set_config(repo, empty);
+        git_config_free(empty);
+        if (rc != 0) git_fail("cannot replace the repository configuration");
+    }
 
     git_commit* commit = nullptr;
     if (is_hex40(ref)) {

@@ -8,6 +8,7 @@
 #include "kettle/bundle_verify.hpp"
 #include "kettle/bytes.hpp"
 #include "kettle/error.hpp"
+#include "kettle/safe_read.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
 #include "kettle/snp_report.hpp"
@@ -221,19 +222,30 @@ int cmd_inspect(const Args& args) {
     const std::string& path = args[0];
     if (fs::is_directory(path)) {
         std::printf("bundle %s\n", path.c_str());
+        // The bundle is hostile: only regular files are read (never through a symlink, never a FIFO or a device).
+        auto regular = [&](const std::string& p) {
+            std::error_code ec;
+            return fs::is_regular_file(fs::symlink_status(p, ec));
+        };
         for (const char* f : {"provenance.intoto.jsonl", "evidence.json", "status.json", "build.log"}) {
             std::string p = path + "/" + f;
-            line(f, fs::exists(p) ? "present, sha256 " + hex(sha256_file(p)) : "MISSING");
+            std::error_code ec;
+            bool there = fs::exists(fs::symlink_status(p, ec));
+            line(f, regular(p)  ? "present, sha256 " + hex(sha256(read_file_nofollow(p, 1u << 30)))
+                    : there     ? std::string("NOT A REGULAR FILE (not read)")
+                                : std::string("MISSING"));
         }
-        if (fs::exists(path + "/evidence.json")) print_evidence(parse_strict(to_string(read_file(path + "/evidence.json", 1u << 20))));
-        if (fs::exists(path + "/provenance.intoto.jsonl")) {
-            std::string t = to_string(read_file(path + "/provenance.intoto.jsonl", 16u << 20));
+        if (regular(path + "/evidence.json"))
+            print_evidence(parse_strict(to_string(read_file_nofollow(path + "/evidence.json", 1u << 20))));
+        if (regular(path + "/provenance.intoto.jsonl")) {
+            std::string t = to_string(read_file_nofollow(path + "/provenance.intoto.jsonl", 16u << 20));
             std::string l = t;
             if (!l.empty() && l.back() == '\n') l.pop_back();
             print_envelope(parse_strict(l), t);
         }
-        if (fs::exists(path + "/status.json"))
-            std::printf("status.json:\n%s\n", parse_strict(to_string(read_file(path + "/status.json", 1u << 20))).dump(2).c_str());
+        if (regular(path + "/status.json"))
+            std::printf("status.json:\n%s\n",
+                        parse_strict(to_string(read_file_nofollow(path + "/status.json", 1u << 20))).dump(2).c_str());
         return kOk;
     }
     Bytes b = read_file(path, 16u << 20);

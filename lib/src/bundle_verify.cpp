@@ -10,6 +10,7 @@
 
 #include "kettle/error.hpp"
 #include "kettle/hash.hpp"
+#include "kettle/safe_read.hpp"
 #include "kettle/x509_util.hpp"
 
 namespace fs = std::filesystem;
@@ -233,7 +234,7 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
     std::optional<Bytes> vek;
     std::vector<Bytes> extra_certs;
     step("evidence", [&] {
-        Bytes ev = read_file(dir + "/evidence.json", 4u << 20);
+        Bytes ev = read_file_nofollow(dir + "/evidence.json", 4u << 20);
         try {
             evidence = parse_strict(to_string(ev));
         } catch (const Error& e) {
@@ -270,7 +271,7 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         if (keys.size() != 1) throw Error("evidence: signing_key must hold exactly one PUBLIC KEY PEM block");
         spki_der = keys[0];
 
-        envelope_bytes = read_file(dir + "/provenance.intoto.jsonl", 16u << 20);
+        envelope_bytes = read_file_nofollow(dir + "/provenance.intoto.jsonl", 16u << 20);
         s.envelope_sha256 = sha256(envelope_bytes);
         std::string line = to_string(envelope_bytes);
         if (!line.empty() && line.back() == '\n') line.pop_back();
@@ -382,9 +383,12 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         report_data.assign(rep.report_data.begin(), rep.report_data.end());
     } else {  // tdx
         tdx::Collateral col;
-        std::string cdir = opts.collateral_dir.empty() ? dir + "/collateral" : opts.collateral_dir;
-        bool have_col = fs::is_directory(cdir);
-        if (have_col) col = tdx::load_collateral(cdir);
+        // The bundle's own collateral/ is hostile input: a real directory, read without following links.
+        bool in_bundle = opts.collateral_dir.empty();
+        std::string cdir = in_bundle ? dir + "/collateral" : opts.collateral_dir;
+        std::error_code cec;
+        bool have_col = in_bundle ? fs::is_directory(fs::symlink_status(cdir, cec)) : fs::is_directory(cdir);
+        if (have_col) col = tdx::load_collateral(cdir, !in_bundle);
         tdx::TdxPolicy pol = opts.policy.tdx;
         tdx::TdxPolicy no_policy = pol;
         no_policy.mr_td.clear();

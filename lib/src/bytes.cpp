@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kettle/error.hpp"
+#include "kettle/safe_read.hpp"
 
 namespace kettle {
 
@@ -65,9 +66,14 @@ void put_le16(Bytes& out, std::uint16_t v) { store_le(out, v); }
 void put_le32(Bytes& out, std::uint32_t v) { store_le(out, v); }
 void put_le64(Bytes& out, std::uint64_t v) { store_le(out, v); }
 
-Bytes read_file(const std::string& path, std::size_t max_bytes) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(path + ": " + std::strerror(errno));
+namespace {
+Bytes read_file_flags(const std::string& path, std::size_t max_bytes, int extra_flags) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (a hostile directory can hold one under any name).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | extra_flags);
+    if (fd < 0) {
+        if (errno == ELOOP && (extra_flags & O_NOFOLLOW)) throw Error(path + ": is a symbolic link (not followed)");
+        throw Error(path + ": " + std::strerror(errno));
+    }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
@@ -95,6 +101,13 @@ Bytes read_file(const std::string& path, std::size_t max_bytes) {
     }
     ::close(fd);
     return out;
+}
+}  // namespace
+
+Bytes read_file(const std::string& path, std::size_t max_bytes) { return read_file_flags(path, max_bytes, 0); }
+
+Bytes read_file_nofollow(const std::string& path, std::size_t max_bytes) {
+    return read_file_flags(path, max_bytes, O_NOFOLLOW);
 }
 
 void write_file(const std::string& path, ByteView data) {

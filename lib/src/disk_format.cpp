@@ -624,7 +624,7 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
     } arfree{a};
     if (archive_read_open(a, &src, nullptr, payload_read, nullptr) != ARCHIVE_OK)
         throw Error(std::string("output disk: payload: ") + (archive_error_string(a) ? archive_error_string(a) : "not a tar"));
-    std::uint64_t total = 0;
+    std::uint64_t total = 0, entries = 0;
     std::string status_text;
     bool have_status = false;
     for (;;) {
@@ -635,7 +635,8 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
             const char* es = archive_error_string(a);
             throw Error(std::string("output disk: payload: ") + (src.error.empty() ? (es ? es : "bad tar") : src.error));
         }
-        if (out.members.size() >= limits.max_members) throw Error("output disk: more than " + std::to_string(limits.max_members) + " members");
+        // Every entry counts (directories too: they cost the host a mkdir each).
+        if (++entries > limits.max_members) throw Error("output disk: more than " + std::to_string(limits.max_members) + " members");
         const char* raw = archive_entry_pathname(e);
         if (!raw) throw Error("output disk: member without a name");
         std::string name;

@@ -15,6 +15,7 @@
 #include "kettle/error.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
+#include "kettle/safe_read.hpp"
 #include "kettle/x509_util.hpp"
 
 namespace fs = std::filesystem;
@@ -237,13 +238,15 @@ Quote Quote::parse(ByteView b) {
     return q;
 }
 
-Collateral load_collateral(const std::string& dir) {
+Collateral load_collateral(const std::string& dir, bool follow_symlinks) {
     Collateral c;
     std::error_code ec;
     for (auto& e : fs::directory_iterator(dir, ec)) {
-        if (!e.is_regular_file()) continue;
+        if (follow_symlinks ? !e.is_regular_file() : !fs::is_regular_file(e.symlink_status())) continue;
         std::string n = e.path().filename().string();
-        auto rd = [&] { return read_file(e.path().string(), 4u << 20); };
+        auto rd = [&] {
+            return follow_symlinks ? read_file(e.path().string(), 4u << 20) : read_file_nofollow(e.path().string(), 4u << 20);
+        };
         if (n.rfind("tcbinfo", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".json") c.tcb_info_json = to_string(rd());
         else if (n.rfind("qe_identity", 0) == 0 && n.substr(n.size() - 5) == ".json") c.qe_identity_json = to_string(rd());
         else if (n == "tcb_signing_chain.pem") c.tcb_signing_chain_pem = rd();

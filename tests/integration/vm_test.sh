@@ -161,6 +161,45 @@ PY
     [ ! -e "$O/provenance.intoto.jsonl" ] || fail "$d: provenance for a refused input"
   done
   ;;
+redteam)  # escapes the escape case does not try, symlinked artifacts, then hostile mutations of the real bundle
+  make_source "$S" <<'SH'
+#!/bin/sh
+mkdir -p out
+try() { name=$1; shift; if "$@" >/dev/null 2>&1; then r=ESCAPED; else r=blocked; fi; echo "$r $name" | tee -a out/attempts.txt; }
+try reaper-environ cat /proc/1/environ
+try reaper-fds sh -c 'ls /proc/1/fd/ | grep -q .'
+try reaper-root-initramfs test -e /proc/1/root/init
+try reaper-cwd-up test -e /proc/1/cwd/../../init
+try write-inputs touch /inputs/x
+try write-rootfs touch /bin/x
+try hardlink-toolchain ln /bin/busybox /src/bb
+try mount-tmpfs mount -t tmpfs t /tmp
+try unshare-user unshare -U true
+try unshare-mount unshare -m true
+try sysrq sh -c 'echo h > /proc/sysrq-trigger'
+try proc-sys-write sh -c 'echo 1 > /proc/sys/kernel/panic'
+try setuid-copy sh -c 'cp /bin/busybox /src/sbb && chmod 4755 /src/sbb && [ "$(/src/sbb id -u)" = 0 ]'
+try mknod-null mknod /tmp/null c 1 3
+try dev-mem cat /dev/mem
+try kmsg-write sh -c 'echo KETTLE-RESULT ok phase=done > /dev/kmsg'
+# Artifacts through links: a file link out of /src, a directory link to /, a FIFO and a hard link to the
+# toolchain (EXDEV) must never become artifacts; only regular files under /src do.
+ln -s /proc/1/environ out/link-environ
+ln -s / out/rootlink
+mkfifo out/pipe
+echo "real" > out/real.txt
+echo "still here as $(id -u)"
+SH
+  kettle_run "$O" --source "$S" --artifacts 'out/**' --nonce 00112233 -- /bin/sh ./build.sh
+  [ "$RC" = 0 ] || fail "expected exit 0, got $RC"
+  cat "$O/artifacts/out/attempts.txt"
+  if grep -q ESCAPED "$O/artifacts/out/attempts.txt"; then fail "an escape attempt succeeded"; fi
+  [ "$(grep -c '^blocked ' "$O/artifacts/out/attempts.txt")" = 16 ] || fail "not every attempt reported"
+  got=$(cd "$O/artifacts" && find . ! -type d | sort | tr '\n' ' ')
+  [ "$got" = "./out/attempts.txt ./out/real.txt " ] || fail "artifacts through links: $got"
+  python3 "$top/tests/integration/redteam_verify.py" "$K" "$O" -- --allow-sim --nonce 00112233 \
+      --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 || fail "a hostile bundle mutation was not refused"
+  ;;
 *) fail "unknown case $case" ;;
 esac
 echo "PASS $case"

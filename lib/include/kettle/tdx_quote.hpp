@@ -73,7 +73,9 @@ struct Collateral {
     std::string tcb_info_json, qe_identity_json;
     Bytes tcb_signing_chain_pem, pck_crl_der, root_crl_der;
 };
-Collateral load_collateral(const std::string& dir);
+/// Reads the collateral files of `dir` (names in docs/verify.md). With `follow_symlinks` false (the collateral
+/// directory inside a bundle), symbolic links are skipped and never read through.
+Collateral load_collateral(const std::string& dir, bool follow_symlinks = true);
 
 /// PCK certificate SGX extension values (1.2.840.113741.1.13.1.*).
 struct PckInfo {
