@@ -218,7 +218,8 @@ int cmd_run(const Args& args) {
             } else {
                 meas = {{"status", "unavailable"}, {"reason", amdsev + " not found; MEASUREMENT is all zeros"}};
             }
-            progress.note("simulated AMD-SP: preparing the KETTLE-SIM test chain (first run generates RSA-4096 keys)");
+            if (!fs::exists(o.sim_chain_dir + "/ark.der"))
+                progress.note("simulated AMD-SP: generating the KETTLE-SIM test chain (RSA-4096 keys, once)");
             chain = std::make_unique<SimChain>(SimChain::load_or_create(o.sim_chain_dir));
             sim = std::make_unique<SimAmdSp>(*chain, SimPlatform{}, launch);
             sim->start(sock);

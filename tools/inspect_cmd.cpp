@@ -277,7 +277,7 @@ int cmd_inspect(const Args& args) {
         print_cert(b);
         return kOk;
     }
-    throw Error("inspect: '" + path + "' is not a report, quote, certificate, envelope, evidence file or bundle");
+    throw Error("'" + path + "' is not a report, quote, certificate, envelope, evidence file or bundle");
 }
 
 }  // namespace kettle::cli

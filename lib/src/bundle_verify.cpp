@@ -373,7 +373,8 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
         s.measurement = hex(rep.measurement);
         step("policy", [&] {
             if (pol.measurements.empty())
-                throw Error("policy: no expected measurement (give --expected-measurement or a policy with \"measurements\")");
+                throw Error("policy: no expected measurement (give --image DIR --vcpus N --vcpu-type T, --expected-measurement, "
+                            "or a policy with \"measurements\")");
             pol.host_data = input_disk_digest();
             snp::check_policy(rep, r.product, pol);
             return "MEASUREMENT " + s.measurement.substr(0, 16) + "..., HOST_DATA = input-disk, VMPL " +
