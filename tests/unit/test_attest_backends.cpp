@@ -25,20 +25,13 @@
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
 
+#include "test_support.hpp"
+
 using namespace kettle;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path p;
-    explicit TempDir(const char* tag) {
-        p = fs::temp_directory_path() / (std::string("kettle-") + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(p);
-        fs::create_directories(p);
-    }
-    ~TempDir() { fs::remove_all(p); }
-};
 
 ReportData sample_rd(std::uint8_t seed) {
     ReportData rd{};
@@ -134,10 +127,11 @@ struct FakeTsm {
 }  // namespace
 
 TEST_CASE("configfs-tsm: SNP report and certificate table through a fake tree", "[attest][tsm]") {
-    TempDir t("tsm");
+    test::TempDir t;
+    const fs::path tp(t.path);
     FakeTsm fake;
     fake.aux = build_snp_cert_table({{"vcek", Bytes{1, 2, 3}}, {"ask", Bytes{4, 5}}, {"ark", Bytes{6}}});
-    auto b = detect_configfs_tsm(t.p.string(), fake.ops());
+    auto b = detect_configfs_tsm(tp.string(), fake.ops());
     REQUIRE(b);
     CHECK(b->mode() == AttestMode::snp);
     CHECK(b->name() == "configfs-tsm");
@@ -151,15 +145,16 @@ TEST_CASE("configfs-tsm: SNP report and certificate table through a fake tree", 
     CHECK(certs[0].type == "vcek");
     CHECK(certs[2].der == Bytes{6});
     // The entry was removed afterwards; only the probe and the report entry were created.
-    CHECK(fs::is_empty(t.p));
+    CHECK(fs::is_empty(tp));
     CHECK(fake.make_dir_calls == 2);
 }
 
 TEST_CASE("configfs-tsm: a generation change during the exchange is detected", "[attest][tsm]") {
-    TempDir t("tsm-race");
+    test::TempDir t;
+    const fs::path tp(t.path);
     FakeTsm fake;
     fake.bump_generation_on_outblob = 1;
-    auto b = detect_configfs_tsm(t.p.string(), fake.ops());
+    auto b = detect_configfs_tsm(tp.string(), fake.ops());
     REQUIRE(b);
     try {
         b->get_report(sample_rd(1));
@@ -169,22 +164,23 @@ TEST_CASE("configfs-tsm: a generation change during the exchange is detected", "
     }
     FakeTsm fake2;
     fake2.extra_bump_on_inblob = 1;  // someone else wrote inblob too
-    auto b2 = detect_configfs_tsm(t.p.string(), fake2.ops());
+    auto b2 = detect_configfs_tsm(tp.string(), fake2.ops());
     REQUIRE(b2);
     CHECK_THROWS_AS(b2->get_report(sample_rd(2)), Error);
     FakeTsm fake3;
     fake3.corrupt_report_data = true;  // a report over other data is refused
-    auto b3 = detect_configfs_tsm(t.p.string(), fake3.ops());
+    auto b3 = detect_configfs_tsm(tp.string(), fake3.ops());
     REQUIRE(b3);
     CHECK_THROWS_AS(b3->get_report(sample_rd(3)), Error);
-    CHECK(fs::is_empty(t.p));
+    CHECK(fs::is_empty(tp));
 }
 
 TEST_CASE("configfs-tsm: TDX provider, unknown provider, absent root", "[attest][tsm]") {
-    TempDir t("tsm-tdx");
+    test::TempDir t;
+    const fs::path tp(t.path);
     FakeTsm fake;
     fake.provider = "tdx_guest";
-    auto b = detect_configfs_tsm(t.p.string(), fake.ops());
+    auto b = detect_configfs_tsm(tp.string(), fake.ops());
     REQUIRE(b);
     CHECK(b->mode() == AttestMode::tdx);
     ReportData rd = sample_rd(9);
@@ -195,8 +191,8 @@ TEST_CASE("configfs-tsm: TDX provider, unknown provider, absent root", "[attest]
 
     FakeTsm other;
     other.provider = "arm_cca_guest";
-    CHECK_FALSE(detect_configfs_tsm(t.p.string(), other.ops()));
-    CHECK_FALSE(detect_configfs_tsm((t.p / "missing").string(), fake.ops()));
+    CHECK_FALSE(detect_configfs_tsm(tp.string(), other.ops()));
+    CHECK_FALSE(detect_configfs_tsm((tp / "missing").string(), fake.ops()));
 }
 
 // ---- /dev/sev-guest with a fake ioctl --------------------------------------------------------------------------
@@ -258,10 +254,11 @@ int fake_sev_ioctl(int, unsigned long request, void* arg) {
 }  // namespace
 
 TEST_CASE("sev-guest: certificate-table size negotiation and busy retry", "[attest][sevguest]") {
-    TempDir t("sevguest");
-    std::string dev = (t.p / "sev-guest").string();
+    test::TempDir t;
+    const fs::path tp(t.path);
+    std::string dev = (tp / "sev-guest").string();
     write_file(dev, "");
-    CHECK_FALSE(detect_sev_guest((t.p / "absent").string(), fake_sev_ioctl));
+    CHECK_FALSE(detect_sev_guest((tp / "absent").string(), fake_sev_ioctl));
 
     g_sev = FakeSev{};
     Bytes vcek(9000, 0x30);  // host holds more certificate data than the first 16 KiB buffer
@@ -390,16 +387,17 @@ TEST_CASE("simulated AMD-SP: protocol, errors and bounds", "[attest][sim]") {
 }
 
 TEST_CASE("virtio-serial port discovery by name", "[attest][sim]") {
-    TempDir t("vports");
-    fs::create_directories(t.p / "sys" / "vport0p1");
-    fs::create_directories(t.p / "sys" / "vport0p2");
-    fs::create_directories(t.p / "sys" / "evil");
-    write_file((t.p / "sys/vport0p1/name").string(), "org.qemu.guest_agent.0\n");
-    write_file((t.p / "sys/vport0p2/name").string(), "org.kettle.amdsp.0\n");
-    write_file((t.p / "sys/evil/name").string(), "org.kettle.amdsp.0\n");
-    CHECK(find_virtio_port((t.p / "sys").string(), "/dev") == "/dev/vport0p2");
-    CHECK(find_virtio_port((t.p / "sys").string(), "/dev", "org.other.0").empty());
-    CHECK(find_virtio_port((t.p / "nosys").string(), "/dev").empty());
+    test::TempDir t;
+    const fs::path tp(t.path);
+    fs::create_directories(tp / "sys" / "vport0p1");
+    fs::create_directories(tp / "sys" / "vport0p2");
+    fs::create_directories(tp / "sys" / "evil");
+    write_file((tp / "sys/vport0p1/name").string(), "org.qemu.guest_agent.0\n");
+    write_file((tp / "sys/vport0p2/name").string(), "org.kettle.amdsp.0\n");
+    write_file((tp / "sys/evil/name").string(), "org.kettle.amdsp.0\n");
+    CHECK(find_virtio_port((tp / "sys").string(), "/dev") == "/dev/vport0p2");
+    CHECK(find_virtio_port((tp / "sys").string(), "/dev", "org.other.0").empty());
+    CHECK(find_virtio_port((tp / "nosys").string(), "/dev").empty());
 }
 
 // ---- attest_build end to end -------------------------------------------------------------------------------------
@@ -439,13 +437,14 @@ AttestOptions no_backends(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("attest_build: configfs-tsm SNP end to end; the report binds payload and key", "[attest]") {
-    TempDir t("e2e");
+    test::TempDir t;
+    const fs::path tp(t.path);
     FakeTsm fake;
     fake.aux = build_snp_cert_table({{"vcek", Bytes{1}}, {"ask", Bytes{2}}, {"ark", Bytes{3}}});
     fake.host_data = sha256(std::string_view("disk"));  // the host set HOST_DATA = SHA-256(input disk)
-    AttestOptions o = no_backends(t.p);
-    fs::create_directories(t.p / "tsm");
-    o.tsm_report_root = (t.p / "tsm").string();
+    AttestOptions o = no_backends(tp);
+    fs::create_directories(tp / "tsm");
+    o.tsm_report_root = (tp / "tsm").string();
     o.tsm_ops = fake.ops();
     AttestResult res = attest_build(small_inputs(), o);
     CHECK(res.attested);
@@ -472,8 +471,9 @@ TEST_CASE("attest_build: configfs-tsm SNP end to end; the report binds payload a
 }
 
 TEST_CASE("attest_build: no backend gives mode none; a failing backend falls back to none", "[attest]") {
-    TempDir t("e2e-none");
-    AttestResult res = attest_build(small_inputs(), no_backends(t.p));
+    test::TempDir t;
+    const fs::path tp(t.path);
+    AttestResult res = attest_build(small_inputs(), no_backends(tp));
     CHECK_FALSE(res.attested);
     CHECK(res.mode == AttestMode::none);
     CHECK(res.error.empty());
@@ -487,9 +487,9 @@ TEST_CASE("attest_build: no backend gives mode none; a failing backend falls bac
 
     FakeTsm fake;
     fake.bump_generation_on_outblob = 1;
-    AttestOptions o = no_backends(t.p);
-    fs::create_directories(t.p / "tsm");
-    o.tsm_report_root = (t.p / "tsm").string();
+    AttestOptions o = no_backends(tp);
+    fs::create_directories(tp / "tsm");
+    o.tsm_report_root = (tp / "tsm").string();
     o.tsm_ops = fake.ops();
     AttestResult bad = attest_build(small_inputs(), o);
     CHECK_FALSE(bad.attested);
@@ -502,11 +502,12 @@ TEST_CASE("attest_build: no backend gives mode none; a failing backend falls bac
 
     ProvenanceInputs broken = small_inputs();
     broken.subjects.clear();
-    CHECK_THROWS_AS(attest_build(broken, no_backends(t.p)), Error);
+    CHECK_THROWS_AS(attest_build(broken, no_backends(tp)), Error);
 }
 
 TEST_CASE("attest_build: simulated AMD-SP found by port name and used through its device node", "[attest][sim]") {
-    TempDir t("e2e-sim");
+    test::TempDir t;
+    const fs::path tp(t.path);
     // A pseudo-terminal in raw mode stands in for the virtio-serial character device.
     int master = ::posix_openpt(O_RDWR | O_NOCTTY);
     REQUIRE(master >= 0);
@@ -520,13 +521,13 @@ TEST_CASE("attest_build: simulated AMD-SP found by port name and used through it
     REQUIRE(::tcgetattr(keep, &tio) == 0);
     ::cfmakeraw(&tio);
     REQUIRE(::tcsetattr(keep, TCSANOW, &tio) == 0);
-    AttestOptions o = no_backends(t.p);
-    fs::create_directories(t.p / "ports" / "vport1p1");
-    write_file((t.p / "ports/vport1p1/name").string(), "org.kettle.amdsp.0\n");
-    fs::create_directories(t.p / "dev");
-    fs::create_symlink(slave, t.p / "dev" / "vport1p1");
-    o.virtio_ports_root = (t.p / "ports").string();
-    o.dev_root = (t.p / "dev").string();
+    AttestOptions o = no_backends(tp);
+    fs::create_directories(tp / "ports" / "vport1p1");
+    write_file((tp / "ports/vport1p1/name").string(), "org.kettle.amdsp.0\n");
+    fs::create_directories(tp / "dev");
+    fs::create_symlink(slave, tp / "dev" / "vport1p1");
+    o.virtio_ports_root = (tp / "ports").string();
+    o.dev_root = (tp / "dev").string();
     o.sim_timeout_ms = 5000;
     Bytes table = build_snp_cert_table({{"vcek", Bytes{9}}});
     std::thread th = serve_once(master, [&](const Json& req) {

@@ -17,21 +17,13 @@
 #include "kettle/evidence.hpp"
 #include "kettle/hash.hpp"
 
+#include "test_support.hpp"
+
 using namespace kettle;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path p;
-    explicit TempDir(const char* tag) {
-        p = fs::temp_directory_path() / (std::string("kettle-") + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(p);
-        fs::create_directories(p);
-    }
-    ~TempDir() { fs::remove_all(p); }
-    std::string operator/(const char* n) const { return (p / n).string(); }
-};
 
 bool have_openssl() { return std::system("openssl version >/dev/null 2>&1") == 0; }
 
@@ -105,7 +97,7 @@ TEST_CASE("sign -> envelope -> verify round trip, checked with the openssl CLI",
     CHECK_FALSE(dsse_verify(other.spki_der(), back.payload_type, back.payload, back.signatures[0].sig));
 
     if (!have_openssl()) SKIP("openssl CLI not present");
-    TempDir t("dsse");
+    test::TempDir t;
     write_file(t / "key.pem", pem);
     write_file(t / "pae.bin", dsse_pae(kInTotoPayloadType, as_bytes(payload)));
     write_file(t / "sig.der", back.signatures[0].sig);
