@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "kettle/bytes.hpp"
 #include "kettle/error.hpp"
+#include "kettle/hash.hpp"
 #include "test_support.hpp"
 
 namespace kettle::test {
@@ -105,6 +107,32 @@ inline std::string sha256sum(const std::string& path) {
 inline bool have_tool(const char* name) {
     std::string cmd = std::string("command -v ") + name + " >/dev/null 2>&1";
     return std::system(cmd.c_str()) == 0;
+}
+
+/// An output disk built by hand, independently of lib/src/disk_format.cpp, as docs/formats.md section 2
+/// describes it: the 4096-byte header, `payload`, padding to 512, the 512-byte complete trailer, then zeros up to
+/// `disk_size` (0: no extra room).
+inline std::string output_envelope(const std::string& payload, std::uint64_t disk_size = 0) {
+    std::string hdr(4096, '\0');
+    std::memcpy(hdr.data(), "KETTLE-OUTPUT\0\0\0", 16);
+    Bytes f;
+    put_le32(f, 1);
+    put_le32(f, 0);
+    put_le64(f, payload.size());
+    std::memcpy(hdr.data() + 16, f.data(), 16);
+    Bytes pd = sha256(payload);
+    std::memcpy(hdr.data() + 32, pd.data(), 32);
+    std::string tr(512, '\0');
+    std::memcpy(tr.data(), "KETTLE-COMPLETE\0", 16);
+    std::memcpy(tr.data() + 16, f.data(), 16);
+    std::memcpy(tr.data() + 32, pd.data(), 32);
+    Bytes hd = sha256(hdr);
+    std::memcpy(tr.data() + 64, hd.data(), 32);
+    std::string disk = hdr + payload;
+    disk.resize(4096 + (payload.size() + 511) / 512 * 512, '\0');
+    disk += tr;
+    if (disk.size() < disk_size) disk.resize(disk_size, '\0');
+    return disk;
 }
 
 }  // namespace kettle::test

@@ -26,29 +26,6 @@ int make_disk(const std::string& path, std::uint64_t size) {
     return fd;
 }
 
-/// An independent implementation of the envelope as docs/formats.md describes it, around any payload bytes.
-std::string envelope(const std::string& payload, std::uint64_t disk_size) {
-    std::string hdr(4096, '\0');
-    std::memcpy(hdr.data(), "KETTLE-OUTPUT\0\0\0", 16);
-    Bytes f;
-    put_le32(f, 1);
-    put_le32(f, 0);
-    put_le64(f, payload.size());
-    std::memcpy(hdr.data() + 16, f.data(), 16);
-    Bytes pd = sha256(payload);
-    std::memcpy(hdr.data() + 32, pd.data(), 32);
-    std::string tr(512, '\0');
-    std::memcpy(tr.data(), "KETTLE-COMPLETE\0", 16);
-    std::memcpy(tr.data() + 16, f.data(), 16);
-    std::memcpy(tr.data() + 32, pd.data(), 32);
-    Bytes hd = sha256(hdr);
-    std::memcpy(tr.data() + 64, hd.data(), 32);
-    std::string disk = hdr + payload;
-    disk.resize(4096 + (payload.size() + 511) / 512 * 512, '\0');
-    disk += tr;
-    if (disk.size() < disk_size) disk.resize(disk_size, '\0');
-    return disk;
-}
 
 OutputDisk read_bytes(const std::string& disk) {
     TempDir d;
@@ -105,14 +82,14 @@ TEST_CASE("output reader rejects hostile and incomplete output disks", "[output]
     std::string good_payload = TarBuilder().file("status.json", status).file("build.log", "x").finish();
 
     SECTION("well-formed envelope from the independent writer is accepted") {
-        OutputDisk o = read_bytes(envelope(good_payload, 1 << 20));
+        OutputDisk o = read_bytes(test::output_envelope(good_payload, 1 << 20));
         CHECK(o.status.at("phase") == "done");
     }
     SECTION("all zeros: never written") {
         CHECK_THROWS_WITH(read_bytes(std::string(1 << 20, '\0')), ContainsSubstring("no header magic"));
     }
     SECTION("missing complete marker") {
-        std::string disk = envelope(good_payload, 1 << 20);
+        std::string disk = test::output_envelope(good_payload, 1 << 20);
         std::size_t toff = 4096 + (good_payload.size() + 511) / 512 * 512;
         disk[toff] = 'X';
         CHECK_THROWS_WITH(read_bytes(disk), ContainsSubstring("no complete marker"));
@@ -129,60 +106,60 @@ TEST_CASE("output reader rejects hostile and incomplete output disks", "[output]
         CHECK_THROWS_WITH(read_output_disk(d / "o.img", d / "x"), ContainsSubstring("no header magic"));
     }
     SECTION("truncated disk") {
-        std::string disk = envelope(good_payload, 0);
+        std::string disk = test::output_envelope(good_payload, 0);
         disk.resize(disk.size() - 600);
         CHECK_THROWS_WITH(read_bytes(disk), ContainsSubstring("runs past the end of the disk"));
     }
     SECTION("payload length larger than the disk") {
-        std::string disk = envelope(good_payload, 1 << 20);
+        std::string disk = test::output_envelope(good_payload, 1 << 20);
         disk[24 + 5] = 1;  // payload_length += 2^40
         CHECK_THROWS_WITH(read_bytes(disk), ContainsSubstring("runs past the end of the disk"));
     }
     SECTION("payload modified after the header was written") {
-        std::string disk = envelope(good_payload, 1 << 20);
+        std::string disk = test::output_envelope(good_payload, 1 << 20);
         disk[4096 + 600] ^= 1;
         CHECK_THROWS_WITH(read_bytes(disk), ContainsSubstring("payload digest mismatch"));
     }
     SECTION("version 2") {
-        std::string disk = envelope(good_payload, 1 << 20);
+        std::string disk = test::output_envelope(good_payload, 1 << 20);
         disk[16] = 2;
         CHECK_THROWS_WITH(read_bytes(disk), ContainsSubstring("version 2 is not supported"));
     }
     SECTION("path traversal member") {
         std::string p = TarBuilder().file("status.json", status).file("../../etc/cron.d/x", "boom").finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("\"..\" in path"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("\"..\" in path"));
     }
     SECTION("absolute member") {
         std::string p = TarBuilder().file("/tmp/x", "boom").file("status.json", status).finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("absolute path"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("absolute path"));
     }
     SECTION("symlink member, then a write through it") {
         std::string p = TarBuilder().symlink("artifacts", "/etc").file("artifacts/passwd", "x").finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("symbolic link is not allowed"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("symbolic link is not allowed"));
     }
     SECTION("hard link member") {
         std::string p = TarBuilder().file("status.json", status).hardlink("x", "/etc/shadow").finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("hard links are not allowed"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("hard links are not allowed"));
     }
     SECTION("device member") {
         std::string p = TarBuilder().node("null", AE_IFCHR).finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("character device is not allowed"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("character device is not allowed"));
     }
     SECTION("duplicate member") {
         std::string p = TarBuilder().file("status.json", status).file("status.json", status).finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("duplicate name"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("duplicate name"));
     }
     SECTION("member size past the payload end") {
         std::string p = TarBuilder().file("status.json", status).file("big", std::string(5000, 'b')).finish();
         p.resize(p.find("big") / 512 * 512 + 1024);
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("runs past the end of the payload"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("runs past the end of the payload"));
     }
     SECTION("no status.json") {
         std::string p = TarBuilder().file("build.log", "x").finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("status.json is missing"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("status.json is missing"));
     }
     SECTION("status.json that is not JSON") {
         std::string p = TarBuilder().file("status.json", "{not json").finish();
-        CHECK_THROWS_WITH(read_bytes(envelope(p, 1 << 20)), ContainsSubstring("json:"));
+        CHECK_THROWS_WITH(read_bytes(test::output_envelope(p, 1 << 20)), ContainsSubstring("json:"));
     }
 }

@@ -220,29 +220,9 @@ std::string pax(const std::vector<std::pair<std::string, std::string>>& kv) {
     }
     return ustar("PaxHeader", body.size(), 'x') + pad512(body);
 }
-std::string wrap_output(const std::string& payload) {
-    std::string hdr(4096, '\0');
-    std::memcpy(hdr.data(), "KETTLE-OUTPUT\0\0\0", 16);
-    Bytes f;
-    put_le32(f, 1);
-    put_le32(f, 0);
-    put_le64(f, payload.size());
-    std::memcpy(hdr.data() + 16, f.data(), 16);
-    Bytes pd = sha256(payload);
-    std::memcpy(hdr.data() + 32, pd.data(), 32);
-    std::string tr(512, '\0');
-    std::memcpy(tr.data(), "KETTLE-COMPLETE\0", 16);
-    std::memcpy(tr.data() + 16, f.data(), 16);
-    std::memcpy(tr.data() + 32, pd.data(), 32);
-    Bytes hd = sha256(hdr);
-    std::memcpy(tr.data() + 64, hd.data(), 32);
-    std::string disk = hdr + payload;
-    disk.resize(4096 + (payload.size() + 511) / 512 * 512, '\0');
-    return disk + tr;
-}
 void read_raw_output(const std::string& payload) {
     test::TempDir t;
-    write_file(t / "out.img", wrap_output(payload));
+    write_file(t / "out.img", test::output_envelope(payload));
     ::mkdir((t / "x").c_str(), 0755);
     read_output_disk(t / "out.img", t / "x");
 }
@@ -302,25 +282,7 @@ TEST_CASE("redteam: output disk directories count toward the member limit", "[re
     for (int i = 0; i < 50; ++i) tb.dir("d" + std::to_string(i));
     tb.file("status.json", R"({"version":1,"ok":true,"phase":"done"})");
     std::string payload = tb.finish();
-    // Envelope per docs/formats.md section 2.
-    std::string hdr(4096, '\0');
-    std::memcpy(hdr.data(), "KETTLE-OUTPUT\0\0\0", 16);
-    Bytes f;
-    put_le32(f, 1);
-    put_le32(f, 0);
-    put_le64(f, payload.size());
-    std::memcpy(hdr.data() + 16, f.data(), 16);
-    Bytes pd = sha256(payload);
-    std::memcpy(hdr.data() + 32, pd.data(), 32);
-    std::string tr(512, '\0');
-    std::memcpy(tr.data(), "KETTLE-COMPLETE\0", 16);
-    std::memcpy(tr.data() + 16, f.data(), 16);
-    std::memcpy(tr.data() + 32, pd.data(), 32);
-    Bytes hd = sha256(hdr);
-    std::memcpy(tr.data() + 64, hd.data(), 32);
-    std::string disk = hdr + payload;
-    disk.resize(4096 + (payload.size() + 511) / 512 * 512, '\0');
-    disk += tr;
+    std::string disk = test::output_envelope(payload);
     write_file(t / "out.img", disk);
     OutputLimits lim;
     lim.max_members = 10;
