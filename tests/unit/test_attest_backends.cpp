@@ -554,7 +554,6 @@ TEST_CASE("attest_build: simulated AMD-SP found by port name and used through it
 }
 
 TEST_CASE("REPORT_DATA and HOST_DATA offsets: real SNP sample and fake TDX quotes", "[attest]") {
-    const char* shared = std::getenv("KETTLE_SHARED");
     Bytes rd(64);
     for (int i = 0; i < 64; ++i) rd[i] = static_cast<std::uint8_t>(0x40 + i);
     Bytes q = fake_tdx_quote(rd);
@@ -572,9 +571,8 @@ TEST_CASE("REPORT_DATA and HOST_DATA offsets: real SNP sample and fake TDX quote
     CHECK(host_data_matches("snp", snp, disk));
     CHECK_FALSE(host_data_matches("snp", snp, sha256(std::string_view("other"))));
 
-    if (!shared || !fs::exists(shared)) SKIP("../shared not present");
     // go-sev-guest's hardware sample: REPORT_DATA is 01 02 03 ... (reference measurement-and-attestation.md 4.5).
-    Bytes real = read_file(std::string(shared) + "/testdata/snp/go-sev-guest-milan-v2/report.bin");
+    Bytes real = read_file(test::shared_path("testdata/snp/go-sev-guest-milan-v2") + "/report.bin");
     ByteView got = report_data_of("snp", real);
     CHECK(hex(got.first(5)) == "0102030405");
 }

@@ -28,7 +28,9 @@
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
 #include "kettle/snp_report.hpp"
+#include "kettle/snp_verify.hpp"
 #include "kettle/x509_util.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace kettle;
@@ -355,9 +357,7 @@ TEST_CASE("tampering with a bundle fails at the named check", "[bundle]") {
 }
 
 TEST_CASE("a TDX bundle runs the quote checks, then fails at binding for a foreign quote", "[bundle][tdx]") {
-    const char* sh = std::getenv("KETTLE_SHARED");
-    std::string td = std::string(sh ? sh : KETTLE_SOURCE_DIR "/../shared") + "/testdata/tdx/go-tdx-guest";
-    if (!fs::exists(td)) SKIP("shared/testdata/tdx not present");
+    const std::string td = kettle::test::shared_path("testdata/tdx/go-tdx-guest");
     std::string d = tmpdir("tdx");
     // The sample quote's MRCONFIGID is all zero: record that as the input-disk digest so the policy step passes.
     make_bundle(d, spec_with([](BundleSpec& b) {
@@ -471,7 +471,6 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
 #include <chrono>
 #include <cstdio>
 
-#include "kettle/snp_verify.hpp"
 
 TEST_CASE("bench: verify one SNP bundle", "[.bench][bench]") {
     std::string d = tmpdir("bench");
@@ -485,9 +484,9 @@ TEST_CASE("bench: verify one SNP bundle", "[.bench][bench]") {
     CHECK(ms <= 20.0);
     fs::remove_all(d);
 
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string sd = std::string(s ? s : KETTLE_SOURCE_DIR "/../shared") + "/testdata/snp/virtee-sev-milan-v2";
-    if (fs::exists(sd)) {
+    const std::string shared = kettle::test::shared_dir();
+    const std::string sd = shared + "/testdata/snp/virtee-sev-milan-v2";
+    if (!shared.empty() && fs::exists(sd)) {
         Bytes rep = read_file(sd + "/report.bin"), vcek = read_file(sd + "/vcek.der");
         snp::SnpPolicy pol;
         snp::ChainOptions co;

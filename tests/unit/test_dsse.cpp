@@ -177,18 +177,17 @@ TEST_CASE("SNP certificate table: GUID layout, bounds, ASVK told apart by subjec
     unknown[0] ^= 0xff;  // unknown GUID: skipped
     CHECK(parse_snp_cert_table(unknown).empty());
 
-    const char* shared = std::getenv("KETTLE_SHARED");
-    if (!shared || !fs::exists(shared)) SKIP("../shared not present");
+    const std::string shared = test::shared_path("testdata/snp");
     // Real AMD certificates: the Milan VLEK chain (ASVK "SEV-VLEK-Milan", then ARK) and a VLEK.
     mbedtls_x509_crt chain;
     mbedtls_x509_crt_init(&chain);
-    std::string path = std::string(shared) + "/testdata/snp/roots/ask_ark_milan_vlek.pem";
+    std::string path = shared + "/roots/ask_ark_milan_vlek.pem";
     REQUIRE(mbedtls_x509_crt_parse_file(&chain, path.c_str()) == 0);
     REQUIRE(chain.next != nullptr);
     Bytes asvk(chain.raw.p, chain.raw.p + chain.raw.len);
     Bytes ark(chain.next->raw.p, chain.next->raw.p + chain.next->raw.len);
     mbedtls_x509_crt_free(&chain);
-    Bytes vlek = read_file(std::string(shared) + "/testdata/snp/trustee-milan-vlek-v3/vlek.der");
+    Bytes vlek = read_file(shared + "/trustee-milan-vlek-v3/vlek.der");
     Bytes table = build_snp_cert_table({{"vlek", vlek}, {"ask", asvk}, {"ark", ark}});
     auto got = parse_snp_cert_table(table);
     REQUIRE(got.size() == 3);

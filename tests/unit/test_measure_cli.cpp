@@ -13,6 +13,7 @@
 #include "kettle/bytes.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 namespace fs = std::filesystem;
@@ -31,10 +32,7 @@ std::string kettle_bin() {
 }
 
 std::string shared_measure() {
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string d = s ? std::string(s) + "/testdata/snp/measure" : "";
-    if (d.empty() || !fs::exists(d)) SKIP("KETTLE_SHARED not present");
-    return d;
+    return kettle::test::shared_path("testdata/snp/measure");
 }
 
 std::string q(const std::string& s) {
@@ -157,9 +155,7 @@ TEST_CASE("kettle measure snp --image reads the image manifest", "[measure][cli]
 }
 
 TEST_CASE("kettle measure tdx-replay reproduces the COS-113 quote's RTMRs", "[measure][cli][tdx]") {
-    const char* s = std::getenv("KETTLE_SHARED");
-    const std::string d = s ? std::string(s) + "/testdata/tdx/go-tdx-guest/ccel" : "";
-    if (d.empty() || !fs::exists(d)) SKIP("KETTLE_SHARED not present");
+    const std::string d = kettle::test::shared_path("testdata/tdx/go-tdx-guest/ccel");
     auto r = run("tdx-replay --ccel " + q(d + "/ccel_table.dat") + " --log " + q(d + "/ccel_data_trimmed.dat") + " --json");
     REQUIRE(r.code == 0);
     const Json j = parse_strict(r.out);

@@ -12,6 +12,7 @@
 #include "kettle/error.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/snp_measure.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 using namespace kettle::snp;
@@ -19,10 +20,7 @@ using namespace kettle::snp;
 namespace {
 
 std::string measure_dir() {
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string dir = s ? std::string(s) + "/testdata/snp/measure" : std::string();
-    if (dir.empty() || !std::filesystem::exists(dir)) SKIP("KETTLE_SHARED/testdata/snp/measure not present");
-    return dir;
+    return test::shared_path("testdata/snp/measure");
 }
 
 Bytes amdsev() { return read_file(measure_dir() + "/ovmf_AmdSev_suffix.bin"); }
@@ -228,8 +226,8 @@ namespace {
 
 std::string resolve_ref(const std::string& ref) {
     if (ref.rfind("shared:", 0) == 0) {
-        const char* s = std::getenv("KETTLE_SHARED");
-        return s ? std::string(s) + "/" + ref.substr(7) : std::string();
+        const std::string s = test::shared_dir();
+        return s.empty() ? std::string() : s + "/" + ref.substr(7);
     }
     if (ref.rfind("source:", 0) == 0) return std::string(KETTLE_SOURCE_DIR) + "/" + ref.substr(7);
     throw Error("measure-oracle.json: unknown path reference '" + ref + "'");

@@ -12,6 +12,7 @@
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
 #include "kettle/tdx_measure.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 using namespace kettle::tdx;
@@ -19,10 +20,7 @@ using namespace kettle::tdx;
 namespace {
 
 std::string ccel_dir() {
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string dir = s ? std::string(s) + "/testdata/tdx/go-tdx-guest/ccel" : std::string();
-    if (dir.empty() || !std::filesystem::exists(dir)) SKIP("KETTLE_SHARED/testdata/tdx not present");
-    return dir;
+    return test::shared_path("testdata/tdx/go-tdx-guest/ccel");
 }
 
 // TD quote v4: 48-byte header, then the TD report body: TEE_TCB_SVN(16) MRSEAM(48) MRSIGNERSEAM(48)

@@ -23,6 +23,7 @@
 #include "kettle/error.hpp"
 #include "kettle/hash.hpp"
 #include "kettle/json.hpp"
+#include "test_support.hpp"
 #include "qemu.hpp"
 #include "sim_amdsp.hpp"
 
@@ -120,11 +121,11 @@ TEST_CASE("sim chain validates with mbedtls_x509_crt_verify", "[sim]") {
 }
 
 TEST_CASE("sim PSS AlgorithmIdentifier is byte-identical to AMD's real ARK", "[sim]") {
-    const char* shared = std::getenv("KETTLE_SHARED");
-    if (!shared || !std::filesystem::exists(shared)) SKIP("…/shared not present");
+    const std::string shared = kettle::test::shared_path("testdata/snp/roots");
+
     mbedtls_x509_crt amd;
     mbedtls_x509_crt_init(&amd);
-    Bytes pem = read_file(std::string(shared) + "/testdata/snp/roots/ask_ark_milan.pem");
+    Bytes pem = read_file(shared + "/ask_ark_milan.pem");
     pem.push_back(0);
     REQUIRE(mbedtls_x509_crt_parse(&amd, pem.data(), pem.size()) == 0);
     // The outer signatureAlgorithm of AMD's ASK: the bytes after the TBS up to the BIT STRING.

@@ -13,6 +13,7 @@
 #include "kettle/snp_report.hpp"
 #include "kettle/snp_verify.hpp"
 #include "kettle/x509_util.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 using namespace kettle::snp;
@@ -20,10 +21,7 @@ using namespace kettle::snp;
 namespace {
 
 std::string snp_dir() {
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string d = std::string(s ? s : KETTLE_SOURCE_DIR "/../shared") + "/testdata/snp";
-    if (!std::filesystem::exists(d)) SKIP("shared/testdata/snp not present");
-    return d;
+    return test::shared_path("testdata/snp");
 }
 
 struct Sample {

@@ -18,6 +18,13 @@ inline std::string shared_dir() {
     return std::filesystem::is_directory(d + "/testdata") ? d : std::string();
 }
 
+/// `<shared>/<rel>` (rel like "testdata/snp/measure"); SKIPs the test, naming `rel`, when it does not exist.
+inline std::string shared_path(const std::string& rel) {
+    std::string d = shared_dir();
+    if (d.empty() || !std::filesystem::exists(d + "/" + rel)) SKIP("../shared/" + rel + " is not present");
+    return d + "/" + rel;
+}
+
 #define KETTLE_REQUIRE_SHARED(var)                                                       \
     const std::string var = ::kettle::test::shared_dir();                                \
     if (var.empty()) SKIP("../shared/testdata is not present: public fixtures skipped")

@@ -11,6 +11,7 @@
 #include "kettle/error.hpp"
 #include "kettle/tdx_quote.hpp"
 #include "kettle/x509_util.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 using namespace kettle::tdx;
@@ -18,10 +19,7 @@ using namespace kettle::tdx;
 namespace {
 
 std::string tdx_dir() {
-    const char* s = std::getenv("KETTLE_SHARED");
-    std::string d = std::string(s ? s : KETTLE_SOURCE_DIR "/../shared") + "/testdata/tdx";
-    if (!std::filesystem::exists(d)) SKIP("shared/testdata/tdx not present");
-    return d;
+    return test::shared_path("testdata/tdx");
 }
 
 struct Sample {
