@@ -27,7 +27,7 @@
 #include "kettle/hash.hpp"
 #include "kettle/provenance.hpp"
 #include "kettle/x509_util.hpp"
-#include "sim_amdsp.hpp"
+#include "sim_bundle.hpp"
 #include "test_support.hpp"
 
 using namespace kettle;
@@ -36,51 +36,6 @@ using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
-/// Writes a complete, valid sim-snp bundle into `d` and returns options under which it verifies.
-bundle::Options make_good_bundle(const std::string& d) {
-    static runner::SimChain chain = runner::SimChain::load_or_create(runner::SimChain::default_dir());
-    fs::create_directories(d + "/artifacts/out");
-    write_file(d + "/artifacts/out/a.bin", std::string_view("artifact a"));
-    write_file(d + "/build.log", std::string_view("log\n"));
-    auto h = [](std::string_view s) { return hex(sha256(s)); };
-    ProvenanceInputs in;
-    in.subjects = {{"out/a.bin", h("artifact a"), ""}};
-    in.build_request = R"({"nonce":"n-1"})";
-    in.source_uri = "https://example.org/r.git";
-    in.git_commit = std::string(40, 'a');
-    in.git_tree = std::string(40, 'b');
-    in.toolchain = {"rootfs.tar", h("t"), ""};
-    in.input_disk_sha256 = h("the input disk");
-    in.init_version = "0.1.0";
-    in.kernel_version = "6.12.0";
-    in.image = {h("k"), h("i"), "console=ttyS0"};
-    in.vm = {1, 1000, "cpu"};
-    in.invocation_id = "inv-redteam";
-    in.started_on = "2026-01-01T00:00:00Z";
-    in.finished_on = "2026-01-01T00:01:00Z";
-    in.build_log_sha256 = h("log\n");
-    EcdsaP256Key key = EcdsaP256Key::generate();
-    Bytes spki = key.spki_der();
-    std::string S = serialize_statement(in, AttestMode::sim);
-    ReportData rd = binding_report_data(as_bytes(S), spki);
-    runner::SimPlatform plat;
-    runner::SimLaunch launch;
-    launch.measurement = unhex(std::string(96, 'c'));
-    launch.host_data = unhex(in.input_disk_sha256);
-    Bytes report = runner::build_sim_report(chain, plat, launch, ByteView(rd.data(), rd.size()), Bytes(32, 7));
-    Evidence ev;
-    ev.platform = "sim-snp";
-    ev.report = report;
-    ev.certificates = parse_snp_cert_table(runner::sim_cert_table(chain));
-    ev.signing_key_pem = key.public_pem();
-    write_file(d + "/provenance.intoto.jsonl", dsse_envelope_jsonl(dsse_sign(kInTotoPayloadType, as_bytes(S), key)));
-    write_file(d + "/evidence.json", evidence_json(ev));
-    bundle::Options o;
-    o.allow_sim = true;
-    o.now = x509::now_seconds();
-    o.policy.snp.measurements = {launch.measurement};
-    return o;
-}
 
 /// Runs fn in a child process; returns its exit code, or -1 when it was still running after `seconds` (killed).
 template <typename F>
@@ -122,7 +77,7 @@ void replace_with_fifo(const std::string& p) {
 TEST_CASE("redteam: the good bundle verifies (baseline for the mutations)", "[redteam][bundle]") {
     test::TempDir t;
     std::string d = t / "b";
-    bundle::Options o = make_good_bundle(d);
+    bundle::Options o = test::make_sim_bundle(d);
     bundle::Summary s = bundle::verify_bundle(d, o);
     for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << c.detail);
     CHECK(s.ok);
@@ -132,7 +87,7 @@ TEST_CASE("redteam: a FIFO in place of a bundle file fails verification instead 
     for (const char* f : {"evidence.json", "provenance.intoto.jsonl"}) {
         test::TempDir t;
         std::string d = t / "b";
-        bundle::Options o = make_good_bundle(d);
+        bundle::Options o = test::make_sim_bundle(d);
         replace_with_fifo(d + "/" + f);
         int rc = in_child_with_timeout([&] { return bundle::verify_bundle(d, o).ok ? 0 : 1; }, 10);
         INFO(f);
@@ -144,7 +99,7 @@ TEST_CASE("redteam: bundle files that are symlinks out of the bundle are not fol
     for (const char* f : {"evidence.json", "provenance.intoto.jsonl"}) {
         test::TempDir t;
         std::string d = t / "b";
-        bundle::Options o = make_good_bundle(d);
+        bundle::Options o = test::make_sim_bundle(d);
         // The real file lives outside OUT_DIR; the bundle only points at it.
         fs::rename(d + "/" + f, t / "elsewhere");
         fs::create_symlink(t / "elsewhere", d + "/" + f);
@@ -162,7 +117,7 @@ TEST_CASE("redteam: kettle inspect on a bundle with a FIFO, /dev/zero or a symli
     if (::access(kettle.c_str(), X_OK) != 0) SKIP("kettle binary not built");
     test::TempDir t;
     std::string d = t / "b";
-    make_good_bundle(d);
+    test::make_sim_bundle(d);
     write_file(d + "/status.json", std::string_view("{\"ok\":true}"));
     replace_with_fifo(d + "/build.log");
     fs::remove(d + "/status.json");
