@@ -1,11 +1,14 @@
-// Built-in AMD certificate chains (PEM: ASK or ASVK, then ARK). Internal to snp_verify.cpp.
+// Built-in AMD certificates, one PEM per constant (ARK, ASK, ASVK per product). Internal to snp_verify.cpp.
 #pragma once
 
 namespace kettle::snp::roots {
-extern const char* const kMilanVcek;
-extern const char* const kMilanVlek;
-extern const char* const kGenoaVcek;
-extern const char* const kGenoaVlek;
-extern const char* const kTurinVcek;
-extern const char* const kTurinVlek;
+extern const char* const kMilanArk;
+extern const char* const kMilanAsk;
+extern const char* const kMilanAsvk;
+extern const char* const kGenoaArk;
+extern const char* const kGenoaAsk;
+extern const char* const kGenoaAsvk;
+extern const char* const kTurinArk;
+extern const char* const kTurinAsk;
+extern const char* const kTurinAsvk;
 }  // namespace kettle::snp::roots

@@ -65,20 +65,22 @@ const BuiltinChain& builtin_chain(Product p) {
     static std::map<Product, BuiltinChain> cache;
     std::lock_guard<std::mutex> lock(mu);
     if (auto it = cache.find(p); it != cache.end()) return it->second;
-    const char *vcek_pem = nullptr, *vlek_pem = nullptr;
+    const char *ark_pem = nullptr, *ask_pem = nullptr, *asvk_pem = nullptr;
     switch (p) {
-        case Product::milan: vcek_pem = roots::kMilanVcek; vlek_pem = roots::kMilanVlek; break;
-        case Product::genoa: vcek_pem = roots::kGenoaVcek; vlek_pem = roots::kGenoaVlek; break;
-        case Product::turin: vcek_pem = roots::kTurinVcek; vlek_pem = roots::kTurinVlek; break;
+        case Product::milan: ark_pem = roots::kMilanArk; ask_pem = roots::kMilanAsk; asvk_pem = roots::kMilanAsvk; break;
+        case Product::genoa: ark_pem = roots::kGenoaArk; ask_pem = roots::kGenoaAsk; asvk_pem = roots::kGenoaAsvk; break;
+        case Product::turin: ark_pem = roots::kTurinArk; ask_pem = roots::kTurinAsk; asvk_pem = roots::kTurinAsvk; break;
         default: throw Error("chain: no built-in AMD chain for product 'unknown'");
     }
-    auto a = x509::pem_blocks(vcek_pem, "CERTIFICATE");
-    auto b = x509::pem_blocks(vlek_pem, "CERTIFICATE");
-    if (a.size() != 2 || b.size() != 2) throw Error("chain: built-in AMD chain is damaged");
-    Bytes pin = pinned_ark_sha256(p);
-    if (sha256(a[1]) != pin || sha256(b[1]) != pin)
+    auto one = [](const char* pem) {
+        auto certs = x509::pem_blocks(pem, "CERTIFICATE");
+        if (certs.size() != 1) throw Error("chain: built-in AMD chain is damaged");
+        return std::move(certs[0]);
+    };
+    Bytes ark = one(ark_pem);
+    if (sha256(ark) != pinned_ark_sha256(p))
         throw Error(std::string("chain: built-in ARK-") + product_name(p) + " does not match its pinned SHA-256");
-    BuiltinChain c{a[1], a[0], b[0]};
+    BuiltinChain c{std::move(ark), one(ask_pem), one(asvk_pem)};
     return cache.emplace(p, std::move(c)).first->second;
 }
 
