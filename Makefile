@@ -20,11 +20,11 @@ tools: deps
 	@tools/build/tools.sh
 
 ## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest.
-## The tests read the public fixtures in ../shared (skipped, saying so, when absent) and Debian's own OVMF.fd
-## (pinned in the lock) as known-answer inputs.
+## The tests read the public fixtures in tests/data and Debian's own OVMF.fd (pinned in the lock) as
+## known-answer inputs.
 DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
 check: tools image testdata
-	@cd build/cmake && KETTLE_SHARED="$(CURDIR)/../shared" KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
+	@cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
 	  ctest --output-on-failure -j2 --timeout 900
 
 testdata: deps

@@ -2,7 +2,7 @@
 # make bench, ingest entry: the guest's input ingest (one pass over the device: SHA-256 of the device and of the
 # nested toolchain, extraction with every check) against native `sha256sum` of the device plus `tar -x` of the
 # toolchain, on a ~300 MB toolchain tar, the same library code on the host, alternating in one run (the hidden
-# Catch2 test "ingest throughput vs tar -x + sha256sum", tests/unit/test_ingest_bench.cpp). Target >= 0.9x.
+# Catch2 test "ingest throughput vs tar -x + sha256sum", tests/unit/disk/ingest_bench.cpp). Target >= 0.9x.
 # Env KETTLE_BENCH_RUNS (default 3). Needs ~1.2 GB of temporary space.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

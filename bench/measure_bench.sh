@@ -4,7 +4,7 @@
 #   ORACLE_DIR  a checkout of virtee/sev-snp-measure (default $SEV_SNP_MEASURE or /tmp/sev-snp-measure);
 #               the benchmark is skipped (exit 0) when it is absent.
 # Inputs: build/image (ovmf-amdsev.fd + kettle.efi) when built, else a synthetic 4 MiB firmware (zeros ending
-# with the AmdSev 4 KiB fixture of ../shared) and a synthetic 16 MiB kernel.
+# with the AmdSev 4 KiB fixture of tests/data) and a synthetic 16 MiB kernel.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 oracle=${1:-${SEV_SNP_MEASURE:-/tmp/sev-snp-measure}}
@@ -21,7 +21,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 if [ -f "$top/build/image/ovmf-amdsev.fd" ] && [ -f "$top/build/image/kettle.efi" ]; then
   fw=$top/build/image/ovmf-amdsev.fd; kernel=$top/build/image/kettle.efi; what="build/image"
 else
-  fixture=$top/../shared/testdata/snp/measure/ovmf_AmdSev_suffix.bin
+  fixture=$top/tests/data/snp/measure/ovmf_AmdSev_suffix.bin
   [ -f "$fixture" ] || { echo "measure bench: no build/image and no $fixture" >&2; exit 2; }
   head -c $((4 * 1024 * 1024 - 4096)) /dev/zero > "$tmp/fw.fd"; cat "$fixture" >> "$tmp/fw.fd"
   $py -c "import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(16 << 20)))" > "$tmp/kernel"

@@ -7,7 +7,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tests=$top/build/cmake/kettle-unit-tests
 kettle=$top/build/bin/kettle
 [ -x "$tests" ] && [ -x "$kettle" ] || { echo "verify bench: build first (make tools)" >&2; exit 2; }
-export KETTLE_SHARED=${KETTLE_SHARED:-$top/../shared}
 inproc=$("$tests" "[bench]" | grep '^bench:' || true)
 echo "$inproc"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -6,9 +6,9 @@
 #include <sys/random.h>
 #include <sys/utsname.h>
 
-#include "kettle/attest.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
+#include "kettle/attest/attest.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
 #include "kettle/version.hpp"
 
 namespace kettle::init {

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "kettle/artifacts.hpp"
-#include "kettle/disk_format.hpp"
-#include "kettle/json.hpp"
+#include "kettle/disk/artifacts.hpp"
+#include "kettle/disk/format.hpp"
+#include "kettle/core/json.hpp"
 
 namespace kettle::init {
 

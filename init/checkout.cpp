@@ -9,7 +9,7 @@
 #include <git2/sys/repository.h>
 
 #include "guest.hpp"
-#include "kettle/error.hpp"
+#include "kettle/core/error.hpp"
 
 namespace kettle::init {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <sys/types.h>
 
-#include "kettle/disk_format.hpp"
+#include "kettle/disk/format.hpp"
 
 namespace kettle::init {
 
@@ -60,7 +60,7 @@ struct SandboxResult {
     bool oom_killed = false;
     std::string setup_error;  ///< non-empty when the sandbox could not be set up (the command never ran)
 };
-/// Run the build as DESIGN.md section 3 says; returns once every process of the build is dead.
+/// Run the build as docs/architecture.md §2 and docs/formats.md §4 say; returns once every process of the build is dead.
 /// Output goes to build_log(). Throws Error only for failures of PID 1 itself (cgroup, clone).
 SandboxResult run_sandbox(const SandboxConfig& cfg);
 

@@ -20,10 +20,10 @@
 
 #include "attest_hook.hpp"
 #include "guest.hpp"
-#include "kettle/artifacts.hpp"
-#include "kettle/disk_format.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
+#include "kettle/disk/artifacts.hpp"
+#include "kettle/disk/format.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"

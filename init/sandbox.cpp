@@ -1,4 +1,4 @@
-// The build sandbox (DESIGN.md section 3): new mount, PID, IPC, UTS and network namespaces, MS_MOVE + chroot into the
+// The build sandbox (docs/formats.md §4): new mount, PID, IPC, UTS and network namespaces, MS_MOVE + chroot into the
 // toolchain rootfs, /src bind-mounted, minimal /dev, fresh /proc, rlimits, no_new_privs, no capabilities, an
 // unprivileged uid, cgroup v2 memory and pids limits, and a timeout that kills the whole PID namespace.
 #include <cerrno>
@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "guest.hpp"
-#include "kettle/error.hpp"
+#include "kettle/core/error.hpp"
 
 extern char** environ;
 

@@ -12,7 +12,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "kettle/error.hpp"
+#include "kettle/core/error.hpp"
 
 extern char** environ;
 

@@ -4,8 +4,8 @@
 #include <cpuid.h>
 #include <cstdio>
 
-#include "kettle/base64.hpp"
-#include "kettle/error.hpp"
+#include "kettle/core/base64.hpp"
+#include "kettle/core/error.hpp"
 
 namespace kettle::runner {
 

@@ -1,4 +1,4 @@
-// QEMU command lines for the four Kettle profiles (DESIGN.md section 5) and QEMU version detection.
+// QEMU command lines for the four Kettle profiles (README "Profiles") and QEMU version detection.
 //
 // The argv built here is pure data: no file is opened and nothing is launched, so every profile
 // (including snp and tdx, which cannot run on this machine) is unit-tested against the QEMU
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kettle/bytes.hpp"
+#include "kettle/core/bytes.hpp"
 
 namespace kettle::runner {
 

@@ -1,5 +1,5 @@
 // `kettle run`: write the input disk, launch the VM of the chosen profile, serve the simulated AMD-SP,
-// show progress, collect the output disk into --out. DESIGN.md sections 1 and 5.
+// show progress, collect the output disk into --out. docs/architecture.md §1, README "Profiles".
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,18 +13,18 @@
 #include <optional>
 
 #include "commands.hpp"
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
-#include "kettle/json.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
 #include "kettle/version.hpp"
 #include "progress.hpp"
 #include "qemu.hpp"
 #include "run_options.hpp"
 #include "sim_amdsp.hpp"
 
-#include "kettle/disk_format.hpp"
-#include "kettle/snp_measure.hpp"
+#include "kettle/disk/format.hpp"
+#include "kettle/snp/measure.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
 #include "sim_amdsp.hpp"
 
 namespace fs = std::filesystem;

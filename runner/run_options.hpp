@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kettle/json.hpp"
+#include "kettle/core/json.hpp"
 #include "qemu.hpp"
 
 namespace kettle::runner {

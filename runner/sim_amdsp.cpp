@@ -1,7 +1,7 @@
 // The simulated AMD-SP: test chain generation, report building and the line protocol. See sim_amdsp.hpp.
 #include "sim_amdsp.hpp"
 
-#include "kettle/base64.hpp"
+#include "kettle/core/base64.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,9 +23,9 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
-#include "kettle/json.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
 #include "qemu.hpp"  // base64
 
 namespace fs = std::filesystem;
@@ -338,8 +338,7 @@ void copy_at(Bytes& r, std::size_t off, ByteView b, std::size_t width, const cha
 }
 }  // namespace
 
-// Field offsets: AMD SEV-SNP ABI spec 56860, Table 23 ATTESTATION_REPORT (version 3), as tabulated in
-// shared/reference/measurement-and-attestation.md section 4.1. Written here by offset until the
+// Field offsets: AMD SEV-SNP ABI spec 56860, Table 23 ATTESTATION_REPORT (version 3). Written here by offset until the
 // core library's snp_report.hpp serializer can be used instead.
 Bytes build_sim_report(const SimChain& chain, const SimPlatform& plat, const SimLaunch& launch, ByteView report_data,
                        ByteView report_id32) {

@@ -1,4 +1,4 @@
-// The simulated AMD Secure Processor for the tcg and kvm profiles (DESIGN.md section 5).
+// The simulated AMD Secure Processor for the tcg and kvm profiles (README "Profiles").
 //
 // It serves the guest's report requests on the virtio-serial port `org.kettle.amdsp.0`, whose
 // host end is a unix socket QEMU connects to. Protocol: one JSON object per line, each way.
@@ -8,8 +8,7 @@
 // A request line longer than kMaxRequestLine bytes, or anything else that is not such a request,
 // gets an error response (the connection stays usable; an over-long line is discarded up to '\n').
 //
-// The report is a real version-3 ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860, Table 23; offsets
-// in shared/reference/measurement-and-attestation.md section 4.1), signed with ECDSA P-384/SHA-384
+// The report is a real version-3 ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860, Table 23), signed with ECDSA P-384/SHA-384
 // over bytes 0x000..0x29F by a test VCEK. The VCEK is certified by a test ASK, certified by a
 // self-signed test ARK (RSA-4096, RSASSA-PSS SHA-384, MGF1-SHA-384, salt 48), all with "KETTLE-SIM"
 // in their subject CN, so no verifier configured for AMD's real roots can mistake them for
@@ -22,7 +21,7 @@
 #include <string_view>
 #include <thread>
 
-#include "kettle/bytes.hpp"
+#include "kettle/core/bytes.hpp"
 
 namespace kettle::runner {
 

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;

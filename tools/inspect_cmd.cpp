@@ -5,16 +5,16 @@
 #include <string>
 
 #include "commands.hpp"
-#include "kettle/bundle_verify.hpp"
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
-#include "kettle/safe_read.hpp"
-#include "kettle/hash.hpp"
-#include "kettle/json.hpp"
-#include "kettle/snp_report.hpp"
-#include "kettle/snp_verify.hpp"
-#include "kettle/tdx_quote.hpp"
-#include "kettle/x509_util.hpp"
+#include "kettle/verify/bundle.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/safe_read.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
+#include "kettle/snp/report.hpp"
+#include "kettle/snp/verify.hpp"
+#include "kettle/tdx/quote.hpp"
+#include "kettle/core/x509.hpp"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "kettle/error.hpp"
+#include "kettle/core/error.hpp"
 #include "kettle/version.hpp"
 
 using namespace kettle::cli;

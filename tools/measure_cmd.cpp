@@ -10,12 +10,13 @@
 #include <string>
 
 #include "commands.hpp"
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
-#include "kettle/json.hpp"
-#include "kettle/snp_measure.hpp"
-#include "kettle/tdx_measure.hpp"
+#include "kettle/boot/eventlog.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
+#include "kettle/snp/measure.hpp"
+#include "kettle/tdx/measure.hpp"
 
 namespace kettle::cli {
 
@@ -396,15 +397,15 @@ int measure_tdx_replay(const Args& args) {
         std::fprintf(stderr, "kettle measure tdx-replay: --log is required\n\n%s", kTdxReplayUsage);
         return kUsage;
     }
-    std::optional<tdx::CcelTable> table;
+    std::optional<boot::CcelTable> table;
     if (o.kv.count("--ccel")) {
-        table = tdx::parse_ccel_table(read_file(o.kv["--ccel"], 4096));
+        table = boot::parse_ccel_table(read_file(o.kv["--ccel"], 4096));
         if (table->cc_type != 2) throw Error("CCEL table: CC type " + std::to_string(table->cc_type) + " is not 2 (TDX)");
     }
     const Bytes log = read_file(o.kv["--log"], 64u << 20);
     ByteView lv = log;  // the table's LAML bounds the log area; later bytes are not part of the log
     if (table && table->laml != 0 && table->laml < lv.size()) lv = lv.first(table->laml);
-    const auto events = tdx::parse_ccel_log(lv);
+    const auto events = boot::parse_ccel_log(lv);
     const auto r = tdx::replay_rtmrs(events);
     if (o.flags.count("--json")) {
         Json j;
@@ -413,7 +414,7 @@ int measure_tdx_replay(const Args& args) {
         if (o.flags.count("--events")) {
             Json ev = Json::array();
             for (const auto& e : events)
-                ev.push_back({{"mr_index", e.mr_index}, {"type", tdx::event_type_name(e.event_type)},
+                ev.push_back({{"mr_index", e.mr_index}, {"type", boot::event_type_name(e.event_type)},
                               {"digest", hex(e.digest)}, {"data_size", e.data.size()}});
             j["event_list"] = ev;
         }
@@ -421,7 +422,7 @@ int measure_tdx_replay(const Args& args) {
     } else {
         if (o.flags.count("--events"))
             for (const auto& e : events)
-                std::printf("rtmr%d %-34s %s\n", static_cast<int>(e.mr_index) - 1, tdx::event_type_name(e.event_type).c_str(),
+                std::printf("rtmr%d %-34s %s\n", static_cast<int>(e.mr_index) - 1, boot::event_type_name(e.event_type).c_str(),
                             hex(e.digest).c_str());
         for (int i = 0; i < 4; ++i) std::printf("rtmr%d: %s\n", i, hex(r[i]).c_str());
     }

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""Record virtee/sev-snp-measure's SNP launch digests as known answers for tests/unit/test_measure_snp.cpp.
+"""Record virtee/sev-snp-measure's SNP launch digests as known answers for tests/unit/snp/measure.cpp.
 
 The oracle is run as an outside program (never imported or copied): check it out outside the repository,
 for example `git clone <mirror of virtee/sev-snp-measure> /tmp/sev-snp-measure`, then
 
-    tests/oracle/record_measure_oracle.py --oracle /tmp/sev-snp-measure --shared ../shared \
+    tests/oracle/record_measure_oracle.py --oracle /tmp/sev-snp-measure \
         [--image build/image] --out tests/data/measure-oracle.json
 
 Two sets are written:
-  * "testdata": the 4 KiB AmdSev fixture of shared/testdata/snp/measure with a synthetic -kernel
+  * "testdata": the 4 KiB AmdSev fixture of tests/data/snp/measure with a synthetic -kernel
     (SYNTH_LEN bytes, byte i = i % 251), no -initrd, no -append;
   * "image": build/image/ovmf-amdsev.fd with build/image/kettle.efi as -kernel, no -initrd, no -append
     (the command line is inside the UKI), only when --image is given and the files exist.
@@ -30,6 +30,8 @@ SHAPES = [
     (2, "EPYC-Rome", 0x1), (2, "EPYC-Turin", 0x1),
 ]
 
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def sha256_file(path):
     with open(path, "rb") as f:
@@ -67,7 +69,6 @@ def record_set(oracle, name, firmware, firmware_ref, kernel, kernel_desc):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--oracle", required=True)
-    ap.add_argument("--shared", required=True)
     ap.add_argument("--image")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -80,8 +81,8 @@ def main():
         synth = os.path.join(td, "kernel.bin")
         with open(synth, "wb") as f:
             f.write(bytes(i % 251 for i in range(SYNTH_LEN)))
-        fw = os.path.join(a.shared, "testdata/snp/measure/ovmf_AmdSev_suffix.bin")
-        doc["sets"].append(record_set(a.oracle, "testdata", fw, "shared:testdata/snp/measure/ovmf_AmdSev_suffix.bin",
+        fw = os.path.join(REPO, "tests/data/snp/measure/ovmf_AmdSev_suffix.bin")
+        doc["sets"].append(record_set(a.oracle, "testdata", fw, "data:snp/measure/ovmf_AmdSev_suffix.bin",
                                       synth, {"synthetic": "byte i = i % 251", "size": SYNTH_LEN}))
     if a.image and os.path.exists(os.path.join(a.image, "ovmf-amdsev.fd")):
         doc["sets"].append(record_set(a.oracle, "image", os.path.join(a.image, "ovmf-amdsev.fd"),

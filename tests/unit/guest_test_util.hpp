@@ -11,9 +11,9 @@
 #include <archive_entry.h>
 #include <unistd.h>
 
-#include "kettle/bytes.hpp"
-#include "kettle/error.hpp"
-#include "kettle/hash.hpp"
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
 #include "test_support.hpp"
 
 namespace kettle::test {
@@ -109,7 +109,7 @@ inline bool have_tool(const char* name) {
     return std::system(cmd.c_str()) == 0;
 }
 
-/// An output disk built by hand, independently of lib/src/disk_format.cpp, as docs/formats.md section 2
+/// An output disk built by hand, independently of lib/disk/format.cpp, as docs/formats.md section 2
 /// describes it: the 4096-byte header, `payload`, padding to 512, the 512-byte complete trailer, then zeros up to
 /// `disk_size` (0: no extra room).
 inline std::string output_envelope(const std::string& payload, std::uint64_t disk_size = 0) {

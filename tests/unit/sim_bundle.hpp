@@ -6,13 +6,13 @@
 #include <utility>
 #include <vector>
 
-#include "kettle/attest.hpp"
-#include "kettle/bundle_verify.hpp"
-#include "kettle/dsse.hpp"
-#include "kettle/evidence.hpp"
-#include "kettle/hash.hpp"
-#include "kettle/provenance.hpp"
-#include "kettle/x509_util.hpp"
+#include "kettle/attest/attest.hpp"
+#include "kettle/verify/bundle.hpp"
+#include "kettle/provenance/dsse.hpp"
+#include "kettle/provenance/evidence.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/provenance/statement.hpp"
+#include "kettle/core/x509.hpp"
 #include "sim_amdsp.hpp"
 
 namespace kettle::test {

@@ -11,23 +11,13 @@
 
 namespace kettle::test {
 
-/// Path of ../shared (public fixtures), or "" when absent. Tests that need it SKIP.
-inline std::string shared_dir() {
-    const char* env = std::getenv("KETTLE_SHARED");
-    std::string d = env && *env ? env : std::string(KETTLE_SOURCE_DIR) + "/../shared";
-    return std::filesystem::is_directory(d + "/testdata") ? d : std::string();
+/// `<repo>/tests/data/<rel>` (rel like "snp/measure"): the public fixtures committed with the tests (sources
+/// in tests/data/README.md). Fails the test, naming `rel`, when it does not exist: nothing is skipped.
+inline std::string fixture(const std::string& rel) {
+    std::string p = std::string(KETTLE_SOURCE_DIR) + "/tests/data/" + rel;
+    if (!std::filesystem::exists(p)) FAIL("test fixture tests/data/" + rel + " is missing");
+    return p;
 }
-
-/// `<shared>/<rel>` (rel like "testdata/snp/measure"); SKIPs the test, naming `rel`, when it does not exist.
-inline std::string shared_path(const std::string& rel) {
-    std::string d = shared_dir();
-    if (d.empty() || !std::filesystem::exists(d + "/" + rel)) SKIP("../shared/" + rel + " is not present");
-    return d + "/" + rel;
-}
-
-#define KETTLE_REQUIRE_SHARED(var)                                                       \
-    const std::string var = ::kettle::test::shared_dir();                                \
-    if (var.empty()) SKIP("../shared/testdata is not present: public fixtures skipped")
 
 /// A fresh directory under $TMPDIR (default /tmp), removed with its contents at scope exit.
 /// The one TempDir of the unit tests (a second definition in another header would break the ODR).

