@@ -1,7 +1,7 @@
 // Public AMD SEV-SNP root certificates (ARK) and intermediates (ASK, ASVK) for Milan, Genoa and Turin,
 // as published by AMD KDS (https://kdsintf.amd.com/{vcek,vlek}/v1/<product>/cert_chain). Data only.
 // One PEM certificate per constant; each ARK appears once and is pinned by SHA-256 fingerprint in
-// snp_verify.cpp, where a mismatch stops every SNP verification.
+// lib/snp/verify.cpp, where a mismatch stops every SNP verification.
 #include "roots.hpp"
 
 namespace kettle::snp::roots {

@@ -1,4 +1,4 @@
-// Built-in AMD certificates, one PEM per constant (ARK, ASK, ASVK per product). Internal to snp_verify.cpp.
+// Built-in AMD certificates, one PEM per constant (ARK, ASK, ASVK per product). Internal to lib/snp/verify.cpp.
 #pragma once
 
 namespace kettle::snp::roots {

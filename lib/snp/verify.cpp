@@ -1,4 +1,6 @@
-// Offline SEV-SNP report verification (see snp_verify.hpp).
+// Offline SEV-SNP report verification steps (see kettle/snp/verify.hpp): the VCEK/VLEK extensions, the built-in AMD
+// chains, the product, the certificate chain, the VEK binding, the report signature and the policy. The table of
+// checks that runs them is in checks.cpp.
 #include "kettle/snp/verify.hpp"
 
 #include <algorithm>
@@ -105,6 +107,92 @@ Product determine_product(const Report& r, Product configured, const Cert* vek) 
     throw Error("product: a v2 report carries no CPUID; name the product in the policy (\"product\")");
 }
 
+namespace {
+
+// The leaf's kind from its subject CN: SEV-VCEK or SEV-VLEK (VCEK spec 57230), or a KETTLE-SIM test leaf (a VLEK
+// when its CN says so or it carries a CSP id). It must not be a CA, and its key must be EC P-384.
+VekKind leaf_kind(const Cert& vek, const VekExtensions& ext) {
+    const std::string& cn = vek.subject_cn();
+    VekKind kind;
+    if (cn == "SEV-VCEK") kind = VekKind::vcek;
+    else if (cn == "SEV-VLEK") kind = VekKind::vlek;
+    else if (has_sim_marker(cn)) kind = (cn.find("VLEK") != std::string::npos || !ext.csp_id.empty()) ? VekKind::vlek : VekKind::vcek;
+    else throw Error("chain: leaf certificate '" + cn + "' is neither SEV-VCEK nor SEV-VLEK");
+    if (vek.is_ca()) throw Error("chain: the VCEK/VLEK is marked as a CA");
+    if (vek.key_description() != "ec p384") throw Error("chain: the VCEK/VLEK key is " + vek.key_description() + ", not EC P-384");
+    return kind;
+}
+
+// Candidate issuers of the VEK and candidate roots, in the order they are tried. Intermediates: those offered, then
+// the product's built-in ASK and ASVK. Roots: a self-signed KETTLE-SIM root offered (only with allow_sim), the
+// product's built-in ARK, then the --trust-root certificates. Any other self-signed certificate offered is ignored:
+// roots are pinned.
+struct Candidates {
+    std::vector<Cert> inters, roots;
+    std::vector<bool> root_builtin;
+};
+
+Candidates chain_candidates(Product product, const std::vector<Bytes>& extra_certs, const ChainOptions& opts) {
+    Candidates c;
+    for (std::size_t i = 0; i < extra_certs.size(); ++i) {
+        Cert cert = Cert::parse(extra_certs[i], "chain: offered certificate");
+        if (cert.self_issued()) {
+            if (opts.allow_sim && has_sim_marker(cert.subject_cn())) {
+                c.roots.push_back(cert);
+                c.root_builtin.push_back(false);
+            }
+        } else {
+            c.inters.push_back(std::move(cert));
+        }
+    }
+    if (product != Product::unknown) {
+        const BuiltinChain& b = builtin_chain(product);
+        c.inters.push_back(Cert::parse(b.ask, "built-in ASK"));
+        c.inters.push_back(Cert::parse(b.asvk, "built-in ASVK"));
+        c.roots.push_back(Cert::parse(b.ark, "built-in ARK"));
+        c.root_builtin.push_back(true);
+    }
+    for (auto& t : opts.trust_roots) {
+        c.roots.push_back(Cert::parse(t, "trust root"));
+        c.root_builtin.push_back(false);
+    }
+    return c;
+}
+
+// AMD's rules for a path that ends at a built-in ARK (VCEK spec 57230): the root is ARK-<Product>, a VCEK is issued
+// by SEV-<Product> (the ASK) and a VLEK by SEV-VLEK-<Product> (the ASVK), every certificate is signed with
+// RSASSA-PSS SHA-384 / MGF1-SHA-384 / salt 48, and ASK and ARK are CAs.
+void check_amd_path(const Cert& vek, const Cert& inter, const Cert& root, VekKind kind, Product product) {
+    std::string P = product_cap(product);
+    if (root.subject_cn() != "ARK-" + P) throw Error("chain: root '" + root.subject_cn() + "' is not ARK-" + P);
+    std::string want = kind == VekKind::vcek ? "SEV-" + P : "SEV-VLEK-" + P;
+    if (inter.subject_cn() != want)
+        throw Error("chain: " + std::string(vek_kind_name(kind)) + " must be issued by " + want + ", not '" +
+                    inter.subject_cn() + "'");
+    for (const Cert* c : std::initializer_list<const Cert*>{&vek, &inter, &root})
+        if (!c->is_pss_sha384_salt48())
+            throw Error("chain: '" + c->subject_cn() + "' is signed with " + c->signature_algorithm() +
+                        ", not RSASSA-PSS SHA-384 salt 48");
+    if (!inter.is_ca() || !root.is_ca()) throw Error("chain: ASK/ARK lack the CA basic constraint");
+}
+
+// Accept the signed path VEK <- inter <- root into `res`: a simulated chain only with allow_sim, AMD's rules for a
+// built-in root, and all three certificates valid at opts.now.
+void accept_path(ChainResult& res, const Cert& vek, const Cert& inter, const Cert& root, bool builtin_root,
+                 const ChainOptions& opts) {
+    const std::string& cn = vek.subject_cn();
+    res.path = {cn, inter.subject_cn(), root.subject_cn()};
+    res.simulated = has_sim_marker(cn) || has_sim_marker(inter.subject_cn()) || has_sim_marker(root.subject_cn());
+    if (res.simulated && !opts.allow_sim)
+        throw Error("chain: simulated AMD-SP chain (" + std::string(kSimMarker) + ") is not accepted without --allow-sim");
+    if (builtin_root) check_amd_path(vek, inter, root, res.kind, res.product);
+    x509::check_validity(vek, opts.now, "chain");
+    x509::check_validity(inter, opts.now, "chain");
+    x509::check_validity(root, opts.now, "chain");
+}
+
+}  // namespace
+
 ChainResult verify_chain(Product product, ByteView vek_der, const std::vector<Bytes>& extra_certs,
                          const ChainOptions& opts) {
     ChainResult res;
@@ -112,44 +200,13 @@ ChainResult verify_chain(Product product, ByteView vek_der, const std::vector<By
     Cert vek = Cert::parse(vek_der, "chain: VCEK/VLEK");
     res.vek_der.assign(vek_der.begin(), vek_der.end());
     res.ext = decode_vek_extensions(vek);
+    res.kind = leaf_kind(vek, res.ext);
     const std::string& cn = vek.subject_cn();
-    if (cn == "SEV-VCEK") res.kind = VekKind::vcek;
-    else if (cn == "SEV-VLEK") res.kind = VekKind::vlek;
-    else if (has_sim_marker(cn)) res.kind = (cn.find("VLEK") != std::string::npos || !res.ext.csp_id.empty()) ? VekKind::vlek : VekKind::vcek;
-    else throw Error("chain: leaf certificate '" + cn + "' is neither SEV-VCEK nor SEV-VLEK");
-    if (vek.is_ca()) throw Error("chain: the VCEK/VLEK is marked as a CA");
-    if (vek.key_description() != "ec p384") throw Error("chain: the VCEK/VLEK key is " + vek.key_description() + ", not EC P-384");
-
-    // Candidate intermediates and roots.
-    std::vector<Cert> inters, roots;
-    std::vector<bool> root_builtin;
-    for (std::size_t i = 0; i < extra_certs.size(); ++i) {
-        Cert c = Cert::parse(extra_certs[i], "chain: offered certificate");
-        if (c.self_issued()) {
-            if (opts.allow_sim && has_sim_marker(c.subject_cn())) {
-                roots.push_back(c);
-                root_builtin.push_back(false);
-            }
-            // Any other self-signed certificate offered by the evidence is ignored: roots are pinned.
-        } else {
-            inters.push_back(std::move(c));
-        }
-    }
-    if (product != Product::unknown) {
-        const BuiltinChain& b = builtin_chain(product);
-        inters.push_back(Cert::parse(b.ask, "built-in ASK"));
-        inters.push_back(Cert::parse(b.asvk, "built-in ASVK"));
-        roots.push_back(Cert::parse(b.ark, "built-in ARK"));
-        root_builtin.push_back(true);
-    }
-    for (auto& t : opts.trust_roots) {
-        roots.push_back(Cert::parse(t, "trust root"));
-        root_builtin.push_back(false);
-    }
+    Candidates cand = chain_candidates(product, extra_certs, opts);
 
     // Find the intermediate that signed the VEK, then the root that signed it.
     std::string last_err = "chain: no certificate named '" + vek.issuer_cn() + "' (issuer of " + cn + ") is available";
-    for (auto& inter : inters) {
+    for (auto& inter : cand.inters) {
         try {
             x509::verify_signed_by(vek, inter, "chain: " + cn + " <- " + inter.subject_cn());
         } catch (const Error& e) {
@@ -157,8 +214,8 @@ ChainResult verify_chain(Product product, ByteView vek_der, const std::vector<By
             continue;
         }
         std::string root_err;
-        for (std::size_t ri = 0; ri < roots.size(); ++ri) {
-            const Cert& root = roots[ri];
+        for (std::size_t ri = 0; ri < cand.roots.size(); ++ri) {
+            const Cert& root = cand.roots[ri];
             try {
                 x509::verify_signed_by(inter, root, "chain: " + inter.subject_cn() + " <- " + root.subject_cn());
                 x509::verify_signed_by(root, root, "chain: " + root.subject_cn() + " self-signature");
@@ -166,28 +223,7 @@ ChainResult verify_chain(Product product, ByteView vek_der, const std::vector<By
                 if (root.subject() == inter.issuer()) root_err = e.what();
                 continue;
             }
-            // Found a path VEK <- inter <- root.
-            res.path = {cn, inter.subject_cn(), root.subject_cn()};
-            res.simulated = has_sim_marker(cn) || has_sim_marker(inter.subject_cn()) || has_sim_marker(root.subject_cn());
-            if (res.simulated && !opts.allow_sim)
-                throw Error("chain: simulated AMD-SP chain (" + std::string(kSimMarker) +
-                            ") is not accepted without --allow-sim");
-            if (root_builtin[ri]) {
-                std::string P = product_cap(product);
-                if (root.subject_cn() != "ARK-" + P) throw Error("chain: root '" + root.subject_cn() + "' is not ARK-" + P);
-                std::string want = res.kind == VekKind::vcek ? "SEV-" + P : "SEV-VLEK-" + P;
-                if (inter.subject_cn() != want)
-                    throw Error("chain: " + std::string(vek_kind_name(res.kind)) + " must be issued by " + want +
-                                ", not '" + inter.subject_cn() + "'");
-                for (const Cert* c : std::initializer_list<const Cert*>{&vek, &inter, &root})
-                    if (!c->is_pss_sha384_salt48())
-                        throw Error("chain: '" + c->subject_cn() + "' is signed with " + c->signature_algorithm() +
-                                    ", not RSASSA-PSS SHA-384 salt 48");
-                if (!inter.is_ca() || !root.is_ca()) throw Error("chain: ASK/ARK lack the CA basic constraint");
-            }
-            x509::check_validity(vek, opts.now, "chain");
-            x509::check_validity(inter, opts.now, "chain");
-            x509::check_validity(root, opts.now, "chain");
+            accept_path(res, vek, inter, root, cand.root_builtin[ri], opts);
             return res;
         }
         last_err = !root_err.empty() ? root_err
@@ -284,93 +320,6 @@ std::string kds_vcek_url(const Report& r, Product p) {
     u += "blSPL=" + std::to_string(t.bootloader) + "&teeSPL=" + std::to_string(t.tee) +
          "&snpSPL=" + std::to_string(t.snp) + "&ucodeSPL=" + std::to_string(t.microcode);
     return u;
-}
-
-Result verify_evidence(ByteView raw, const std::optional<Bytes>& vek, const std::vector<Bytes>& extra_certs,
-                       const SnpPolicy& policy, const ChainOptions& opts) {
-    Result res;
-    auto step = [&](const char* name, auto&& fn) -> bool {
-        try {
-            std::string detail = fn();
-            res.checks.push_back({name, true, detail});
-            return true;
-        } catch (const Error& e) {
-            res.checks.push_back({name, false, e.what()});
-            return false;
-        } catch (const std::exception& e) {
-            res.checks.push_back({name, false, std::string(name) + ": malformed input (" + e.what() + ")"});
-            return false;
-        }
-    };
-    if (!step("evidence", [&] {
-            res.report = Report::parse(raw);
-            return std::string("1184-byte ATTESTATION_REPORT");
-        }))
-        return res;
-    const Report& r = *res.report;
-    if (!step("report-format", [&] {
-            if (r.version < 2 || r.version > 5) throw Error("report-format: VERSION " + std::to_string(r.version) + " is not 2, 3, 4 or 5");
-            if (r.signature_algo != 1)
-                throw Error("report-format: SIGNATURE_ALGO " + std::to_string(r.signature_algo) + " is not 1 (ECDSA P-384 SHA-384)");
-            if (!(r.policy & policy_bit::kReserved1)) throw Error("report-format: POLICY bit 17 (reserved, must be 1) is 0");
-            auto mbz = r.must_be_zero_violations();
-            if (!mbz.empty()) throw Error("report-format: must-be-zero field not zero: " + mbz.front());
-            if (r.signing_key() != 0 && r.signing_key() != 1)
-                throw Error("report-format: SIGNING_KEY " + std::to_string(r.signing_key()) + " (no VCEK/VLEK signature)");
-            return "version " + std::to_string(r.version) + ", ECDSA P-384";
-        }))
-        return res;
-    std::optional<Cert> vek_cert;
-    if (vek) {
-        try {
-            vek_cert = Cert::parse(*vek, "VCEK/VLEK");
-        } catch (const Error&) {
-        }
-    }
-    if (!step("product", [&] {
-            res.product = determine_product(r, policy.product, vek_cert ? &*vek_cert : nullptr);
-            return std::string(product_name(res.product)) + (r.version >= 3 ? " (from CPUID)" : " (v2 report: from policy or VEK)");
-        })) {
-        if (!vek)
-            res.needed_certificate = std::string(r.signing_key() == 1 ? "VLEK" : "VCEK") + " for hwID " + hex(r.chip_id) +
-                                     ", REPORTED_TCB " + hex(ByteView(raw.data() + 0x180, 8)) +
-                                     "; the product (Milan, Genoa, Turin) must be named for a v2 report (--product)";
-        return res;
-    }
-    if (!vek) {
-        std::string kind = r.signing_key() == 1 ? "VLEK" : "VCEK";
-        res.needed_certificate = kind + " for " + product_name(res.product) + ", hwID " +
-                                 hex(ByteView(r.chip_id.data(), res.product == Product::turin ? 8 : 64)) + ", TCB " +
-                                 tcb_string(decode_tcb(r.reported_tcb, res.product), res.product);
-        if (kind == "VCEK") res.needed_certificate += "; fetch " + kds_vcek_url(r, res.product);
-        res.checks.push_back({"chain", false, "chain: no " + kind + " certificate given or carried: need the " + res.needed_certificate});
-        return res;
-    }
-    if (!step("chain", [&] {
-            res.chain = verify_chain(res.product, *vek, extra_certs, opts);
-            std::string p;
-            for (auto& s : res.chain->path) p += (p.empty() ? "" : " <- ") + s;
-            return p + (res.chain->simulated ? " (SIMULATED)" : "") + ", valid at " + x509::format_rfc3339(opts.now);
-        }))
-        return res;
-    if (!step("vek-extensions", [&] {
-            check_vek_binding(r, *res.chain, res.product);
-            return "REPORTED_TCB " + tcb_string(decode_tcb(r.reported_tcb, res.product), res.product) +
-                   (res.chain->kind == VekKind::vcek ? ", CHIP_ID = hwID" : ", VLEK") ;
-        }))
-        return res;
-    if (!step("report-signature", [&] {
-            verify_report_signature(raw, *vek);
-            return std::string("ECDSA P-384 over 0x000..0x29F");
-        }))
-        return res;
-    if (!step("policy", [&] {
-            check_policy(r, res.product, policy);
-            return std::string("measurement, TCB, debug, VMPL, HOST_DATA");
-        }))
-        return res;
-    res.ok = true;
-    return res;
 }
 
 }  // namespace kettle::snp

@@ -107,7 +107,8 @@ struct Result {
     std::string needed_certificate;
 };
 
-/// Checks 1-7 of an SNP report: "evidence" (size), "report-format" (version 2/3/4/5, SIGNATURE_ALGO 1,
+/// Checks 1-7 of an SNP report, the SNP table of checks (kettle/snp/checks.hpp, one row function each) run in
+/// order and stopping at the first FAIL: "evidence" (size), "report-format" (version 2/3/4/5, SIGNATURE_ALGO 1,
 /// must-be-zero fields), "product", "chain", "vek-extensions", "report-signature", "policy".
 /// `vek` is the VCEK/VLEK DER (if any); `extra_certs` are other certificates offered (ASK/ASVK/ARK).
 Result verify_evidence(ByteView raw_report, const std::optional<Bytes>& vek, const std::vector<Bytes>& extra_certs,
