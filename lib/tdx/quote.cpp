@@ -1,24 +1,15 @@
-// Intel TDX DCAP quote v4/v5 parsing and offline verification (see tdx_quote.hpp).
+// Intel TDX DCAP quote v4/v5 parsing, the built-in Intel root and the PCK certificate's SGX extension (see
+// kettle/tdx/quote.hpp). The checks over a parsed quote are the rows in checks.cpp; collateral in collateral.cpp.
 #include "kettle/tdx/quote.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
 
 #include <mbedtls/asn1.h>
-#include <mbedtls/md.h>
 #include <mbedtls/oid.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/x509_crl.h>
-#include <mbedtls/x509_crt.h>
 
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
-#include "kettle/core/json.hpp"
-#include "kettle/core/safe_read.hpp"
 #include "kettle/core/x509.hpp"
-
-namespace fs = std::filesystem;
 
 namespace kettle::tdx {
 
@@ -71,109 +62,6 @@ TdReportBody parse_body(ByteView b, bool td15) {
         get(r.mr_service_td, b, 0x258, w);
     }
     return r;
-}
-
-// Raw text of the value of top-level member `key` of a JSON object text (the signed bytes of Intel collateral).
-std::string raw_member(const std::string& t, const std::string& key) {
-    std::size_t i = 0, n = t.size();
-    auto ws = [&] { while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t')) ++i; };
-    auto skip_string = [&] {
-        std::size_t st = ++i;
-        while (i < n && t[i] != '"') i += (t[i] == '\\') ? 2 : 1;
-        if (i >= n) throw Error("collateral: unterminated string");
-        return t.substr(st, i++ - st);
-    };
-    auto skip_value = [&] {
-        std::size_t st = i;
-        if (i < n && t[i] == '"') {
-            skip_string();
-            return t.substr(st, i - st);
-        }
-        if (i < n && (t[i] == '{' || t[i] == '[')) {
-            int depth = 0;
-            while (i < n) {
-                char c = t[i];
-                if (c == '"') {
-                    skip_string();
-                    continue;
-                }
-                if (c == '{' || c == '[') ++depth;
-                if (c == '}' || c == ']') {
-                    if (--depth == 0) return t.substr(st, ++i - st);
-                }
-                ++i;
-            }
-            throw Error("collateral: truncated JSON");
-        }
-        while (i < n && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' && t[i] != '\n') ++i;
-        return t.substr(st, i - st);
-    };
-    ws();
-    if (i >= n || t[i] != '{') throw Error("collateral: not a JSON object");
-    ++i;
-    while (true) {
-        ws();
-        if (i < n && t[i] == '}') break;
-        if (i >= n || t[i] != '"') throw Error("collateral: bad object member");
-        std::string k = skip_string();
-        ws();
-        if (i >= n || t[i] != ':') throw Error("collateral: bad object member");
-        ++i;
-        ws();
-        std::string v = skip_value();
-        if (k == key) return v;
-        ws();
-        if (i < n && t[i] == ',') { ++i; continue; }
-        break;
-    }
-    throw Error("collateral: no '" + key + "' member");
-}
-
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// Verify Intel collateral JSON `text` whose member `key` is signed (hex r||s in "signature") by the TCB signing
-// chain (leaf + pinned root). Returns the parsed signed object.
-Json verify_signed_collateral(const std::string& text, const std::string& key, const Bytes& chain_pem,
-                              std::int64_t now, const char* what) {
-    Json whole = parse_strict(text);
-    std::string raw = raw_member(text, key);
-    Json obj = parse_strict(raw);
-    if (!whole.contains(key) || whole[key] != obj) throw Error(std::string(what) + ": signed member mismatch");
-    if (!whole.contains("signature") || !whole["signature"].is_string()) throw Error(std::string(what) + ": no signature");
-    Bytes sig = unhex(whole["signature"].get<std::string>());
-    if (sig.size() != 64) throw Error(std::string(what) + ": signature is not 64 bytes");
-    auto certs = x509::load_certs(chain_pem, "TCB signing chain");
-    if (certs.empty()) throw Error(std::string(what) + ": empty TCB signing chain");
-    x509::Cert leaf = x509::Cert::parse(certs[0], "TCB signing certificate");
-    x509::Cert root = x509::Cert::parse(intel_root_der(), "Intel root");
-    x509::verify_signed_by(leaf, root, std::string(what) + ": TCB signing certificate");
-    x509::check_validity(leaf, now, what);
-    Bytes h = sha256(raw);
-    if (!x509::ecdsa_verify_cert(leaf, h, ByteView(sig.data(), 32), ByteView(sig.data() + 32, 32)))
-        throw Error(std::string(what) + ": signature over '" + key + "' does not verify");
-    return obj;
-}
-
-bool verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, const char* what) {
-    mbedtls_x509_crl crl;
-    mbedtls_x509_crl_init(&crl);
-    struct Free { mbedtls_x509_crl* c; ~Free() { mbedtls_x509_crl_free(c); } } f{&crl};
-    if (mbedtls_x509_crl_parse_der(&crl, der.data(), der.size()) != 0) throw Error(std::string(what) + ": CRL does not parse");
-    const mbedtls_x509_crt* is = issuer.raw();
-    if (crl.issuer_raw.len != is->subject_raw.len || std::memcmp(crl.issuer_raw.p, is->subject_raw.p, crl.issuer_raw.len) != 0)
-        return false;  // not this issuer's CRL
-    auto md = crl.MBEDTLS_PRIVATE(sig_md);
-    const mbedtls_md_info_t* mi = mbedtls_md_info_from_type(md);
-    unsigned char h[64];
-    if (!mi || mbedtls_md(mi, crl.tbs.p, crl.tbs.len, h) != 0) throw Error(std::string(what) + ": CRL hash");
-    if (mbedtls_pk_verify_ext(crl.MBEDTLS_PRIVATE(sig_pk), crl.MBEDTLS_PRIVATE(sig_opts), &issuer.raw()->pk, md, h,
-                              mbedtls_md_get_size(mi), crl.MBEDTLS_PRIVATE(sig).p, crl.MBEDTLS_PRIVATE(sig).len) != 0)
-        throw Error(std::string(what) + ": CRL signature does not verify under " + issuer.subject_cn());
-    if (mbedtls_x509_crt_is_revoked(subject.raw(), &crl)) throw Error(std::string(what) + ": '" + subject.subject_cn() + "' is revoked");
-    return true;
 }
 
 const char* kSgxExt = "1.2.840.113741.1.13.1";
@@ -238,25 +126,6 @@ Quote Quote::parse(ByteView b) {
     return q;
 }
 
-Collateral load_collateral(const std::string& dir, bool follow_symlinks) {
-    Collateral c;
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(dir, ec)) {
-        if (follow_symlinks ? !e.is_regular_file() : !fs::is_regular_file(e.symlink_status())) continue;
-        std::string n = e.path().filename().string();
-        auto rd = [&] {
-            return follow_symlinks ? read_file(e.path().string(), 4u << 20) : read_file_nofollow(e.path().string(), 4u << 20);
-        };
-        if (n.rfind("tcbinfo", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".json") c.tcb_info_json = to_string(rd());
-        else if (n.rfind("qe_identity", 0) == 0 && n.substr(n.size() - 5) == ".json") c.qe_identity_json = to_string(rd());
-        else if (n == "tcb_signing_chain.pem") c.tcb_signing_chain_pem = rd();
-        else if (n.rfind("pckcrl", 0) == 0 && n.find(".pem") == std::string::npos) c.pck_crl_der = rd();
-        else if (n.rfind("rootcrl", 0) == 0) c.root_crl_der = rd();
-    }
-    if (ec) throw Error("collateral: cannot read " + dir + ": " + ec.message());
-    return c;
-}
-
 PckInfo decode_pck_extension(ByteView pck_der) {
     x509::Cert c = x509::Cert::parse(pck_der, "PCK certificate");
     const x509::Extension* e = c.extension(kSgxExt);
@@ -312,157 +181,6 @@ PckInfo decode_pck_extension(ByteView pck_der) {
     for (int v : info.sgx_tcb)
         if (v < 0) throw fail();
     return info;
-}
-
-Result verify_quote(ByteView raw, const Collateral* col, const TdxPolicy& policy, std::int64_t now) {
-    Result res;
-    bool stop = false;
-    auto step = [&](const char* name, auto&& fn) {
-        if (stop) return;
-        try {
-            res.checks.push_back({name, true, fn()});
-        } catch (const Error& e) {
-            res.checks.push_back({name, false, e.what()});
-            stop = true;
-        } catch (const std::exception& e) {  // e.g. a collateral JSON field of the wrong type
-            res.checks.push_back({name, false, std::string(name) + ": malformed input (" + e.what() + ")"});
-            stop = true;
-        }
-    };
-    step("evidence", [&] {
-        res.quote = Quote::parse(raw);
-        return "TDX quote v" + std::to_string(res.quote->version) + ", " + std::to_string(raw.size()) + " bytes";
-    });
-    if (stop) return res;
-    const Quote& q = *res.quote;
-    step("quote-format", [&] {
-        if (q.att_key_type != 2) throw Error("quote-format: attestation key type " + std::to_string(q.att_key_type) + " is not 2 (ECDSA P-256)");
-        if (q.tee_type != 0x81) throw Error("quote-format: TEE type is not 0x81 (TDX)");
-        if (hex(q.qe_vendor_id) != kIntelQeVendorId) throw Error("quote-format: QE vendor id is not Intel's");
-        if (q.pck_cert_type != 5) throw Error("quote-format: inner certification data type " + std::to_string(q.pck_cert_type) + " is not 5 (PCK chain)");
-        return std::string("ECDSA P-256 attestation key, QE report certification data, body type ") + std::to_string(q.body_type);
-    });
-    std::optional<x509::Cert> pck, inter;
-    step("pck-chain", [&] {
-        auto certs = x509::pem_blocks(to_string(q.pck_chain_pem), "CERTIFICATE");
-        if (certs.size() != 3) throw Error("pck-chain: expected PCK, intermediate CA and root, got " + std::to_string(certs.size()));
-        if (certs[2] != intel_root_der()) throw Error("pck-chain: root is not the pinned Intel SGX Root CA");
-        pck = x509::Cert::parse(certs[0], "PCK certificate");
-        inter = x509::Cert::parse(certs[1], "PCK issuer CA");
-        x509::Cert root = x509::Cert::parse(intel_root_der(), "Intel SGX Root CA");
-        x509::verify_signed_by(*pck, *inter, "pck-chain: PCK");
-        x509::verify_signed_by(*inter, root, "pck-chain: " + inter->subject_cn());
-        x509::verify_signed_by(root, root, "pck-chain: root self-signature");
-        for (const x509::Cert* c : {&*pck, &*inter, &root}) x509::check_validity(*c, now, "pck-chain");
-        std::string crls;
-        if (col && !col->pck_crl_der.empty()) {
-            crls += verify_crl(col->pck_crl_der, *inter, *pck, "pck-chain") ? " PCK CRL" : " (PCK CRL of another CA ignored)";
-        }
-        if (col && !col->root_crl_der.empty()) {
-            crls += verify_crl(col->root_crl_der, root, *inter, "pck-chain") ? " root CRL" : " (root CRL of another CA ignored)";
-        }
-        PckInfo info = decode_pck_extension(certs[0]);
-        res.fmspc = hex(info.fmspc);
-        return pck->subject_cn() + " <- " + inter->subject_cn() + " <- Intel SGX Root CA, FMSPC " + res.fmspc +
-               (crls.empty() ? ", no CRLs given" : ", checked" + crls);
-    });
-    step("qe-report", [&] {
-        Bytes h = sha256(ByteView(q.qe_report.data(), q.qe_report.size()));
-        if (!x509::ecdsa_verify_cert(*pck, h, ByteView(q.qe_report_signature.data(), 32), ByteView(q.qe_report_signature.data() + 32, 32)))
-            throw Error("qe-report: QE report signature does not verify with the PCK key");
-        Hasher hh(HashAlg::sha256);
-        hh.update(ByteView(q.attestation_key.data(), 64));
-        hh.update(q.qe_auth_data);
-        Bytes want = hh.finish();
-        want.resize(64, 0);
-        if (!equal_ct(want, ByteView(q.qe_report.data() + 0x140, 64)))
-            throw Error("qe-report: QE REPORTDATA != SHA-256(attestation key || QE auth data) || 0^32");
-        std::string extra;
-        if (col && !col->qe_identity_json.empty()) {
-            Json id = verify_signed_collateral(col->qe_identity_json, "enclaveIdentity", col->tcb_signing_chain_pem, now, "qe-report: QE identity");
-            if (id.value("id", "") != "TD_QE") throw Error("qe-report: QE identity id is not TD_QE");
-            if (now < x509::parse_rfc3339(id.value("issueDate", "")))
-                throw Error("qe-report: QE identity is not yet valid");
-            if (now > x509::parse_rfc3339(id.value("nextUpdate", "")))
-                throw Error("qe-report: QE identity has expired (nextUpdate " + id.value("nextUpdate", "") + ")");
-            if (upper(hex(ByteView(q.qe_report.data() + 0x80, 32))) != upper(id.value("mrsigner", "")))
-                throw Error("qe-report: QE MRSIGNER does not match the QE identity");
-            if (static_cast<int>(le16(q.qe_report, 0x100)) != id.value("isvprodid", -1)) throw Error("qe-report: QE ISVPRODID does not match");
-            Bytes mask = unhex(id.value("miscselectMask", "")), ms = unhex(id.value("miscselect", ""));
-            Bytes amask = unhex(id.value("attributesMask", "")), at = unhex(id.value("attributes", ""));
-            if (mask.size() != 4 || ms.size() != 4 || amask.size() != 16 || at.size() != 16) throw Error("qe-report: malformed QE identity masks");
-            for (std::size_t i = 0; i < 4; ++i)
-                if ((q.qe_report[0x10 + i] & mask[i]) != ms[i]) throw Error("qe-report: QE MISCSELECT does not match");
-            for (std::size_t i = 0; i < 16; ++i)
-                if ((q.qe_report[0x30 + i] & amask[i]) != at[i]) throw Error("qe-report: QE ATTRIBUTES do not match");
-            std::string status = "no matching level";
-            int isvsvn = le16(q.qe_report, 0x102);
-            for (auto& lvl : id.at("tcbLevels"))
-                if (isvsvn >= lvl.at("tcb").at("isvsvn").get<int>()) {
-                    status = lvl.at("tcbStatus").get<std::string>();
-                    break;
-                }
-            if (status != "UpToDate") throw Error("qe-report: QE identity TCB status is " + status);
-            extra = ", QE identity TD_QE isvsvn " + std::to_string(isvsvn) + " UpToDate";
-        }
-        return "signed by the PCK, binds the attestation key" + extra;
-    });
-    step("quote-signature", [&] {
-        Bytes spki = x509::p256_spki_from_xy(ByteView(q.attestation_key.data(), 64));
-        Bytes h = sha256(q.signed_region);
-        if (!x509::ecdsa_verify_spki(spki, h, ByteView(q.signature.data(), 32), ByteView(q.signature.data() + 32, 32)))
-            throw Error("quote-signature: ECDSA P-256 signature over header and TD report does not verify");
-        return "ECDSA P-256 over " + std::to_string(q.signed_region.size()) + " bytes";
-    });
-    step("tcb", [&] {
-        if (!col || col->tcb_info_json.empty()) {
-            if (policy.require_collateral) throw Error("tcb: no TCB info collateral given (--collateral DIR)");
-            return std::string("not evaluated (no collateral)");
-        }
-        Json ti = verify_signed_collateral(col->tcb_info_json, "tcbInfo", col->tcb_signing_chain_pem, now, "tcb: TCB info");
-        if (ti.value("id", "") != "TDX") throw Error("tcb: TCB info id is not TDX");
-        if (upper(ti.value("fmspc", "")) != upper(res.fmspc)) throw Error("tcb: TCB info is for FMSPC " + ti.value("fmspc", "") + ", the PCK says " + res.fmspc);
-        std::int64_t issue = x509::parse_rfc3339(ti.value("issueDate", "")), next = x509::parse_rfc3339(ti.value("nextUpdate", ""));
-        if (now < issue) throw Error("tcb: tcbInfo is not yet valid");
-        if (now > next) throw Error("tcb: tcbInfo has expired (nextUpdate " + ti.value("nextUpdate", "") + ")");
-        PckInfo info = decode_pck_extension(pck->der());
-        std::string status = "TCB level not supported";
-        for (auto& lvl : ti.at("tcbLevels")) {
-            const Json& t = lvl.at("tcb");
-            bool ok = t.at("pcesvn").get<int>() <= info.pcesvn;
-            auto& sgx = t.at("sgxtcbcomponents");
-            auto& tdxc = t.at("tdxtcbcomponents");
-            for (std::size_t i = 0; i < 16 && ok; ++i) ok = sgx.at(i).at("svn").get<int>() <= info.sgx_tcb[i];
-            for (std::size_t i = 0; i < 16 && ok; ++i) ok = tdxc.at(i).at("svn").get<int>() <= q.body.tee_tcb_svn[i];
-            if (ok) {
-                status = lvl.at("tcbStatus").get<std::string>();
-                break;
-            }
-        }
-        res.tcb_status = status;
-        if (std::find(policy.accepted_tcb_status.begin(), policy.accepted_tcb_status.end(), status) == policy.accepted_tcb_status.end())
-            throw Error("tcb: TCB status '" + status + "' is not accepted");
-        return "TCB info signed by Intel, FMSPC " + res.fmspc + ", status " + status;
-    });
-    step("policy", [&] {
-        const TdReportBody& b = q.body;
-        if (b.debug() && !policy.allow_debug) throw Error("policy: TD_ATTRIBUTES has DEBUG set");
-        auto in = [](const std::vector<Bytes>& allowed, ByteView v) {
-            return std::any_of(allowed.begin(), allowed.end(), [&](const Bytes& a) { return equal_ct(a, v); });
-        };
-        if (!policy.mr_td.empty() && !in(policy.mr_td, b.mr_td)) throw Error("policy: MRTD " + hex(b.mr_td) + " is not allowed");
-        for (std::size_t i = 0; i < 4; ++i)
-            if (!policy.rtmr[i].empty() && !in(policy.rtmr[i], b.rtmr[i]))
-                throw Error("policy: RTMR" + std::to_string(i) + " " + hex(b.rtmr[i]) + " is not allowed");
-        if (policy.mr_config_id_prefix &&
-            (policy.mr_config_id_prefix->size() > 48 || !equal_ct(*policy.mr_config_id_prefix, ByteView(b.mr_config_id.data(), policy.mr_config_id_prefix->size()))))
-            throw Error("policy: MRCONFIGID does not match");
-        if (policy.report_data && !equal_ct(*policy.report_data, ByteView(b.report_data.data(), 64)))
-            throw Error("policy: REPORTDATA does not match");
-        return std::string("debug off, MRTD/RTMR as required");
-    });
-    res.ok = !stop;
-    return res;
 }
 
 }  // namespace kettle::tdx

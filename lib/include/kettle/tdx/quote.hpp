@@ -104,10 +104,12 @@ struct Result {
     std::string fmspc;       ///< hex
 };
 
-/// Checks: "evidence" (parse), "quote-format" (version, key type, TEE type, QE vendor), "pck-chain" (PCK ->
+/// Runs the TDX table of checks (kettle/tdx/checks.hpp, one row function each) in order, stopping at the first
+/// FAIL: "evidence" (parse), "quote-format" (version, key type, TEE type, QE vendor), "pck-chain" (PCK ->
 /// Platform/Processor CA -> pinned Intel SGX Root CA at `now`, CRLs if present), "qe-report" (QE report signature
 /// by the PCK key, REPORTDATA binding of the attestation key, QE identity if given), "quote-signature"
 /// (attestation key over header+body), "tcb" (collateral: TCB info signature and status), "policy".
+/// `collateral` may be nullptr (none given).
 Result verify_quote(ByteView raw, const Collateral* collateral, const TdxPolicy& policy, std::int64_t now);
 
 }  // namespace kettle::tdx
