@@ -1,0 +1,26 @@
+// The verification policy of `kettle verify` and `kettle verify-report` (docs/verify.md, "Policy file").
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kettle/snp/verify.hpp"
+#include "kettle/tdx/quote.hpp"
+
+namespace kettle::bundle {
+
+/// Verification policy (JSON; unknown keys are rejected so that a typo cannot loosen it):
+/// {"product":"Milan","measurements":[hex48...],"min_tcb":{"bootloader":n,"tee":n,"snp":n,"microcode":n,"fmc":n},
+///  "allow_debug":false,"allow_migration_agent":false,"smt":"any"|"forbid"|"require","vmpl":0,
+///  "builder_id":"...","build_type":"...","source_uri":"...","source_commit":"...",
+///  "mrtd":[hex48...],"rtmr0".."rtmr3":[hex48...],"accepted_tcb_status":["UpToDate",...]}
+/// hex48 = 96 hex digits (48 bytes); min_tcb components 0..255; vmpl 0..3.
+struct Policy {
+    snp::SnpPolicy snp;
+    tdx::TdxPolicy tdx;
+    std::optional<std::string> builder_id, build_type, source_uri, source_commit;
+};
+/// Parse a policy document (strict JSON: no duplicate keys). Throws Error("policy file: ...") naming the key.
+Policy parse_policy(std::string_view json_text);
+
+}  // namespace kettle::bundle

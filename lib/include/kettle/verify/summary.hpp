@@ -1,0 +1,41 @@
+// The outcome of `kettle verify` and its three renderings: the human summary, the JSON summary
+// (kettle-verify-summary/v1) and a SLSA verification summary attestation (docs/verify.md, "Output").
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/check.hpp"
+#include "kettle/core/json.hpp"
+
+namespace kettle::bundle {
+
+struct Subject {
+    std::string name;
+    std::string sha256;  ///< lowercase hex, as the statement gives it
+};
+
+struct Summary {
+    bool ok = false;
+    bool simulated = false;   ///< the report was signed by the simulated AMD-SP's KETTLE-SIM chain
+    std::string platform;     ///< evidence.json "platform", as read
+    std::vector<Check> checks;  ///< the checks that ran, in order; the last one failed unless ok
+    std::string measurement;  ///< hex (SNP MEASUREMENT or TDX MRTD), once the report or quote is authenticated
+    std::string builder_id, build_type, tcb_status;
+    std::vector<Subject> subjects;
+    Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
+    /// Name of the first failing check, or "".
+    std::string failed() const;
+};
+
+/// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..}
+Json summary_json(const Summary& s);
+/// Human summary: one line per check ("  ok    chain  ..." / "  FAIL  binding  ..."), then the verdict
+/// (VERIFIED / FAILED, with SIMULATED in capitals for a simulated AMD-SP).
+std::string summary_text(const Summary& s);
+/// in-toto Statement v1 with predicateType https://slsa.dev/verification_summary/v1 for the subjects (SLSA VSA v1;
+/// `now` in seconds since the epoch; `policy_sha256` empty when no policy file was given).
+Json vsa_statement(const Summary& s, const std::string& policy_uri, const Bytes& policy_sha256, std::int64_t now);
+
+}  // namespace kettle::bundle

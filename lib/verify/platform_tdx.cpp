@@ -1,0 +1,62 @@
+// The TDX rows of the bundle verifier (see rows.hpp): the TDX verifier's own rows (lib/tdx/checks.cpp) over the
+// bundle's evidence, plus the bundle's policy (MRCONFIGID = the input disk).
+#include <filesystem>
+
+#include "kettle/core/error.hpp"
+#include "rows.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kettle::bundle {
+
+void prepare_tdx(Context& c) {
+    // The bundle's own collateral/ is hostile input: a real directory, read without following links.
+    bool in_bundle = c.opts.collateral_dir.empty();
+    std::string cdir = in_bundle ? c.dir + "/collateral" : c.opts.collateral_dir;
+    std::error_code ec;
+    bool have_col = in_bundle ? fs::is_directory(fs::symlink_status(cdir, ec)) : fs::is_directory(cdir);
+    if (have_col) c.collateral = tdx::load_collateral(cdir, !in_bundle);
+    tdx::VerifyContext& v = c.tdx;
+    v.raw = c.report;
+    v.collateral = have_col ? &c.collateral : nullptr;
+    v.policy = c.opts.policy.tdx;
+    v.now = c.opts.now;
+}
+
+namespace rows {
+
+std::string tdx_quote_format(Context& c) {
+    tdx::rows::evidence(c.tdx);  // parse: a quote that does not parse fails here, as quote-format
+    std::string detail = tdx::rows::quote_format(c.tdx);
+    const auto& rd = c.tdx.result.quote->body.report_data;
+    c.report_data.assign(rd.begin(), rd.end());
+    return detail;
+}
+
+std::string tdx_tcb(Context& c) {
+    std::string detail = tdx::rows::tcb(c.tdx);
+    c.summary.tcb_status = c.tdx.result.tcb_status;
+    c.summary.measurement = hex(c.tdx.result.quote->body.mr_td);
+    return detail;
+}
+
+std::string tdx_policy(Context& c) {
+    const tdx::TdxPolicy& pol = c.tdx.policy;
+    const tdx::TdReportBody& b = c.tdx.result.quote->body;
+    if (pol.mr_td.empty()) throw Error("policy: no expected MRTD (give --expected-measurement or a policy with \"mrtd\")");
+    if (b.debug() && !pol.allow_debug) throw Error("policy: TD_ATTRIBUTES has DEBUG set");
+    if (!tdx::is_allowed(pol.mr_td, b.mr_td)) throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
+    for (std::size_t i = 0; i < 4; ++i)
+        if (!pol.rtmr[i].empty() && !tdx::is_allowed(pol.rtmr[i], b.rtmr[i]))
+            throw Error("policy: RTMR" + std::to_string(i) + " " + hex(b.rtmr[i]) + " is not an allowed value");
+    Bytes disk = input_disk_digest(c.payload);
+    if (!equal_ct(disk, ByteView(b.mr_config_id.data(), 32)))
+        throw Error("policy: MRCONFIGID[0:32] " + hex(ByteView(b.mr_config_id.data(), 32)) + " != input-disk " + hex(disk));
+    for (std::size_t i = 32; i < 48; ++i)
+        if (b.mr_config_id[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
+    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., MRCONFIGID = input-disk, debug off";
+}
+
+}  // namespace rows
+
+}  // namespace kettle::bundle
