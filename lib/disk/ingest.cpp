@@ -285,6 +285,120 @@ bool is_alternates(const std::string& rel) {
     return rel == "objects/info/alternates" || rel == "objects/info/http-alternates";
 }
 
+// The one pass over the input disk's members (docs/formats.md): where each goes, and what was found so far.
+struct InputPass {
+    Ingest& ing;
+    struct archive* a;
+    DeviceSource& dev;
+    const std::string& dest_dir;
+    detail::SafeTree source, files;
+    std::vector<std::pair<std::string, std::string>> source_digests;  // (path under source/, hex SHA-256)
+    bool have_toolchain = false;
+};
+
+struct Member {
+    std::string name;
+    unsigned type = 0;
+    std::uint64_t size = 0;
+};
+
+// The header of the next member: counted, named, sized within the device, and only a regular file or a directory.
+Member read_member_header(InputPass& in, struct archive_entry* e) {
+    in.ing.count_entry("input disk");
+    Member m;
+    m.name = entry_name(e, in.ing.lim.max_path, "input disk");
+    m.type = archive_entry_filetype(e);
+    m.size = entry_size(e, "input: " + m.name);
+    auto hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(in.a)));
+    check_fits(hpos, m.size, in.dev.size, m.name, "device");
+    if (archive_entry_hardlink(e))
+        throw Error("input: " + m.name + ": hard links are not allowed on the input disk (only in the toolchain)");
+    if (m.type != AE_IFREG && m.type != AE_IFDIR)
+        throw Error("input: " + m.name + ": " + detail::entry_type_name(m.type) + " is not allowed on the input disk");
+    return m;
+}
+
+// The first member, request.json (at most max_request_bytes): hashed and parsed.
+void read_request(InputPass& in, const Member& m) {
+    if (m.name != "request.json" || m.type != AE_IFREG)
+        throw Error("input: the first member must be request.json, found " + m.name);
+    if (m.size > in.ing.lim.max_request_bytes) throw Error("input: request.json: larger than the limit");
+    std::string text(static_cast<std::size_t>(m.size), '\0');
+    la_ssize_t got = m.size ? archive_read_data(in.a, text.data(), text.size()) : 0;
+    if (got < 0 || static_cast<std::uint64_t>(got) != m.size) archive_fail(in.a, "request.json", in.dev.error);
+    in.ing.res.request_member = {m.name, m.size, sha256(text)};
+    in.ing.res.request = parse_request(text);
+}
+
+// Extract the current member's data into `tree` at `rel` (a new file), within the size limits. Returns its SHA-256.
+Bytes extract_file(InputPass& in, detail::SafeTree& tree, const std::string& rel, bool exec, const Member& m) {
+    in.ing.count_bytes("input: " + m.name, m.size);
+    int ofd = tree.create_file(rel, exec);
+    Bytes d;
+    try {
+        d = detail::copy_entry_data(in.a, ofd, m.size, "input: " + m.name);
+    } catch (...) {
+        ::close(ofd);
+        if (!in.dev.error.empty()) throw Error("input: " + m.name + ": " + in.dev.error);
+        throw;
+    }
+    ::close(ofd);
+    return d;
+}
+
+// A member under source/ (the bare repository; no git alternates) or files/ (the extra inputs).
+void ingest_tree_member(InputPass& in, const Member& m, struct archive_entry* e, const std::string& top,
+                        const std::string& rest) {
+    bool is_source = top == "source";
+    if (rest.empty()) {
+        if (m.type != AE_IFDIR) throw Error("input: " + top + ": must be a directory");
+        return;
+    }
+    if (is_source && is_alternates(rest)) throw Error("input: " + m.name + ": git alternates are not allowed");
+    detail::SafeTree& tree = is_source ? in.source : in.files;
+    if (m.type == AE_IFDIR) {
+        tree.make_dir(rest);
+    } else if (is_source) {
+        Bytes d = extract_file(in, tree, rest, false, m);
+        in.source_digests.emplace_back(rest, hex(d));
+        ++in.ing.res.source_files;
+    } else {
+        Bytes d = extract_file(in, tree, rest, (archive_entry_perm(e) & 0111) != 0, m);
+        in.ing.res.files.push_back({m.name, m.size, std::move(d)});
+    }
+}
+
+// Any member after request.json: source/..., the toolchain archive (once), files/...; nothing else.
+void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
+    const std::string& name = m.name;
+    std::string top = name.substr(0, name.find('/'));
+    std::string rest = name.size() > top.size() ? name.substr(top.size() + 1) : std::string();
+    if (name == "request.json") throw Error("input: request.json: duplicate name");
+    if (top == "source" || top == "files") {
+        ingest_tree_member(in, m, e, top, rest);
+    } else if (name == "toolchain.tar" || name == "toolchain.tar.zst" || name == "toolchain.tar.gz") {
+        if (m.type != AE_IFREG) throw Error("input: " + name + ": must be a regular file");
+        if (in.have_toolchain) throw Error("input: " + name + ": duplicate toolchain");
+        in.have_toolchain = true;
+        extract_toolchain(in.ing, in.a, name, m.size, in.dest_dir);
+    } else {
+        throw Error("input: " + name + ": unexpected member (allowed: request.json, source/, toolchain.tar[.zst|.gz], files/)");
+    }
+}
+
+// SHA-256 over "<path>\0<sha256 hex>\n" of every source/ file, sorted by path.
+Bytes source_tree_digest(std::vector<std::pair<std::string, std::string>> digests) {
+    std::sort(digests.begin(), digests.end());
+    Hasher sh(HashAlg::sha256);
+    for (const auto& [n, d] : digests) {
+        sh.update(n);
+        sh.update(std::string_view("\0", 1));
+        sh.update(d);
+        sh.update("\n");
+    }
+    return sh.finish();
+}
+
 }  // namespace
 
 IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits,
@@ -300,96 +414,21 @@ IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& 
     archive_read_support_format_tar(ar.a);
     if (archive_read_open(ar.a, &dev, nullptr, device_read, nullptr) != ARCHIVE_OK) archive_fail(ar.a, "archive", dev.error);
 
-    detail::SafeTree source(dest_dir + "/source.git", "input: source", {}, true);
-    detail::SafeTree files(dest_dir + "/files", "input: files", {}, true);
-    std::vector<std::pair<std::string, std::string>> source_digests;
-    bool first = true, have_toolchain = false;
+    InputPass in{ing, ar.a, dev, dest_dir, detail::SafeTree(dest_dir + "/source.git", "input: source", {}, true),
+                 detail::SafeTree(dest_dir + "/files", "input: files", {}, true), {}, false};
+    bool first = true;
     for (;;) {
         struct archive_entry* e = nullptr;
         int r = archive_read_next_header(ar.a, &e);
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN) archive_fail(ar.a, first ? "archive" : "archive after the last good member", dev.error);
-        ing.count_entry("input disk");
-        std::string name = entry_name(e, limits.max_path, "input disk");
-        unsigned type = archive_entry_filetype(e);
-        std::uint64_t size = entry_size(e, "input: " + name);
-        auto hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(ar.a)));
-        check_fits(hpos, size, device_size, name, "device");
-        const char* hl = archive_entry_hardlink(e);
-        if (hl) throw Error("input: " + name + ": hard links are not allowed on the input disk (only in the toolchain)");
-        if (type != AE_IFREG && type != AE_IFDIR)
-            throw Error("input: " + name + ": " + detail::entry_type_name(type) + " is not allowed on the input disk");
-
-        if (first) {
-            if (name != "request.json" || type != AE_IFREG)
-                throw Error("input: the first member must be request.json, found " + name);
-            if (size > limits.max_request_bytes) throw Error("input: request.json: larger than the limit");
-            std::string text(static_cast<std::size_t>(size), '\0');
-            la_ssize_t got = size ? archive_read_data(ar.a, text.data(), text.size()) : 0;
-            if (got < 0 || static_cast<std::uint64_t>(got) != size) archive_fail(ar.a, "request.json", dev.error);
-            ing.res.request_member = {name, size, sha256(text)};
-            ing.res.request = parse_request(text);
-            first = false;
-            continue;
-        }
-        std::string top = name.substr(0, name.find('/'));
-        std::string rest = name.size() > top.size() ? name.substr(top.size() + 1) : std::string();
-        if (name == "request.json") throw Error("input: request.json: duplicate name");
-        if (top == "source") {
-            if (rest.empty()) {
-                if (type != AE_IFDIR) throw Error("input: source: must be a directory");
-                continue;
-            }
-            if (is_alternates(rest)) throw Error("input: " + name + ": git alternates are not allowed");
-            if (type == AE_IFDIR) {
-                source.make_dir(rest);
-            } else {
-                ing.count_bytes("input: " + name, size);
-                int ofd = source.create_file(rest, false);
-                Bytes d;
-                try {
-                    d = detail::copy_entry_data(ar.a, ofd, size, "input: " + name);
-                } catch (...) {
-                    ::close(ofd);
-                    if (!dev.error.empty()) throw Error("input: " + name + ": " + dev.error);
-                    throw;
-                }
-                ::close(ofd);
-                source_digests.emplace_back(rest, hex(d));
-                ++ing.res.source_files;
-            }
-        } else if (name == "toolchain.tar" || name == "toolchain.tar.zst" || name == "toolchain.tar.gz") {
-            if (type != AE_IFREG) throw Error("input: " + name + ": must be a regular file");
-            if (have_toolchain) throw Error("input: " + name + ": duplicate toolchain");
-            have_toolchain = true;
-            extract_toolchain(ing, ar.a, name, size, dest_dir);
-        } else if (top == "files") {
-            if (rest.empty()) {
-                if (type != AE_IFDIR) throw Error("input: files: must be a directory");
-                continue;
-            }
-            if (type == AE_IFDIR) {
-                files.make_dir(rest);
-            } else {
-                ing.count_bytes("input: " + name, size);
-                int ofd = files.create_file(rest, (archive_entry_perm(e) & 0111) != 0);
-                Bytes d;
-                try {
-                    d = detail::copy_entry_data(ar.a, ofd, size, "input: " + name);
-                } catch (...) {
-                    ::close(ofd);
-                    if (!dev.error.empty()) throw Error("input: " + name + ": " + dev.error);
-                    throw;
-                }
-                ::close(ofd);
-                ing.res.files.push_back({name, size, std::move(d)});
-            }
-        } else {
-            throw Error("input: " + name + ": unexpected member (allowed: request.json, source/, toolchain.tar[.zst|.gz], files/)");
-        }
+        Member m = read_member_header(in, e);
+        if (first) read_request(in, m);
+        else ingest_member(in, m, e);
+        first = false;
     }
     if (first) throw Error("input: the input disk holds no members (request.json missing)");
-    if (!have_toolchain) throw Error("input: toolchain.tar[.zst|.gz] is missing");
+    if (!in.have_toolchain) throw Error("input: toolchain.tar[.zst|.gz] is missing");
     if (ing.res.source_files == 0) throw Error("input: source/ holds no files");
 
     // Hash the rest of the device (tar end blocks, padding): the device digest covers every byte.
@@ -399,15 +438,7 @@ IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& 
         if (n < 0) throw Error(dev.error);
         if (n == 0) break;
     }
-    std::sort(source_digests.begin(), source_digests.end());
-    Hasher sh(HashAlg::sha256);
-    for (const auto& [n, d] : source_digests) {
-        sh.update(n);
-        sh.update(std::string_view("\0", 1));
-        sh.update(d);
-        sh.update("\n");
-    }
-    ing.res.source_digest = sh.finish();
+    ing.res.source_digest = source_tree_digest(std::move(in.source_digests));
     ing.res.device_size = device_size;
     ing.res.device_sha256 = dev.h.finish();
     ing.res.entries = ing.entries;
