@@ -558,20 +558,18 @@ la_ssize_t payload_read(struct archive*, void* ctx, const void** out) {
     return static_cast<la_ssize_t>(n);
 }
 
-}  // namespace
-
-OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir, const OutputLimits& limits) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error("output disk: " + path + ": " + std::strerror(errno));
-    FdCloser closer{fd};
-    std::uint64_t size = fd_size(fd, "output disk");
+// The frame of the output disk (docs/formats.md): a header (magic, version, flags 0, payload length, payload
+// SHA-256, reserved zero) and, after the payload rounded up to 512 bytes, a trailer that repeats those fields, adds
+// the header's SHA-256 and is written last ("complete"). Returns the header; `plen` gets the payload length, checked
+// against the disk size and the limits.
+Bytes read_frame(int fd, std::uint64_t size, const OutputLimits& limits, std::uint64_t& plen) {
     if (size < kOutputHeaderSize + kOutputTrailerSize) throw Error("output disk: too small to hold a header and trailer");
     Bytes header(kOutputHeaderSize);
     pread_all(fd, header.data(), header.size(), 0);
     if (std::memcmp(header.data(), kOutputMagic, 16) != 0)
         throw Error("output disk: no header magic (the guest never finished writing; incomplete)");
     std::uint32_t version = le32(header, 16), flags = le32(header, 20);
-    std::uint64_t plen = le64(header, 24);
+    plen = le64(header, 24);
     if (version != static_cast<std::uint32_t>(kOutputFormatVersion))
         throw Error("output disk: version " + std::to_string(version) + " is not supported");
     if (flags != 0) throw Error("output disk: unknown flags");
@@ -593,26 +591,92 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
         if (trailer[i] != 0) throw Error("output disk: non-zero reserved trailer bytes");
     if (plen > limits.max_total_bytes + 1024 * (limits.max_members + 2))
         throw Error("output disk: payload larger than the configured limit");
+    return header;
+}
 
-    // Pass 1: digest of the payload, before anything is extracted.
-    {
-        Hasher h(HashAlg::sha256);
-        std::vector<std::uint8_t> buf(1 << 20);
-        for (std::uint64_t off = 0; off < plen;) {
-            std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), plen - off));
-            pread_all(fd, buf.data(), n, kOutputHeaderSize + off);
-            h.update(ByteView(buf.data(), n));
-            off += n;
-        }
-        Bytes d = h.finish();
-        if (!std::equal(d.begin(), d.end(), header.begin() + 32)) throw Error("output disk: payload digest mismatch");
+// Pass 1: the payload's SHA-256 equals the header's (bytes 32..64), before anything is extracted.
+void check_payload_digest(int fd, std::uint64_t plen, const Bytes& header) {
+    Hasher h(HashAlg::sha256);
+    std::vector<std::uint8_t> buf(1 << 20);
+    for (std::uint64_t off = 0; off < plen;) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), plen - off));
+        pread_all(fd, buf.data(), n, kOutputHeaderSize + off);
+        h.update(ByteView(buf.data(), n));
+        off += n;
     }
+    Bytes d = h.finish();
+    if (!std::equal(d.begin(), d.end(), header.begin() + 32)) throw Error("output disk: payload digest mismatch");
+}
+
+// Pass 2, one member: a directory, or a regular file with a safe name within the payload and the limits. Artifacts
+// keep only "executable or not"; status.json is also read back (at most max_status_bytes).
+struct PayloadExtract {
+    const std::string& dest_dir;
+    const OutputLimits& limits;
+    std::uint64_t plen = 0, total = 0, entries = 0;
+    detail::SafeTree tree;
+    OutputDisk out;
+    std::string status_text;
+    bool have_status = false;
+};
+
+void extract_output_member(PayloadExtract& x, struct archive* a, struct archive_entry* e) {
+    const OutputLimits& limits = x.limits;
+    // Every entry counts (directories too: they cost the host a mkdir each).
+    if (++x.entries > limits.max_members) throw Error("output disk: more than " + std::to_string(limits.max_members) + " members");
+    const char* raw = archive_entry_pathname(e);
+    if (!raw) throw Error("output disk: member without a name");
+    std::string name;
+    try {
+        name = normalize_member_path(raw, limits.max_path);
+    } catch (const Error& ex) {
+        throw Error(std::string("output disk: member \"") + raw + "\": " + ex.what());
+    }
+    unsigned type = archive_entry_filetype(e);
+    if (archive_entry_hardlink(e)) throw Error("output disk: " + name + ": hard links are not allowed");
+    if (type == AE_IFDIR) {
+        x.tree.make_dir(name);
+        return;
+    }
+    if (type != AE_IFREG)
+        throw Error("output disk: " + name + ": " + detail::entry_type_name(type) + " is not allowed");
+    la_int64_t sz = archive_entry_size(e);
+    if (sz < 0) throw Error("output disk: " + name + ": negative size");
+    std::uint64_t usz = static_cast<std::uint64_t>(sz);
+    std::uint64_t hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(a)));
+    if (hpos + 512 > x.plen || usz > x.plen - hpos - 512)
+        throw Error("output disk: " + name + ": size " + std::to_string(usz) + " runs past the end of the payload");
+    if (usz > limits.max_member_bytes) throw Error("output disk: " + name + ": larger than the member limit");
+    if (usz > limits.max_total_bytes - x.total) throw Error("output disk: members larger than the total limit");
+    x.total += usz;
+    // Artifacts keep only "executable or not" (0755 / 0644); never set-id bits, owners or times.
+    bool exec = name.rfind("artifacts/", 0) == 0 && (archive_entry_perm(e) & 0111) != 0;
+    int ofd = x.tree.create_file(name, exec);
+    FdCloser oc{ofd};
+    Bytes d = detail::copy_entry_data(a, ofd, usz, "output disk: " + name);
+    if (name == "status.json") {
+        if (usz > limits.max_status_bytes) throw Error("output disk: status.json larger than the limit");
+        Bytes sb = read_file(x.dest_dir + "/status.json", limits.max_status_bytes);
+        x.status_text = to_string(sb);
+        x.have_status = true;
+    }
+    x.out.members.push_back({name, usz, std::move(d)});
+}
+
+}  // namespace
+
+OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir, const OutputLimits& limits) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error("output disk: " + path + ": " + std::strerror(errno));
+    FdCloser closer{fd};
+    std::uint64_t plen = 0;
+    Bytes header = read_frame(fd, fd_size(fd, "output disk"), limits, plen);
+    check_payload_digest(fd, plen, header);
 
     // Pass 2: extract, refusing anything but directories and regular files with safe names.
-    OutputDisk out;
-    out.payload_length = plen;
-    out.payload_sha256.assign(header.begin() + 32, header.begin() + 64);
-    detail::SafeTree tree(dest_dir, "output disk", {}, false);
+    PayloadExtract x{dest_dir, limits, plen, 0, 0, detail::SafeTree(dest_dir, "output disk", {}, false), {}, {}, false};
+    x.out.payload_length = plen;
+    x.out.payload_sha256.assign(header.begin() + 32, header.begin() + 64);
     PayloadSource src;
     src.fd = fd;
     src.len = plen;
@@ -624,9 +688,6 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
     } arfree{a};
     if (archive_read_open(a, &src, nullptr, payload_read, nullptr) != ARCHIVE_OK)
         throw Error(std::string("output disk: payload: ") + (archive_error_string(a) ? archive_error_string(a) : "not a tar"));
-    std::uint64_t total = 0, entries = 0;
-    std::string status_text;
-    bool have_status = false;
     for (;;) {
         struct archive_entry* e = nullptr;
         int r = archive_read_next_header(a, &e);
@@ -635,50 +696,12 @@ OutputDisk read_output_disk(const std::string& path, const std::string& dest_dir
             const char* es = archive_error_string(a);
             throw Error(std::string("output disk: payload: ") + (src.error.empty() ? (es ? es : "bad tar") : src.error));
         }
-        // Every entry counts (directories too: they cost the host a mkdir each).
-        if (++entries > limits.max_members) throw Error("output disk: more than " + std::to_string(limits.max_members) + " members");
-        const char* raw = archive_entry_pathname(e);
-        if (!raw) throw Error("output disk: member without a name");
-        std::string name;
-        try {
-            name = normalize_member_path(raw, limits.max_path);
-        } catch (const Error& ex) {
-            throw Error(std::string("output disk: member \"") + raw + "\": " + ex.what());
-        }
-        unsigned type = archive_entry_filetype(e);
-        if (archive_entry_hardlink(e)) throw Error("output disk: " + name + ": hard links are not allowed");
-        if (type == AE_IFDIR) {
-            tree.make_dir(name);
-            continue;
-        }
-        if (type != AE_IFREG)
-            throw Error("output disk: " + name + ": " + detail::entry_type_name(type) + " is not allowed");
-        la_int64_t sz = archive_entry_size(e);
-        if (sz < 0) throw Error("output disk: " + name + ": negative size");
-        std::uint64_t usz = static_cast<std::uint64_t>(sz);
-        std::uint64_t hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(a)));
-        if (hpos + 512 > plen || usz > plen - hpos - 512)
-            throw Error("output disk: " + name + ": size " + std::to_string(usz) + " runs past the end of the payload");
-        if (usz > limits.max_member_bytes) throw Error("output disk: " + name + ": larger than the member limit");
-        if (usz > limits.max_total_bytes - total) throw Error("output disk: members larger than the total limit");
-        total += usz;
-        // Artifacts keep only "executable or not" (0755 / 0644); never set-id bits, owners or times.
-        bool exec = name.rfind("artifacts/", 0) == 0 && (archive_entry_perm(e) & 0111) != 0;
-        int ofd = tree.create_file(name, exec);
-        FdCloser oc{ofd};
-        Bytes d = detail::copy_entry_data(a, ofd, usz, "output disk: " + name);
-        if (name == "status.json") {
-            if (usz > limits.max_status_bytes) throw Error("output disk: status.json larger than the limit");
-            Bytes sb = read_file(dest_dir + "/status.json", limits.max_status_bytes);
-            status_text = to_string(sb);
-            have_status = true;
-        }
-        out.members.push_back({name, usz, std::move(d)});
+        extract_output_member(x, a, e);
     }
-    if (!have_status) throw Error("output disk: status.json is missing");
-    out.status = parse_strict(status_text);
-    if (!out.status.is_object()) throw Error("output disk: status.json is not an object");
-    return out;
+    if (!x.have_status) throw Error("output disk: status.json is missing");
+    x.out.status = parse_strict(x.status_text);
+    if (!x.out.status.is_object()) throw Error("output disk: status.json is not an object");
+    return std::move(x.out);
 }
 
 }  // namespace kettle
