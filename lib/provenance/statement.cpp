@@ -99,9 +99,8 @@ std::string source_uri_for(const std::string& uri, const std::string& commit) {
     return u + "@" + commit;
 }
 
-}  // namespace
-
-Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
+// The subjects (in-toto Statement v1 "subject"): at least one, each with a clean, unique name and a SHA-256.
+Json subjects_json(const ProvenanceInputs& in) {
     if (in.subjects.empty()) throw Error("provenance: no subjects (a build must produce at least one artifact)");
     Json subjects = Json::array();
     std::set<std::string> seen;
@@ -114,11 +113,11 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
         if (!s.uri.empty()) j["uri"] = s.uri;
         subjects.push_back(std::move(j));
     }
+    return subjects;
+}
 
-    Json external = parse_strict(in.build_request);
-    if (!external.is_object() || external.empty())
-        throw Error("provenance: the build request is not a non-empty JSON object");
-
+// Every free-text field that goes into the statement is clean UTF-8 of bounded length.
+void check_texts(const ProvenanceInputs& in) {
     need_text(in.source_uri, "the source URI");
     need_text(in.toolchain.name, "the toolchain name");
     need_text(in.image.cmdline, "the kernel command line");
@@ -127,6 +126,11 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     need_text(in.kernel_version, "the kernel version");
     need_text(in.invocation_id, "the invocationId");
     need_text(in.build_log_name, "the build log name");
+}
+
+// SLSA provenance v1 resolvedDependencies (docs/buildtype.md): source (gitCommit, gitTree, uri), build-request,
+// toolchain, inputs/<name> for each extra input, input-disk.
+Json resolved_dependencies(const ProvenanceInputs& in) {
     need_git_id(in.git_commit, "git commit");
     need_git_id(in.git_tree, "git tree");
     Json deps = Json::array();
@@ -160,9 +164,12 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
     }
     need_sha256(in.input_disk_sha256, "input disk sha256");
     deps.push_back(rd("input-disk", in.input_disk_sha256));
+    return deps;
+}
 
-    if (!in.internal_parameters.is_object()) throw Error("provenance: internalParameters is not an object");
-
+// runDetails.builder.builderDependencies: kernel, init, the kernel command line and the VM shape (the last two
+// also as content, base64).
+Json builder_dependencies(const ProvenanceInputs& in) {
     need_sha256(in.image.kernel_sha256, "image kernel sha256");
     need_sha256(in.image.init_sha256, "image init sha256");
     Json vm = {{"vcpus", in.vm.vcpus}, {"memoryKiB", in.vm.memory_kib}, {"cpuModel", in.vm.cpu_model}};
@@ -177,7 +184,20 @@ Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
                                 {"content", base64_encode(as_bytes(jcs(vm)))},
                                 {"mediaType", "application/json"},
                                 {"annotations", vm}});
+    return builder_deps;
+}
 
+}  // namespace
+
+Json make_statement(const ProvenanceInputs& in, AttestMode mode) {
+    Json subjects = subjects_json(in);
+    Json external = parse_strict(in.build_request);
+    if (!external.is_object() || external.empty())
+        throw Error("provenance: the build request is not a non-empty JSON object");
+    check_texts(in);
+    Json deps = resolved_dependencies(in);
+    if (!in.internal_parameters.is_object()) throw Error("provenance: internalParameters is not an object");
+    Json builder_deps = builder_dependencies(in);
     if (in.invocation_id.empty()) throw Error("provenance: invocationId is empty");
     need_time(in.started_on, "startedOn");
     need_time(in.finished_on, "finishedOn");
