@@ -65,7 +65,11 @@ int ext_cb(void* ctx, mbedtls_x509_crt const*, mbedtls_x509_buf const* oid, int 
     e.critical = critical != 0;
     e.value.assign(p, end);
     v->push_back(std::move(e));
-    return 0;
+    // RFC 5280 §4.2: a certificate with a critical extension the verifier does not process must be rejected.
+    // mbedTLS hands us only the extensions it does not process itself, and none of the vendor extensions we read
+    // (AMD 1.3.6.1.4.1.3704.1.*, Intel SGX 1.2.840.113741.1.13.1) is critical: a non-zero return makes mbedTLS
+    // refuse a critical one (and ignore the return for a non-critical one).
+    return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
 }
 
 struct PkCtx {

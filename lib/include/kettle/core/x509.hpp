@@ -30,7 +30,8 @@ struct Extension {
 /// A parsed certificate (mbedTLS), with the fields the verifiers use.
 class Cert {
 public:
-    /// Parse one DER certificate. Throws Error("<what>: ...") on malformed input.
+    /// Parse one DER certificate. Throws Error("<what>: ...") on malformed input, trailing bytes, or a critical
+    /// extension mbedTLS does not process (RFC 5280 §4.2: such a certificate must be rejected).
     static Cert parse(ByteView der, const char* what = "certificate");
 
     const Bytes& der() const { return der_; }
