@@ -2,10 +2,12 @@
 // and QE identity JSON, and CRLs.
 #include "collateral.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include <mbedtls/md.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
@@ -78,44 +80,117 @@ std::string raw_member(const std::string& t, const std::string& key) {
 
 }  // namespace
 
-Json verify_signed_collateral(const std::string& text, const std::string& key, const Bytes& chain_pem,
-                              std::int64_t now, const char* what) {
+const x509::Cert& intel_root() {
+    static const x509::Cert root = x509::Cert::parse(intel_root_der(), "Intel SGX Root CA");
+    return root;
+}
+
+x509::Cert trusted_issuer_root(const x509::Cert& child, const std::vector<Bytes>& trust_roots, const std::string& what) {
+    auto signed_by = [&](const x509::Cert& root) {
+        if (child.issuer() != root.subject()) return false;
+        try {
+            x509::verify_signed_by(child, root, what);
+            return true;
+        } catch (const Error&) {
+            return false;
+        }
+    };
+    if (signed_by(intel_root())) return intel_root();
+    for (const Bytes& der : trust_roots) {
+        x509::Cert r = x509::Cert::parse(der, "--trust-root");
+        if (signed_by(r)) return r;
+    }
+    throw Error(what + ": '" + child.subject_cn() + "' is not signed by the Intel SGX Root CA or a --trust-root");
+}
+
+x509::Cert tcb_signing_cert(const Bytes& chain_pem, const Bytes& root_crl_der, const std::vector<Bytes>& trust_roots,
+                            std::int64_t now, const std::string& what) {
+    auto certs = x509::load_certs(chain_pem, "TCB signing chain");
+    if (certs.empty()) throw Error(what + ": empty TCB signing chain");
+    x509::Cert leaf = x509::Cert::parse(certs[0], "TCB signing certificate");
+    if (leaf.subject_cn() != "Intel SGX TCB Signing")
+        throw Error(what + ": signing certificate CN '" + leaf.subject_cn() + "' is not 'Intel SGX TCB Signing'");
+    if (leaf.is_ca()) throw Error(what + ": the TCB signing certificate is a CA");
+    if (!mbedtls_x509_crt_has_ext_type(leaf.raw(), MBEDTLS_X509_EXT_KEY_USAGE) ||
+        mbedtls_x509_crt_check_key_usage(leaf.raw(), MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
+        throw Error(what + ": the TCB signing certificate's keyUsage lacks digitalSignature");
+    x509::Cert root = trusted_issuer_root(leaf, trust_roots, what + ": TCB signing certificate");
+    x509::check_validity(leaf, now, what + ": TCB signing certificate");
+    if (root_crl_der.empty()) throw Error(what + ": no root CA CRL (rootcrl) to check the TCB signing certificate against");
+    verify_crl(root_crl_der, root, leaf, now, (what + ": root CRL").c_str());
+    return leaf;
+}
+
+Json verify_signed_collateral(const std::string& text, const std::string& key, const x509::Cert& signer, const char* what) {
     Json whole = parse_strict(text);
     std::string raw = raw_member(text, key);
     Json obj = parse_strict(raw);
-    if (!whole.contains(key) || whole[key] != obj) throw Error(std::string(what) + ": signed member mismatch");
+    if (!whole.is_object() || !whole.contains(key) || whole[key] != obj) throw Error(std::string(what) + ": signed member mismatch");
     if (!whole.contains("signature") || !whole["signature"].is_string()) throw Error(std::string(what) + ": no signature");
     Bytes sig = unhex(whole["signature"].get<std::string>());
     if (sig.size() != 64) throw Error(std::string(what) + ": signature is not 64 bytes");
-    auto certs = x509::load_certs(chain_pem, "TCB signing chain");
-    if (certs.empty()) throw Error(std::string(what) + ": empty TCB signing chain");
-    x509::Cert leaf = x509::Cert::parse(certs[0], "TCB signing certificate");
-    x509::Cert root = x509::Cert::parse(intel_root_der(), "Intel root");
-    x509::verify_signed_by(leaf, root, std::string(what) + ": TCB signing certificate");
-    x509::check_validity(leaf, now, what);
     Bytes h = sha256(raw);
-    if (!x509::ecdsa_verify_cert(leaf, h, ByteView(sig.data(), 32), ByteView(sig.data() + 32, 32)))
+    if (!x509::ecdsa_verify_cert(signer, h, ByteView(sig.data(), 32), ByteView(sig.data() + 32, 32)))
         throw Error(std::string(what) + ": signature over '" + key + "' does not verify");
     return obj;
 }
 
-bool verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, const char* what) {
+namespace {
+
+std::string rfc3339_of(const mbedtls_x509_time& t) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.mon, t.day, t.hour, t.min, t.sec);
+    return b;
+}
+
+}  // namespace
+
+CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, std::int64_t now, const char* what) {
+    const std::string w(what);
     mbedtls_x509_crl crl;
     mbedtls_x509_crl_init(&crl);
     struct Free { mbedtls_x509_crl* c; ~Free() { mbedtls_x509_crl_free(c); } } f{&crl};
-    if (mbedtls_x509_crl_parse_der(&crl, der.data(), der.size()) != 0) throw Error(std::string(what) + ": CRL does not parse");
+    if (der.size() > (4u << 20) || mbedtls_x509_crl_parse_der(&crl, der.data(), der.size()) != 0) throw Error(w + ": CRL does not parse");
+    if (crl.next != nullptr) throw Error(w + ": more than one CRL");
     const mbedtls_x509_crt* is = issuer.raw();
     if (crl.issuer_raw.len != is->subject_raw.len || std::memcmp(crl.issuer_raw.p, is->subject_raw.p, crl.issuer_raw.len) != 0)
-        return false;  // not this issuer's CRL
+        throw Error(w + ": the CRL is not issued by '" + issuer.subject_cn() + "' (the issuer of '" + subject.subject_cn() + "')");
     auto md = crl.MBEDTLS_PRIVATE(sig_md);
     const mbedtls_md_info_t* mi = mbedtls_md_info_from_type(md);
     unsigned char h[64];
-    if (!mi || mbedtls_md(mi, crl.tbs.p, crl.tbs.len, h) != 0) throw Error(std::string(what) + ": CRL hash");
+    if (!mi || mbedtls_md(mi, crl.tbs.p, crl.tbs.len, h) != 0) throw Error(w + ": CRL hash");
     if (mbedtls_pk_verify_ext(crl.MBEDTLS_PRIVATE(sig_pk), crl.MBEDTLS_PRIVATE(sig_opts), &issuer.raw()->pk, md, h,
                               mbedtls_md_get_size(mi), crl.MBEDTLS_PRIVATE(sig).p, crl.MBEDTLS_PRIVATE(sig).len) != 0)
-        throw Error(std::string(what) + ": CRL signature does not verify under " + issuer.subject_cn());
-    if (mbedtls_x509_crt_is_revoked(subject.raw(), &crl)) throw Error(std::string(what) + ": '" + subject.subject_cn() + "' is revoked");
-    return true;
+        throw Error(w + ": CRL signature does not verify under " + issuer.subject_cn());
+    CrlDates d{rfc3339_of(crl.this_update), rfc3339_of(crl.next_update)};
+    if (crl.next_update.year == 0) throw Error(w + ": CRL has no nextUpdate");
+    if (now < x509::parse_rfc3339(d.this_update)) throw Error(w + ": CRL is not yet valid (thisUpdate " + d.this_update + ")");
+    if (now > x509::parse_rfc3339(d.next_update)) throw Error(w + ": CRL has expired (nextUpdate " + d.next_update + ")");
+    if (mbedtls_x509_crt_is_revoked(subject.raw(), &crl)) throw Error(w + ": '" + subject.subject_cn() + "' is revoked");
+    return d;
+}
+
+std::string missing_collateral(const Collateral& c) {
+    std::string m;
+    auto add = [&](bool absent, const char* name) {
+        if (absent) m += (m.empty() ? "" : ", ") + std::string(name);
+    };
+    add(c.tcb_info_json.empty(), "tcbinfo*.json");
+    add(c.qe_identity_json.empty(), "qe_identity*.json");
+    add(c.tcb_signing_chain_pem.empty(), "tcb_signing_chain.pem");
+    add(c.pck_crl_der.empty(), "pckcrl (PCK CRL)");
+    add(c.root_crl_der.empty(), "rootcrl (root CA CRL)");
+    return m;
+}
+
+Json collateral_use_json(const CollateralUse& u) {
+    Json j = Json::object();
+    j["tcb_signing_cn"] = u.tcb_signing_cn;
+    j["tcb_info"] = {{"issue_date", u.tcb_info_issue_date}, {"next_update", u.tcb_info_next_update}};
+    j["qe_identity"] = {{"issue_date", u.qe_identity_issue_date}, {"next_update", u.qe_identity_next_update}};
+    j["pck_crl"] = {{"issuer", u.pck_crl_issuer}, {"this_update", u.pck_crl_this_update}, {"next_update", u.pck_crl_next_update}};
+    j["root_crl"] = {{"this_update", u.root_crl_this_update}, {"next_update", u.root_crl_next_update}};
+    return j;
 }
 
 Collateral load_collateral(const std::string& dir, bool follow_symlinks) {

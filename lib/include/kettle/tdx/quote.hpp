@@ -12,6 +12,7 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/check.hpp"
+#include "kettle/core/json.hpp"
 #include "kettle/core/x509.hpp"
 
 namespace kettle::tdx {
@@ -69,7 +70,8 @@ inline constexpr const char* kIntelRootSha256 = "44a0196b2b99f889b8e149e95b807a3
 const Bytes& intel_root_der();
 
 /// Collateral read from a directory: tcbinfo*.json (TDX TCB info), qe_identity*.json, tcb_signing_chain.pem,
-/// pckcrl.* (DER) and rootcrl.* (DER). Missing files stay empty.
+/// pckcrl.* (DER) and rootcrl.* (DER). Missing files stay empty here; the checks require every piece
+/// (missing_collateral names what is absent).
 struct Collateral {
     std::string tcb_info_json, qe_identity_json;
     Bytes tcb_signing_chain_pem, pck_crl_der, root_crl_der;
@@ -77,6 +79,9 @@ struct Collateral {
 /// Reads the collateral files of `dir` (names in docs/verify.md). With `follow_symlinks` false (the collateral
 /// directory inside a bundle), symbolic links are skipped and never read through.
 Collateral load_collateral(const std::string& dir, bool follow_symlinks = true);
+/// The files a verification needs that `c` lacks, comma-separated ("" when complete): "tcbinfo*.json",
+/// "qe_identity*.json", "tcb_signing_chain.pem", "pckcrl (PCK CRL)", "rootcrl (root CA CRL)".
+std::string missing_collateral(const Collateral& c);
 
 /// PCK certificate SGX extension values (1.2.840.113741.1.13.1.*).
 struct PckInfo {
@@ -86,15 +91,39 @@ struct PckInfo {
 };
 PckInfo decode_pck_extension(ByteView pck_der);
 
+/// What a TDX verification accepts. Defaults are the strict ones (docs/verify.md, "TDX policy").
 struct TdxPolicy {
     std::vector<Bytes> mr_td;                  ///< allowed MRTD values (48 bytes); empty = not checked
     std::array<std::vector<Bytes>, 4> rtmr;    ///< allowed RTMRi values; empty = not checked
-    bool allow_debug = false;
+    bool allow_debug = false;                  ///< TD_ATTRIBUTES bit 0 DEBUG
+    bool allow_migratable = false;             ///< TD_ATTRIBUTES bit 29 MIGRATABLE
+    bool require_sept_ve_disable = true;       ///< TD_ATTRIBUTES bit 28 SEPT_VE_DISABLE must be set
+    bool allow_pks = true;                     ///< TD_ATTRIBUTES bit 30 PKS
+    bool allow_kl = true;                      ///< TD_ATTRIBUTES bit 31 KL (Key Locker)
+    bool allow_perfmon = true;                 ///< TD_ATTRIBUTES bit 63 PERFMON
+    std::optional<Bytes> xfam;                 ///< 8 bytes: XFAM must equal it when set
+    bool allow_mr_service_td = false;          ///< a non-zero MRSERVICETD (TD 1.5 reports)
     std::vector<std::string> accepted_tcb_status = {"UpToDate"};
-    bool require_collateral = true;            ///< without collateral the TCB check fails
+    /// Library-only escape hatch for tests of the quote rows (never set by the CLI or a policy file): with false
+    /// and *no* collateral at all, the collateral checks are skipped and reported "not evaluated". Whenever
+    /// collateral is given it must be complete and verify.
+    bool require_collateral = true;
     std::optional<Bytes> mr_config_id_prefix;  ///< compared with MRCONFIGID[0:len]
     std::optional<Bytes> report_data;          ///< 64 bytes
+    std::vector<Bytes> trust_roots;            ///< extra root CAs (DER) accepted besides Intel's (--trust-root)
 };
+
+/// Which collateral a verification used and its dates (RFC 3339 UTC): reported by `--json`.
+struct CollateralUse {
+    std::string tcb_signing_cn;                              ///< subject CN of the TCB signing certificate
+    std::string tcb_info_issue_date, tcb_info_next_update;   ///< Intel PCS tcbInfo issueDate / nextUpdate
+    std::string qe_identity_issue_date, qe_identity_next_update;
+    std::string pck_crl_issuer, pck_crl_this_update, pck_crl_next_update;  ///< CRL thisUpdate / nextUpdate
+    std::string root_crl_this_update, root_crl_next_update;
+};
+/// {"tcb_info":{"issue_date","next_update"},"qe_identity":{..},"pck_crl":{"issuer","this_update","next_update"},
+///  "root_crl":{..},"tcb_signing_cn":..}
+Json collateral_use_json(const CollateralUse& u);
 
 struct Result {
     bool ok = false;
@@ -102,14 +131,16 @@ struct Result {
     std::optional<Quote> quote;
     std::string tcb_status;  ///< "UpToDate", "OutOfDate", ..., "TCB level not supported", or "" if not evaluated
     std::string fmspc;       ///< hex
+    CollateralUse collateral;  ///< filled as the collateral checks pass
 };
 
 /// Runs the TDX table of checks (kettle/tdx/checks.hpp, one row function each) in order, stopping at the first
 /// FAIL: "evidence" (parse), "quote-format" (version, key type, TEE type, QE vendor), "pck-chain" (PCK ->
-/// Platform/Processor CA -> pinned Intel SGX Root CA at `now`, CRLs if present), "qe-report" (QE report signature
-/// by the PCK key, REPORTDATA binding of the attestation key, QE identity if given), "quote-signature"
-/// (attestation key over header+body), "tcb" (collateral: TCB info signature and status), "policy".
-/// `collateral` may be nullptr (none given).
+/// Platform/Processor CA -> pinned Intel SGX Root CA at `now`, PCK CRL and root CRL), "qe-report" (QE report
+/// signature by the PCK key, REPORTDATA binding of the attestation key, Intel-signed QE identity), "quote-signature"
+/// (attestation key over header+body), "tcb" (collateral: TCB info signature and status), "policy" (TD attributes,
+/// XFAM, MRSERVICETD, MRTD, RTMRs). `collateral` nullptr (none given) fails at pck-chain unless
+/// policy.require_collateral is false.
 Result verify_quote(ByteView raw, const Collateral* collateral, const TdxPolicy& policy, std::int64_t now);
 
 }  // namespace kettle::tdx

@@ -1,0 +1,410 @@
+// Issue 12 item 1: a TDX quote from a non-Intel quoting enclave. Intel's PCE certifies the report of any enclave
+// holding PROVISION_KEY, so a PCK-signed QE report alone does not show the quote came from Intel's QE: only the
+// Intel-signed QE identity does. Here the test plays Intel with its own PKI (a test root given as a trust root,
+// a "PCK Platform CA", a PCK with the SGX extension, an "Intel SGX TCB Signing" certificate, CRLs, TCB info and
+// QE identity signed the way Intel PCS v4 signs them) and forges a quote whose QE MRSIGNER is not Intel's. With the
+// complete collateral it verifies (the positive control: everything else about the forgery is right); without a
+// QE identity, or with any collateral piece missing, of another CA, revoked, or signed by a certificate of the
+// wrong role, it must fail at the named check.
+#include <catch2/catch_test_macros.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
+#include "kettle/core/x509.hpp"
+#include "kettle/provenance/binding.hpp"
+#include "kettle/tdx/checks.hpp"
+#include "kettle/tdx/quote.hpp"
+#include "kettle/verify/bundle.hpp"
+#include "test_pki.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace kettle;
+using namespace kettle::tdx;
+using test::CertSpec;
+using test::der_tlv;
+using test::Key;
+using test::Rng;
+
+namespace {
+
+const char* kIntelDn = ",O=Intel Corporation,L=Santa Clara,ST=CA,C=US";
+const char* kNow = "2026-01-01T00:00:00Z";
+const char* kFmspc = "00906ed50000";
+
+Bytes oid_der(const char* dotted) {
+    mbedtls_asn1_buf o{};
+    REQUIRE(mbedtls_oid_from_numeric_string(&o, dotted, std::strlen(dotted)) == 0);
+    Bytes out = der_tlv(0x06, ByteView(o.p, o.len));
+    mbedtls_free(o.p);
+    return out;
+}
+
+Bytes seq(std::initializer_list<Bytes> parts) {
+    Bytes b;
+    for (const Bytes& p : parts) b.insert(b.end(), p.begin(), p.end());
+    return der_tlv(0x30, b);
+}
+
+// The PCK certificate's SGX extension (Intel SGX PCK Certificate and CRL Profile): TCB (16 SGX component SVNs,
+// PCESVN) all `svn`, and the FMSPC.
+Bytes sgx_extension(int svn) {
+    Bytes comps;
+    for (int i = 1; i <= 17; ++i) {
+        Bytes c = seq({oid_der(("1.2.840.113741.1.13.1.2." + std::to_string(i)).c_str()), der_tlv(0x02, Bytes{static_cast<std::uint8_t>(svn)})});
+        comps.insert(comps.end(), c.begin(), c.end());
+    }
+    return seq({seq({oid_der("1.2.840.113741.1.13.1.1"), der_tlv(0x04, Bytes(16, 0x11))}),
+                seq({oid_der("1.2.840.113741.1.13.1.2"), der_tlv(0x30, comps)}),
+                seq({oid_der("1.2.840.113741.1.13.1.4"), der_tlv(0x04, unhex(kFmspc))})});
+}
+
+// Intel PCS v4 style signed collateral: {"<key>":<member>,"signature":"<hex r||s over the member's bytes>"}.
+std::string signed_json(Rng& rng, Key& signer, const std::string& key, const Json& member) {
+    std::string body = member.dump();
+    return "{\"" + key + "\":" + body + ",\"signature\":\"" + hex(signer.sign_raw_p256(rng, as_bytes(body))) + "\"}";
+}
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+void put(Bytes& b, std::size_t off, ByteView v) { std::copy(v.begin(), v.end(), b.begin() + static_cast<std::ptrdiff_t>(off)); }
+void put_le16(Bytes& b, std::uint16_t v) { b.push_back(v & 0xff); b.push_back(v >> 8); }
+void put_le32(Bytes& b, std::uint32_t v) { for (int i = 0; i < 4; ++i) b.push_back((v >> (8 * i)) & 0xff); }
+
+// The forger's whole world: PKI, collateral and a v4 quote over a TD report body it chooses.
+struct Forgery {
+    Rng rng;
+    Key root{rng, MBEDTLS_ECP_DP_SECP256R1}, pck_ca{rng, MBEDTLS_ECP_DP_SECP256R1}, pck{rng, MBEDTLS_ECP_DP_SECP256R1};
+    Key tcb_signing{rng, MBEDTLS_ECP_DP_SECP256R1}, att{rng, MBEDTLS_ECP_DP_SECP256R1};
+    Bytes root_der, pck_ca_der, pck_der, tcb_signing_der;
+    std::string root_dn = std::string("CN=Kettle Test SGX Root CA,O=Kettle test");
+    std::string ca_dn = std::string("CN=Intel SGX PCK Platform CA") + kIntelDn;
+    Collateral col;
+    Bytes qe_mrsigner = Bytes(32, 0xab);  // not Intel's QE signer (DC9E2A7C...)
+
+    Forgery() {
+        CertSpec ca;
+        ca.ca = true;
+        ca.md = MBEDTLS_MD_SHA256;
+        root_der = test::make_cert(rng, root, root, root_dn.c_str(), root_dn.c_str(), ca);
+        pck_ca_der = test::make_cert(rng, pck_ca, root, ca_dn.c_str(), root_dn.c_str(), ca);
+        CertSpec leaf;
+        leaf.md = MBEDTLS_MD_SHA256;
+        leaf.key_usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_NON_REPUDIATION;
+        leaf.serial = 7;
+        leaf.exts = {{"1.2.840.113741.1.13.1", sgx_extension(5)}};
+        pck_der = test::make_cert(rng, pck, pck_ca, (std::string("CN=Intel SGX PCK Certificate") + kIntelDn).c_str(), ca_dn.c_str(), leaf);
+        leaf.exts.clear();
+        leaf.serial = 9;
+        tcb_signing_der = test::make_cert(rng, tcb_signing, root, (std::string("CN=Intel SGX TCB Signing") + kIntelDn).c_str(),
+                                          root_dn.c_str(), leaf);
+        col.tcb_signing_chain_pem = bytes_of(x509::to_pem(tcb_signing_der, "CERTIFICATE") + x509::to_pem(root_der, "CERTIFICATE"));
+        col.pck_crl_der = test::make_crl(rng, pck_ca, pck_ca_der);
+        col.root_crl_der = test::make_crl(rng, root, root_der);
+        col.tcb_info_json = signed_json(rng, tcb_signing, "tcbInfo", tcb_info());
+        col.qe_identity_json = signed_json(rng, tcb_signing, "enclaveIdentity", qe_identity());
+    }
+    Json tcb_info() const {
+        Json sgx = Json::array(), tdxc = Json::array();
+        for (int i = 0; i < 16; ++i) {
+            sgx.push_back({{"svn", 0}});
+            tdxc.push_back({{"svn", 0}});
+        }
+        return {{"id", "TDX"}, {"version", 3}, {"issueDate", "2025-12-01T00:00:00Z"}, {"nextUpdate", "2026-02-01T00:00:00Z"},
+                {"fmspc", kFmspc}, {"pceId", "0000"}, {"tcbType", 0}, {"tcbEvaluationDataNumber", 17},
+                {"tcbLevels", Json::array({{{"tcb", {{"sgxtcbcomponents", sgx}, {"pcesvn", 0}, {"tdxtcbcomponents", tdxc}}},
+                                            {"tcbDate", "2025-01-01T00:00:00Z"}, {"tcbStatus", "UpToDate"}}})}};
+    }
+    Json qe_identity() const {
+        return {{"id", "TD_QE"}, {"version", 2}, {"issueDate", "2025-12-01T00:00:00Z"}, {"nextUpdate", "2026-02-01T00:00:00Z"},
+                {"tcbEvaluationDataNumber", 17}, {"miscselect", "00000000"}, {"miscselectMask", "FFFFFFFF"},
+                {"attributes", "11000000000000000000000000000000"}, {"attributesMask", "FBFFFFFFFFFFFFFF0000000000000000"},
+                {"mrsigner", hex(qe_mrsigner)}, {"isvprodid", 2},
+                {"tcbLevels", Json::array({{{"tcb", {{"isvsvn", 4}}}, {"tcbDate", "2025-01-01T00:00:00Z"}, {"tcbStatus", "UpToDate"}}})}};
+    }
+
+    /// A v4 quote: the go-tdx-guest sample's header and body with REPORTDATA, MRCONFIGID and TD_ATTRIBUTES as
+    /// given, signed by our attestation key; a QE report with our MRSIGNER, signed by our PCK.
+    Bytes quote(ByteView report_data, ByteView mr_config_id, std::uint64_t td_attributes = std::uint64_t{1} << 28) {
+        Bytes sample = read_file(test::fixture("tdx/go-tdx-guest/quote_v4_spr_e4.dat"));
+        Bytes q(sample.begin(), sample.begin() + 48 + 584);
+        put(q, 48 + 0x208, report_data);
+        put(q, 48 + 0x0B8, mr_config_id);
+        for (int i = 0; i < 8; ++i) q[48 + 0x078 + i] = static_cast<std::uint8_t>(td_attributes >> (8 * i));
+        Bytes att_xy = att.p256_xy();
+        Bytes auth(32, 0x5a);
+        Bytes qe(sample.begin() + 636 + 134, sample.begin() + 636 + 134 + 384);  // the sample's QE report body
+        REQUIRE(le32(sample, 632) > 0);
+        put(qe, 0x80, qe_mrsigner);
+        qe[0x100] = 2;
+        qe[0x101] = 0;
+        qe[0x102] = 4;
+        qe[0x103] = 0;
+        Hasher h(HashAlg::sha256);
+        h.update(att_xy);
+        h.update(auth);
+        Bytes rd = h.finish();
+        rd.resize(64, 0);
+        put(qe, 0x140, rd);
+        Bytes chain = bytes_of(x509::to_pem(pck_der, "CERTIFICATE") + x509::to_pem(pck_ca_der, "CERTIFICATE") +
+                               x509::to_pem(root_der, "CERTIFICATE"));
+        Bytes cd = qe;
+        Bytes qesig = pck.sign_raw_p256(rng, qe);
+        cd.insert(cd.end(), qesig.begin(), qesig.end());
+        put_le16(cd, static_cast<std::uint16_t>(auth.size()));
+        cd.insert(cd.end(), auth.begin(), auth.end());
+        put_le16(cd, 5);
+        put_le32(cd, static_cast<std::uint32_t>(chain.size()));
+        cd.insert(cd.end(), chain.begin(), chain.end());
+        Bytes sd = att.sign_raw_p256(rng, q);
+        sd.insert(sd.end(), att_xy.begin(), att_xy.end());
+        put_le16(sd, 6);
+        put_le32(sd, static_cast<std::uint32_t>(cd.size()));
+        sd.insert(sd.end(), cd.begin(), cd.end());
+        put_le32(q, static_cast<std::uint32_t>(sd.size()));
+        q.insert(q.end(), sd.begin(), sd.end());
+        return q;
+    }
+    TdxPolicy policy() const {
+        TdxPolicy p;
+        p.trust_roots = {root_der};
+        return p;
+    }
+    void write_collateral(const std::string& dir) const {
+        fs::create_directories(dir);
+        write_file(dir + "/tcbinfo.json", col.tcb_info_json);
+        write_file(dir + "/qe_identity.json", col.qe_identity_json);
+        write_file(dir + "/tcb_signing_chain.pem", col.tcb_signing_chain_pem);
+        write_file(dir + "/pckcrl.der", col.pck_crl_der);
+        write_file(dir + "/rootcrl.der", col.root_crl_der);
+    }
+};
+
+// The detail of the first FAIL ("<check>: ..."), "" when every check passed.
+std::string failed_check(const Result& r) {
+    for (auto& c : r.checks)
+        if (!c.ok) return c.detail;
+    return "";
+}
+
+std::int64_t now() { return x509::parse_rfc3339(kNow); }
+
+}  // namespace
+
+TEST_CASE("forged TDX quote: verifies only with a complete, genuine-looking collateral", "[tdx][forgery]") {
+    Forgery f;
+    Bytes q = f.quote(Bytes(64, 1), Bytes(48, 0));
+    Result ok = verify_quote(q, &f.col, f.policy(), now());
+    for (auto& c : ok.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(ok.ok);  // positive control: the forgery is well-formed and every collateral piece verifies
+    CHECK(ok.tcb_status == "UpToDate");
+    CHECK(ok.collateral.tcb_info_next_update == "2026-02-01T00:00:00Z");
+    CHECK(ok.collateral.qe_identity_issue_date == "2025-12-01T00:00:00Z");
+    CHECK(ok.collateral.pck_crl_this_update == "2020-01-01T00:00:00Z");
+    CHECK(ok.collateral.root_crl_next_update == "2039-12-31T00:00:00Z");
+    CHECK(ok.collateral.tcb_signing_cn == "Intel SGX TCB Signing");
+
+    // Without the test root as a trust root, the chain is not Intel's.
+    CHECK(failed_check(verify_quote(q, &f.col, TdxPolicy{}, now())).rfind("pck-chain:", 0) == 0);
+
+    SECTION("no QE identity: fails at qe-report, naming it") {
+        Collateral c = f.col;
+        c.qe_identity_json.clear();
+        std::string fail = failed_check(verify_quote(q, &c, f.policy(), now()));
+        CHECK(fail.rfind("qe-report:", 0) == 0);
+        CHECK(fail.find("qe_identity") != std::string::npos);
+    }
+    SECTION("a QE identity naming Intel's MRSIGNER does not match the forged QE") {
+        Json id = f.qe_identity();
+        id["mrsigner"] = "DC9E2A7C6F948F17474E34A7FC43ED030F7C1563F1BABDDF6340C82E0E54A8C5";
+        Collateral c = f.col;
+        c.qe_identity_json = signed_json(f.rng, f.tcb_signing, "enclaveIdentity", id);
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("MRSIGNER") != std::string::npos);
+    }
+    SECTION("each missing CRL, TCB info or signing chain is named") {
+        for (int which = 0; which < 4; ++which) {
+            Collateral c = f.col;
+            const char* name = nullptr;
+            if (which == 0) c.pck_crl_der.clear(), name = "pck-chain: the collateral has no PCK CRL";
+            if (which == 1) c.root_crl_der.clear(), name = "pck-chain: the collateral has no root CA CRL";
+            if (which == 2) c.tcb_info_json.clear(), name = "tcb: the collateral has no TCB info";
+            if (which == 3) c.tcb_signing_chain_pem.clear(), name = "qe-report: the collateral has no tcb_signing_chain.pem";
+            INFO(name);
+            CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).rfind(name, 0) == 0);
+        }
+        CHECK(failed_check(verify_quote(q, nullptr, f.policy(), now())).rfind("pck-chain: no collateral given", 0) == 0);
+    }
+    SECTION("a CRL of another CA is an error, not a skip") {
+        Collateral c = f.col;
+        c.pck_crl_der = f.col.root_crl_der;  // the root's CRL where the PCK CA's belongs
+        std::string fail = failed_check(verify_quote(q, &c, f.policy(), now()));
+        CHECK(fail.find("not issued by 'Intel SGX PCK Platform CA'") != std::string::npos);
+        c = f.col;
+        c.root_crl_der = f.col.pck_crl_der;
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("not issued by 'Kettle Test SGX Root CA'") != std::string::npos);
+    }
+    SECTION("a revoked PCK, an expired CRL") {
+        Collateral c = f.col;
+        c.pck_crl_der = test::make_crl(f.rng, f.pck_ca, f.pck_ca_der, {7});
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("is revoked") != std::string::npos);
+        c.pck_crl_der = test::make_crl(f.rng, f.pck_ca, f.pck_ca_der, {}, "200101000000Z", "250101000000Z");
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("CRL has expired") != std::string::npos);
+        // The root CRL also covers the TCB signing certificate.
+        c = f.col;
+        c.root_crl_der = test::make_crl(f.rng, f.root, f.root_der, {9});
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("'Intel SGX TCB Signing' is revoked") != std::string::npos);
+    }
+    SECTION("collateral signed by a certificate of another role") {
+        // The PCK key signs the QE identity and TCB info; its chain is presented as the TCB signing chain.
+        Collateral c = f.col;
+        c.tcb_signing_chain_pem = bytes_of(x509::to_pem(f.pck_der, "CERTIFICATE"));
+        c.qe_identity_json = signed_json(f.rng, f.pck, "enclaveIdentity", f.qe_identity());
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("is not 'Intel SGX TCB Signing'") != std::string::npos);
+        // Right CN, but no digitalSignature key usage.
+        Key k(f.rng, MBEDTLS_ECP_DP_SECP256R1);
+        CertSpec s;
+        s.md = MBEDTLS_MD_SHA256;
+        s.key_usage = MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
+        Bytes der = test::make_cert(f.rng, k, f.root, (std::string("CN=Intel SGX TCB Signing") + kIntelDn).c_str(), f.root_dn.c_str(), s);
+        c.tcb_signing_chain_pem = bytes_of(x509::to_pem(der, "CERTIFICATE"));
+        c.qe_identity_json = signed_json(f.rng, k, "enclaveIdentity", f.qe_identity());
+        CHECK(failed_check(verify_quote(q, &c, f.policy(), now())).find("lacks digitalSignature") != std::string::npos);
+    }
+    SECTION("TD attributes: debug, migratable, no SEPT_VE_DISABLE, XFAM") {
+        const std::uint64_t sept = std::uint64_t{1} << 28;
+        auto fail_for = [&](std::uint64_t attrs, const TdxPolicy& p) {
+            return failed_check(verify_quote(f.quote(Bytes(64, 1), Bytes(48, 0), attrs), &f.col, p, now()));
+        };
+        CHECK(fail_for(sept | 1, f.policy()).find("policy: TD_ATTRIBUTES has DEBUG set") == 0);
+        CHECK(fail_for(sept | (std::uint64_t{1} << 29), f.policy()).find("policy: TD_ATTRIBUTES has MIGRATABLE set") == 0);
+        CHECK(fail_for(0, f.policy()).find("policy: TD_ATTRIBUTES lacks SEPT_VE_DISABLE") == 0);
+        TdxPolicy p = f.policy();
+        p.allow_perfmon = false;
+        CHECK(fail_for(sept | (std::uint64_t{1} << 63), p).find("PERFMON") != std::string::npos);
+        p = f.policy();
+        p.xfam = Bytes(8, 0);
+        CHECK(fail_for(sept, p).find("policy: XFAM") == 0);
+        p.xfam = unhex("e71a060000000000");  // the sample body's XFAM (tests/data/tdx/README.md)
+        CHECK(fail_for(sept, p).empty());
+    }
+}
+
+TEST_CASE("forged TDX quote in a bundle whose collateral/ lacks the QE identity fails at qe-report", "[tdx][forgery][bundle]") {
+    Forgery f;
+    test::TempDir t;
+    const std::string d = t.path + "/bundle";
+    fs::create_directories(d + "/artifacts");
+    write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
+    const std::string disk = hex(sha256(std::string_view("the input disk")));
+    Json st = {{"_type", "https://in-toto.io/Statement/v1"},
+               {"subject", Json::array({{{"name", "hello.txt"}, {"digest", {{"sha256", hex(sha256(std::string_view("hello\n")))}}}}})},
+               {"predicateType", "https://slsa.dev/provenance/v1"},
+               {"predicate",
+                {{"buildDefinition",
+                  {{"buildType", bundle::kBuildType},
+                   {"externalParameters", {{"nonce", "n"}}},
+                   {"resolvedDependencies", Json::array({{{"name", "input-disk"}, {"digest", {{"sha256", disk}}}}})}}},
+                 {"runDetails", {{"builder", {{"id", bundle::builder_id_for("tdx")}}}}}}}};
+    const std::string S = jcs(st);
+    Key dsse(f.rng, MBEDTLS_ECP_DP_SECP256R1);
+    Bytes spki = dsse.spki();
+    std::string pae = "DSSEv1 28 application/vnd.in-toto+json " + std::to_string(S.size()) + " " + S;
+    Json env = {{"payloadType", "application/vnd.in-toto+json"},
+                {"payload", test::b64(as_bytes(S))},
+                {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
+    write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
+    ReportData rd = binding_report_data(as_bytes(S), spki);
+    Bytes mrcfg = unhex(disk);
+    mrcfg.resize(48, 0);
+    Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
+    Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
+               {"report", test::b64(q)}, {"certificates", Json::array()}, {"signing_key", x509::to_pem(spki, "PUBLIC KEY")}};
+    write_file(d + "/evidence.json", ev.dump());
+    f.write_collateral(d + "/collateral");
+
+    Quote parsed = Quote::parse(q);
+    bundle::Options o;
+    o.now = now();
+    o.trust_roots = {f.root_der};
+    o.policy.tdx.mr_td = {Bytes(parsed.body.mr_td.begin(), parsed.body.mr_td.end())};
+    for (std::size_t i : {std::size_t{1}, std::size_t{2}}) o.policy.tdx.rtmr[i] = {Bytes(parsed.body.rtmr[i].begin(), parsed.body.rtmr[i].end())};
+    bundle::Summary good = bundle::verify_bundle(d, o);
+    for (auto& c : good.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(good.ok);  // positive control: the bundle's own complete collateral makes the forgery pass
+    Json j = bundle::summary_json(good);
+    CHECK(j["collateral"]["source"] == "bundle collateral/");
+    CHECK(j["collateral"]["qe_identity"]["next_update"] == "2026-02-01T00:00:00Z");
+
+    // Item 2: without RTMR1/RTMR2 expectations a TDX bundle fails at policy.
+    bundle::Options no_rtmr = o;
+    no_rtmr.policy.tdx.rtmr[2].clear();
+    bundle::Summary nr = bundle::verify_bundle(d, no_rtmr);
+    CHECK(nr.failed() == "policy");
+    CHECK(nr.checks.back().detail.find("RTMR1 and RTMR2") != std::string::npos);
+
+    fs::remove(d + "/collateral/qe_identity.json");
+    bundle::Summary bad = bundle::verify_bundle(d, o);
+    CHECK(bad.failed() == "qe-report");
+    CHECK(bad.checks.back().detail.find("qe_identity") != std::string::npos);
+
+    // The same through the CLI, with the test root given as --trust-root.
+    std::string bin = std::string(KETTLE_BIN_DIR) + "/kettle";
+    if (!fs::exists(bin)) SKIP("kettle binary not built");
+    write_file(t.path + "/root.pem", x509::to_pem(f.root_der, "CERTIFICATE"));
+    std::string cmd = bin + " verify " + d + " --now " + kNow + " --trust-root " + t.path + "/root.pem --expected-measurement " +
+                      hex(parsed.body.mr_td) + " --json > " + t.path + "/out.json 2>&1";
+    int rc = std::system(cmd.c_str());
+    CHECK(WIFEXITED(rc));
+    CHECK(WEXITSTATUS(rc) == 1);
+    Json out = parse_strict(to_string(read_file(t.path + "/out.json")));
+    CHECK(out["result"] == "FAILED");
+    CHECK(out["failed_check"] == "qe-report");
+}
+
+TEST_CASE("kettle verify-report on the go-tdx-guest quote names missing collateral", "[tdx][cli]") {
+    std::string bin = std::string(KETTLE_BIN_DIR) + "/kettle";
+    if (!fs::exists(bin)) SKIP("kettle binary not built");
+    const std::string src = test::fixture("tdx/go-tdx-guest");
+    test::TempDir t;
+    auto run = [&](const std::string& dir) {
+        std::string cmd = bin + " verify-report " + src + "/quote_v4_spr_e4.dat --now 2023-07-01T00:00:00Z --collateral " + dir +
+                          " --json > " + t.path + "/out.json 2>&1";
+        int rc = std::system(cmd.c_str());
+        Json j = parse_strict(to_string(read_file(t.path + "/out.json")));
+        std::string failed, detail;
+        for (auto& c : j["checks"])
+            if (!c["ok"].get<bool>()) failed = c["name"].get<std::string>(), detail = c["detail"].get<std::string>();
+        return std::make_tuple(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, failed, detail);
+    };
+    const char* files[] = {"tcbinfo_50806f000000.json", "qe_identity.json", "tcb_signing_chain.pem", "pckcrl.bin", "rootcrl.der"};
+    auto copy_all_but = [&](const std::string& skip) {
+        std::string dir = t.path + "/col-" + (skip.empty() ? std::string("all") : skip);
+        fs::create_directories(dir);
+        for (const char* n : files)
+            if (skip != n) fs::copy_file(src + "/" + n, dir + "/" + n);
+        return dir;
+    };
+    // Complete: every piece verifies; the sample's TCB level is not supported by this TCB info (README), so the
+    // first FAIL is tcb, after pck-chain (both CRLs) and qe-report (QE identity) passed.
+    auto [rc, failed, detail] = run(copy_all_but(""));
+    CHECK(rc == 1);
+    CHECK(failed == "tcb");
+    std::tie(rc, failed, detail) = run(copy_all_but("qe_identity.json"));
+    CHECK(rc == 1);
+    CHECK(failed == "qe-report");
+    CHECK(detail.find("qe_identity") != std::string::npos);
+    std::tie(rc, failed, detail) = run(copy_all_but("rootcrl.der"));
+    CHECK(rc == 1);
+    CHECK(failed == "pck-chain");
+    CHECK(detail.find("rootcrl") != std::string::npos);
+    std::tie(rc, failed, detail) = run(copy_all_but("pckcrl.bin"));
+    CHECK(rc == 1);
+    CHECK(detail.find("pckcrl") != std::string::npos);
+}
