@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "kettle/boot/eventlog.hpp"
+#include "kettle/boot/pe.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
@@ -65,18 +66,21 @@ const char* kSnpFirmwareUsage =
     "digests from it without the firmware file.\n";
 
 const char* kTdxUsage =
-    "usage: kettle measure tdx --firmware TDVF.fd [--uki FILE] [--memory SIZE] [--vcpus N]\n"
-    "                          [--mrtd-order single|two-pass] [--pe-pad8] [--json]\n"
+    "usage: kettle measure tdx [--firmware TDVF.fd] [--uki FILE | --image DIR]   (at least one)\n"
+    "                          [--memory SIZE] [--vcpus N] [--mrtd-order single|two-pass] [--pe-pad8] [--json]\n"
     "\n"
     "Prints what can be computed from files alone:\n"
     "  MRTD   from the TDVF metadata of --firmware (depends on the firmware only, and on the page-add order of\n"
     "         the host: single (upstream KVM, default) or two-pass (older TDX QEMU/KVM stacks))\n"
-    "  RTMR1  from --uki: Authenticode SHA-384 of the PE plus the fixed OVMF boot events (depends on the PE bytes\n"
-    "         only, for QEMU >= 9.2 which does not patch non-Linux EFI images)\n"
+    "  RTMR1  from --uki (or DIR/kettle.efi): Authenticode SHA-384 of the PE plus the fixed OVMF boot events\n"
+    "         (depends on the PE bytes only, for QEMU >= 9.2 which does not patch non-Linux EFI images)\n"
+    "  RTMR2  from --uki (or DIR/kettle.efi): the kernel EFI stub's \"Linux initrd\" event over the UKI's .initrd\n"
+    "         section (systemd-stub 252 measures nothing under TDX); see docs/measurement.md, \"TDX: RTMR2\"\n"
     "  RTMR0  not computed: it depends on the TD HOB (memory size), the firmware's CFV, and QEMU's ACPI tables\n"
     "         (QEMU version, machine type, vCPUs, memory, devices); replay a captured CCEL log with tdx-replay\n"
-    "  RTMR2  not computed: systemd-stub measures the UKI's cmdline/initrd through the CC measurement protocol\n"
     "  RTMR3  zero at boot\n"
+    "--image DIR reads DIR/manifest.json and DIR/kettle.efi (its SHA-256 must match the manifest); MRTD then needs\n"
+    "--firmware. `kettle verify --image DIR` uses RTMR1 and RTMR2 as the expected values of a TDX bundle.\n"
     "--memory and --vcpus are recorded in the output; they change RTMR0 only.\n"
     "--pe-pad8 hashes zero padding up to a multiple of 8 bytes (dstack-mr's variant) for PE files whose size\n"
     "is not 8-aligned.\n";
@@ -329,18 +333,47 @@ int measure_snp_firmware(const Args& args) {
     return kOk;
 }
 
+// What `kettle measure tdx` computed: MRTD (when a firmware was given), RTMR1 and RTMR2 (when a PE was given).
+struct TdxValues {
+    std::optional<Bytes> mrtd, rtmr1, rtmr2;
+    std::string pe_sha256, firmware_sha256;
+};
+
+TdxValues tdx_values(Opts& o, tdx::MrtdOrder order) {
+    TdxValues v;
+    if (o.kv.count("--firmware")) {
+        const Bytes fw = read_file(o.kv["--firmware"], 64u << 20);
+        v.mrtd = tdx::mrtd(fw, order);
+        v.firmware_sha256 = hex(sha256(fw));
+    }
+    Bytes pe;
+    if (o.kv.count("--image")) {
+        pe = read_image(o.kv["--image"]).kernel;
+    } else {
+        std::string path = o.kv.count("--uki") ? o.kv["--uki"] : o.kv.count("--kernel") ? o.kv["--kernel"] : "";
+        if (path.empty()) return v;
+        pe = read_input(path);
+    }
+    v.pe_sha256 = hex(sha256(pe));
+    v.rtmr1 = tdx::rtmr1_direct_boot(pe, o.flags.count("--pe-pad8") > 0);
+    std::optional<Bytes> initrd = boot::pe_section(pe, ".initrd");
+    v.rtmr2 = tdx::rtmr2_direct_boot(initrd ? ByteView(*initrd) : ByteView());
+    return v;
+}
+
 int measure_tdx(const Args& args) {
-    Opts o = parse(args, {"--firmware", "--uki", "--kernel", "--memory", "--vcpus", "--mrtd-order"},
+    Opts o = parse(args, {"--firmware", "--uki", "--kernel", "--image", "--memory", "--vcpus", "--mrtd-order"},
                    {"--json", "--pe-pad8"});
     if (o.help) {
         std::fputs(kTdxUsage, stdout);
         return kOk;
     }
-    if (!o.kv.count("--firmware")) {
-        std::fprintf(stderr, "kettle measure tdx: --firmware is required\n\n%s", kTdxUsage);
+    if (!o.kv.count("--firmware") && !o.kv.count("--image") && !o.kv.count("--uki") && !o.kv.count("--kernel")) {
+        std::fprintf(stderr, "kettle measure tdx: give --firmware, --uki or --image\n\n%s", kTdxUsage);
         return kUsage;
     }
-    if (o.kv.count("--uki") && o.kv.count("--kernel")) throw Error("--kernel and --uki are synonyms; give one");
+    if (o.kv.count("--uki") + o.kv.count("--kernel") + o.kv.count("--image") > 1)
+        throw Error("give one of --uki, --kernel (synonyms) and --image");
     tdx::MrtdOrder order = tdx::MrtdOrder::single_pass;
     if (o.kv.count("--mrtd-order")) {
         const std::string& v = o.kv["--mrtd-order"];
@@ -354,35 +387,31 @@ int measure_tdx(const Args& args) {
         vcpus = parse_uint(o.kv["--vcpus"], "--vcpus", 10);
         if (*vcpus < 1 || *vcpus > 512) throw Error("--vcpus: must be 1..512");
     }
-    const Bytes fw = read_file(o.kv["--firmware"], 64u << 20);
-    const Bytes mr = tdx::mrtd(fw, order);
-    std::optional<Bytes> rtmr1;
-    std::string pe_path = o.kv.count("--uki") ? o.kv["--uki"] : o.kv.count("--kernel") ? o.kv["--kernel"] : "";
-    if (!pe_path.empty()) rtmr1 = tdx::rtmr1_direct_boot(read_input(pe_path), o.flags.count("--pe-pad8") > 0);
+    const TdxValues v = tdx_values(o, order);
     const char* rtmr0_note = "not computed: depends on the TD HOB (memory size), the firmware CFV and QEMU's ACPI tables; "
                              "replay a captured CCEL log with `kettle measure tdx-replay`";
-    const char* rtmr2_note = "not computed: systemd-stub measures the UKI's command line and initrd at run time";
+    auto hex_or_null = [](const std::optional<Bytes>& b) { return b ? Json(hex(*b)) : Json(nullptr); };
     if (o.flags.count("--json")) {
         Json j;
-        j["mrtd"] = hex(mr);
+        j["mrtd"] = hex_or_null(v.mrtd);
         j["mrtd_order"] = order == tdx::MrtdOrder::single_pass ? "single" : "two-pass";
-        j["firmware_sha256"] = hex(sha256(fw));
+        if (!v.firmware_sha256.empty()) j["firmware_sha256"] = v.firmware_sha256;
         j["rtmr0"] = nullptr;
         j["rtmr0_note"] = rtmr0_note;
-        j["rtmr1"] = rtmr1 ? Json(hex(*rtmr1)) : Json(nullptr);
-        if (rtmr1) j["pe_sha256"] = hex(sha256_file(pe_path));
-        j["rtmr2"] = nullptr;
-        j["rtmr2_note"] = rtmr2_note;
+        j["rtmr1"] = hex_or_null(v.rtmr1);
+        j["rtmr2"] = hex_or_null(v.rtmr2);
+        if (!v.pe_sha256.empty()) j["pe_sha256"] = v.pe_sha256;
         j["rtmr3"] = std::string(96, '0');
         j["memory"] = memory ? Json(*memory) : Json(nullptr);
         j["vcpus"] = vcpus ? Json(*vcpus) : Json(nullptr);
         print_json(j);
     } else {
-        std::printf("mrtd:  %s  (%s order)\n", hex(mr).c_str(),
-                    order == tdx::MrtdOrder::single_pass ? "single-pass" : "two-pass");
-        if (rtmr1) std::printf("rtmr1: %s\n", hex(*rtmr1).c_str());
-        else std::printf("rtmr1: not computed (no --uki)\n");
-        std::printf("rtmr0: %s\nrtmr2: %s\nrtmr3: %s\n", rtmr0_note, rtmr2_note, std::string(96, '0').c_str());
+        if (v.mrtd) std::printf("mrtd:  %s  (%s order)\n", hex(*v.mrtd).c_str(), order == tdx::MrtdOrder::single_pass ? "single-pass" : "two-pass");
+        else std::printf("mrtd:  not computed (no --firmware)\n");
+        std::printf("rtmr0: %s\n", rtmr0_note);
+        if (v.rtmr1) std::printf("rtmr1: %s\nrtmr2: %s\n", hex(*v.rtmr1).c_str(), hex(*v.rtmr2).c_str());
+        else std::printf("rtmr1: not computed (no --uki or --image)\nrtmr2: not computed (no --uki or --image)\n");
+        std::printf("rtmr3: %s\n", std::string(96, '0').c_str());
     }
     return kOk;
 }

@@ -84,4 +84,28 @@ Bytes authenticode_digest(ByteView pe, HashAlg alg, bool pad_to_8) {
     return h.finish();
 }
 
+std::optional<Bytes> pe_section(ByteView pe, std::string_view name, std::size_t max_size) {
+    if (name.empty() || name.size() > 8) throw Error("PE: a section name has 1..8 bytes");
+    if (pe.size() < 0x40 || pe[0] != 'M' || pe[1] != 'Z') throw Error("PE: no MZ header");
+    const std::uint32_t lfanew = le32(pe, 0x3c);
+    auto hdr = slice(pe, lfanew, 24, "PE header");
+    if (std::memcmp(hdr.data(), "PE\0\0", 4) != 0) throw Error("PE: no PE signature at e_lfanew");
+    const std::uint16_t nsect = le16(hdr, 6);
+    const std::size_t sh = std::size_t{lfanew} + 24 + le16(hdr, 20);
+    for (std::size_t i = 0; i < nsect; ++i) {
+        auto s = slice(pe, sh + 40 * i, 40, "PE section header");
+        char n[9] = {};
+        std::memcpy(n, s.data(), 8);
+        if (std::string_view(n) != name) continue;
+        const std::uint32_t vsize = le32(s, 8), raw = le32(s, 16), ptr = le32(s, 20);
+        if (vsize > max_size) throw Error("PE: section " + std::string(name) + " is larger than " + std::to_string(max_size) + " bytes");
+        const std::uint32_t take = std::min(vsize, raw);
+        auto data = slice(pe, ptr, take, "PE section data");
+        Bytes out(data.begin(), data.end());
+        out.resize(vsize, 0);
+        return out;
+    }
+    return std::nullopt;
+}
+
 }  // namespace kettle::boot

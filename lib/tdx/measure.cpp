@@ -126,6 +126,12 @@ Bytes rtmr1_direct_boot(ByteView pe, bool pad_to_8) {
     return r;
 }
 
+Bytes rtmr2_direct_boot(ByteView initrd) {
+    Bytes r(48, 0);
+    if (!initrd.empty()) rtmr_extend(r, sha384(initrd));  // efi_load_initrd measures only initrd.size > 0
+    return r;
+}
+
 std::array<Bytes, 4> replay_rtmrs(const std::vector<boot::CcelEvent>& events) {
     std::array<Bytes, 4> r;
     for (auto& x : r) x.assign(48, 0);

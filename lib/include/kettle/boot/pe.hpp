@@ -19,4 +19,10 @@ namespace kettle::boot {
 /// 8-aligned (what dstack-mr does; unverified against hardware). Throws Error for a malformed PE.
 Bytes authenticode_digest(ByteView pe, HashAlg alg = HashAlg::sha384, bool pad_to_8 = false);
 
+/// The contents of the section named `name` (at most 8 bytes, e.g. ".initrd") as a loader maps it: VirtualSize
+/// bytes (section header offset 8), the first min(VirtualSize, SizeOfRawData) from the file at PointerToRawData,
+/// the rest zero. std::nullopt when no section has that name. Throws Error for a malformed PE, a section outside
+/// the file, or a VirtualSize above `max_size`.
+std::optional<Bytes> pe_section(ByteView pe, std::string_view name, std::size_t max_size = 1u << 30);
+
 }  // namespace kettle::boot

@@ -57,6 +57,15 @@ Bytes mrtd(ByteView firmware, MrtdOrder order);
 /// SHA-384("Exit Boot Services Invocation"), SHA-384("Exit Boot Services Returned with Success").
 Bytes rtmr1_direct_boot(ByteView pe, bool pad_to_8 = false);
 
+/// RTMR2 of a QEMU TDX direct boot of our UKI (Debian's systemd-stub 252 + Linux >= 6.8, no vTPM; events in
+/// docs/measurement.md, "TDX: RTMR2"): systemd-stub 252 has no EFI_CC_MEASUREMENT_PROTOCOL support, so it
+/// measures nothing; it hands `initrd` (the UKI's .initrd section as loaded) to the kernel through the
+/// LINUX_EFI_INITRD_MEDIA_GUID LoadFile2 device path, and the kernel's EFI stub (efi_load_initrd) measures it as
+/// EV_EVENT_TAG "Linux initrd" into PCR 9, which the CC protocol maps to RTMR2: extend from zero with
+/// SHA-384(initrd). The handover entry used by systemd-stub does not measure LoadOptions, and QEMU passes none
+/// without -append. An empty initrd is not measured (RTMR2 stays zero).
+Bytes rtmr2_direct_boot(ByteView initrd);
+
 /// RTMR extend: SHA-384(rtmr ‖ digest), both 48 bytes.
 void rtmr_extend(Bytes& rtmr, ByteView digest);
 
