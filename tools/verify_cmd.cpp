@@ -27,18 +27,20 @@ const char* kVerifyHelp =
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
-    "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 policy\n"
-    "  8 binding  9 dsse-signature  10 statement  11 artifacts  12 nonce\n"
+    "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"
+    "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
     "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.)\n"
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
-    "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT computed by `kettle measure snp --image`\n"
+    "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT (`kettle measure snp --image`) and TDX\n"
+    "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
-    "  --trust-root PEM             extra trusted root certificate; repeatable\n"
+    "  --trust-root PEM             extra trusted root certificate (AMD ARK or Intel SGX root); repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
     "  --now RFC3339                time for certificate validity (default: now)\n"
-    "  --collateral DIR             TDX collateral (tcbinfo*.json, qe_identity*.json, tcb_signing_chain.pem, CRLs)\n"
+    "  --collateral DIR             TDX collateral, all required: tcbinfo*.json, qe_identity*.json,\n"
+    "                               tcb_signing_chain.pem, pckcrl*, rootcrl* (default: the bundle's collateral/)\n"
     "  --vcek PEM|DER, --chain PEM  VCEK/VLEK and ASK/ASVK when evidence.json carries none\n"
     "  --json                       print the verification summary as JSON\n"
     "  --vsa FILE                   write an in-toto Statement (SLSA verification_summary/v1)\n"
@@ -51,8 +53,10 @@ const char* kVerifyReportHelp =
     "                            [--trust-root PEM]... [--json]\n"
     "\n"
     "Verify a raw SEV-SNP ATTESTATION_REPORT (chain, VCEK/VLEK extensions, signature, policy) or a TDX quote\n"
-    "(PCK chain, QE report, signature, collateral TCB status, policy). Without a VCEK it names the certificate\n"
-    "to fetch (product, hwID, TCB, KDS URL). The default policy only requires debug off.\n"
+    "(PCK chain and CRLs, QE report and QE identity, signature, TCB status, policy; --collateral DIR is required\n"
+    "and must hold every piece). Without a VCEK it names the certificate to fetch (product, hwID, TCB, KDS URL).\n"
+    "Defaults as `kettle verify`: SNP VMPL 0 and debug off; TDX TCB status UpToDate, debug and migratable off,\n"
+    "SEPT_VE_DISABLE on, MRSERVICETD zero. MEASUREMENT/MRTD/RTMRs are checked only when the policy gives them.\n"
     "\n"
     "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
 
@@ -132,10 +136,9 @@ bool is_help(const Args& a) {
     return false;
 }
 
-// `kettle measure snp --image DIR --vcpus N --vcpu-type T` run as a child of this very binary: the expected
-// launch digest computed from the image files, independent of the builder. Returns the 48-byte digest.
-Bytes measure_image(const std::string& dir, const std::string& vcpus, const std::string& vcpu_type) {
-    std::vector<std::string> argv = {"kettle", "measure", "snp", "--image", dir, "--vcpus", vcpus, "--vcpu-type", vcpu_type};
+// `kettle ARGV...` run as a child of this very binary (the measurement computed from the image files,
+// independent of the builder). Returns its stdout (at most 64 KiB); throws Error("--image: ...") unless it exits 0.
+std::string run_self(std::vector<std::string> argv) {
     int fds[2];
     if (::pipe(fds) != 0) throw Error("--image: pipe failed");
     pid_t pid = ::fork();
@@ -154,15 +157,32 @@ Bytes measure_image(const std::string& dir, const std::string& vcpus, const std:
     std::string out;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0 && out.size() < 4096) out.append(buf, static_cast<std::size_t>(n));
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+        if (out.size() < (64u << 10)) out.append(buf, static_cast<std::size_t>(n));
     ::close(fds[0]);
     int st = 0;
     ::waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error("--image: `kettle measure snp --image " + dir + "` failed");
+    std::string cmd;
+    for (std::size_t i = 1; i < argv.size(); ++i) cmd += (i > 1 ? " " : "") + argv[i];
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error("--image: `kettle " + cmd + "` failed");
+    return out;
+}
+
+// `kettle measure snp --image DIR --vcpus N --vcpu-type T`: the expected SNP launch digest (48 bytes).
+Bytes measure_image(const std::string& dir, const std::string& vcpus, const std::string& vcpu_type) {
+    std::string out = run_self({"kettle", "measure", "snp", "--image", dir, "--vcpus", vcpus, "--vcpu-type", vcpu_type});
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     Bytes d = unhex(out);
     if (d.size() != 48) throw Error("--image: kettle measure printed no 48-byte launch digest");
     return d;
+}
+
+// `kettle measure tdx --image DIR --json`: the expected RTMR1 and RTMR2 of a TDX direct boot of the image's UKI.
+std::pair<Bytes, Bytes> measure_image_tdx(const std::string& dir) {
+    Json j = parse_strict(run_self({"kettle", "measure", "tdx", "--image", dir, "--json"}));
+    Bytes r1 = unhex(j.value("rtmr1", "")), r2 = unhex(j.value("rtmr2", ""));
+    if (r1.size() != 48 || r2.size() != 48) throw Error("--image: kettle measure tdx printed no RTMR1/RTMR2");
+    return {r1, r2};
 }
 
 }  // namespace
@@ -201,7 +221,12 @@ int cmd_verify(const Args& args) {
         o.policy.snp.measurements.push_back(b);
         o.policy.tdx.mr_td.push_back(b);
     }
-    if (image_digest) o.policy.snp.measurements.push_back(*image_digest);
+    if (image_digest) {
+        o.policy.snp.measurements.push_back(*image_digest);
+        auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
+        o.policy.tdx.rtmr[1].push_back(rtmr1);
+        o.policy.tdx.rtmr[2].push_back(rtmr2);
+    }
     if (auto n = p.get("--nonce")) {
         if (n->empty()) throw Error("--nonce: empty");
         o.nonce = *n;
@@ -220,7 +245,7 @@ int cmd_verify(const Args& args) {
 
     bundle::Summary s = bundle::verify_bundle(p.pos[0], o);
     if (p.has("--json")) {
-        std::printf("%s\n", bundle::summary_json(s).dump(2).c_str());
+        std::printf("%s\n", bundle::summary_json_text(s).c_str());
     } else {
         std::printf("kettle verify %s\n%s", p.pos[0].c_str(), bundle::summary_text(s).c_str());
     }
@@ -262,11 +287,17 @@ int cmd_verify_report(const Args& args) {
             have = true;
         }
         tdx::TdxPolicy tp = pol.tdx;
+        tp.require_collateral = true;
+        tp.trust_roots = trust_roots_of(p);
         tdx::Result r = tdx::verify_quote(raw, have ? &col : nullptr, tp, now);
         checks = r.checks;
         ok = r.ok;
         extra["platform"] = "tdx";
-        if (!r.tcb_status.empty()) extra["tcb_status"] = r.tcb_status;
+        if (!r.tcb_status.empty()) {
+            extra["tcb_status"] = r.tcb_status;
+            extra["collateral"] = tdx::collateral_use_json(r.collateral);
+            extra["collateral"]["source"] = *p.get("--collateral");
+        }
         if (r.quote) extra["mr_td"] = hex(r.quote->body.mr_td);
     } else {
         std::optional<Bytes> vek;
@@ -278,6 +309,7 @@ int cmd_verify_report(const Args& args) {
         }
         if (auto c = p.get("--chain"))
             for (auto& d : x509::load_certs(read_file(*c, 1u << 20), "--chain")) extra_certs.push_back(d);
+        if (!pol.snp.vmpl) pol.snp.vmpl = 0;  // as `kettle verify`: VMPL 0 unless the policy names one
         snp::ChainOptions co;
         co.now = now;
         co.allow_sim = p.has("--allow-sim");
@@ -296,7 +328,7 @@ int cmd_verify_report(const Args& args) {
         j["schema"] = "kettle-verify-report/v1";
         j["result"] = ok ? "PASSED" : "FAILED";
         j["checks"] = checks_json(checks);
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     } else {
         std::printf("kettle verify-report %s (%s)\n", p.pos[0].c_str(), is_tdx ? "TDX quote" : "SEV-SNP report");
         print_checks(checks);

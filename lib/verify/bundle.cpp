@@ -35,16 +35,18 @@ const CheckRow<Context> kEvidenceRows[] = {
     {"evidence", rows::evidence},
 };
 
-// Checks 2-12 of SEV-SNP evidence (platforms snp and sim-snp).
+// Checks 2-12 of SEV-SNP evidence (platforms snp and sim-snp). Once the report is authentic, `binding` and
+// `dsse-signature` authenticate the statement's bytes before any row reads a field of it (policy reads the
+// input-disk digest; statement, artifacts and nonce the rest).
 const CheckRow<Context> kSnpRows[] = {
     {"report-format", rows::snp_report_format},
     {"product", snp_row<snp::rows::product>},
     {"chain", rows::snp_chain},
     {"vek-extensions", snp_row<snp::rows::vek_extensions>},
     {"report-signature", rows::snp_report_signature},
-    {"policy", rows::snp_policy},
     {"binding", rows::binding},
     {"dsse-signature", rows::dsse_signature},
+    {"policy", rows::snp_policy},
     {"statement", rows::statement},
     {"artifacts", rows::artifacts},
     {"nonce", rows::nonce},
@@ -57,9 +59,9 @@ const CheckRow<Context> kTdxRows[] = {
     {"qe-report", tdx_row<tdx::rows::qe_report>},
     {"quote-signature", tdx_row<tdx::rows::quote_signature>},
     {"tcb", rows::tdx_tcb},
-    {"policy", rows::tdx_policy},
     {"binding", rows::binding},
     {"dsse-signature", rows::dsse_signature},
+    {"policy", rows::tdx_policy},
     {"statement", rows::statement},
     {"artifacts", rows::artifacts},
     {"nonce", rows::nonce},

@@ -20,7 +20,10 @@ void prepare_tdx(Context& c) {
     v.raw = c.report;
     v.collateral = have_col ? &c.collateral : nullptr;
     v.policy = c.opts.policy.tdx;
+    v.policy.require_collateral = true;  // a bundle's quote is never accepted without complete collateral
+    v.policy.trust_roots = c.opts.trust_roots;
     v.now = c.opts.now;
+    c.summary.collateral_source = have_col ? (in_bundle ? "bundle collateral/" : cdir) : "";
 }
 
 namespace rows {
@@ -37,6 +40,8 @@ std::string tdx_tcb(Context& c) {
     std::string detail = tdx::rows::tcb(c.tdx);
     c.summary.tcb_status = c.tdx.result.tcb_status;
     c.summary.measurement = hex(c.tdx.result.quote->body.mr_td);
+    c.summary.collateral = tdx::collateral_use_json(c.tdx.result.collateral);
+    c.summary.collateral["source"] = c.summary.collateral_source;
     return detail;
 }
 
@@ -44,7 +49,10 @@ std::string tdx_policy(Context& c) {
     const tdx::TdxPolicy& pol = c.tdx.policy;
     const tdx::TdReportBody& b = c.tdx.result.quote->body;
     if (pol.mr_td.empty()) throw Error("policy: no expected MRTD (give --expected-measurement or a policy with \"mrtd\")");
-    if (b.debug() && !pol.allow_debug) throw Error("policy: TD_ATTRIBUTES has DEBUG set");
+    if (pol.rtmr[1].empty() || pol.rtmr[2].empty())
+        throw Error("policy: no expected RTMR1 and RTMR2 (the UKI, command line and initrd): give --image DIR or a policy "
+                    "with \"rtmr1\" and \"rtmr2\"");
+    std::string attrs = tdx::check_td_attributes(b, pol);
     if (!tdx::is_allowed(pol.mr_td, b.mr_td)) throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
     for (std::size_t i = 0; i < 4; ++i)
         if (!pol.rtmr[i].empty() && !tdx::is_allowed(pol.rtmr[i], b.rtmr[i]))
@@ -54,7 +62,7 @@ std::string tdx_policy(Context& c) {
         throw Error("policy: MRCONFIGID[0:32] " + hex(ByteView(b.mr_config_id.data(), 32)) + " != input-disk " + hex(disk));
     for (std::size_t i = 32; i < 48; ++i)
         if (b.mr_config_id[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
-    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., MRCONFIGID = input-disk, debug off";
+    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., RTMR1/RTMR2 as expected, MRCONFIGID = input-disk, " + attrs;
 }
 
 }  // namespace rows

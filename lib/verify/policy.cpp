@@ -68,12 +68,23 @@ bool parse_snp_key(const std::string& k, const Json& v, snp::SnpPolicy& p) {
     return true;
 }
 
-// The TDX keys: mrtd, rtmr0..rtmr3, accepted_tcb_status. False when `k` is not one.
+// The TDX keys: mrtd, rtmr0..rtmr3, xfam, the TD attribute switches, accepted_tcb_status. False when `k` is not one.
 bool parse_tdx_key(const std::string& k, const Json& v, tdx::TdxPolicy& p) {
     if (k == "mrtd") {
         p.mr_td = hexlist(v, k, 48);
     } else if (k.size() == 5 && k.compare(0, 4, "rtmr") == 0 && k[4] >= '0' && k[4] <= '3') {
         p.rtmr[static_cast<std::size_t>(k[4] - '0')] = hexlist(v, k, 48);
+    } else if (k == "xfam") {
+        p.xfam = hex_field(v, 8, "policy file: xfam");
+    } else if (k == "allow_migratable" || k == "require_sept_ve_disable" || k == "allow_pks" || k == "allow_kl" ||
+               k == "allow_perfmon" || k == "allow_mr_service_td") {
+        bool b = bool_value(v, k);
+        if (k == "allow_migratable") p.allow_migratable = b;
+        else if (k == "require_sept_ve_disable") p.require_sept_ve_disable = b;
+        else if (k == "allow_pks") p.allow_pks = b;
+        else if (k == "allow_kl") p.allow_kl = b;
+        else if (k == "allow_perfmon") p.allow_perfmon = b;
+        else p.allow_mr_service_td = b;
     } else if (k == "accepted_tcb_status") {
         if (!v.is_array()) throw Error("policy file: 'accepted_tcb_status' is not an array");
         p.accepted_tcb_status.clear();
@@ -102,6 +113,7 @@ Policy parse_policy(std::string_view text) {
         else if (k == "build_type") p.build_type = string_value(v, k);
         else if (k == "source_uri") p.source_uri = string_value(v, k);
         else if (k == "source_commit") p.source_commit = string_value(v, k);
+        else if (k == "source_tree") p.source_tree = string_value(v, k);
         else throw Error("policy file: unknown key '" + k + "'");
     }
     return p;

@@ -50,8 +50,8 @@ void prepare_snp(Context& c);
 void prepare_tdx(Context& c);
 
 /// SHA-256 (32 bytes) of the resolvedDependency named "input-disk" in the statement bytes `payload` (parsed
-/// strictly here, before the statement row validates it). Throws Error("policy: ...") when there is not exactly
-/// one such dependency with a sha256.
+/// strictly here, before the statement row validates its structure, but only after binding and dsse-signature
+/// authenticated the bytes). Throws Error("policy: ...") when there is not exactly one such dependency with a sha256.
 Bytes input_disk_digest(const Bytes& payload);
 
 namespace rows {
@@ -72,7 +72,7 @@ std::string snp_chain(Context& c);
 /// SNP "report-signature": snp::rows::report_signature (ABI 56860 Table 23, ECDSA P-384/SHA-384). Once the report
 /// is authentic the summary records its MEASUREMENT and whether the chain was the simulated AMD-SP.
 std::string snp_report_signature(Context& c);
-/// SNP "policy": an expected MEASUREMENT must be given; HOST_DATA must be the input-disk digest of the statement;
+/// SNP "policy" (after binding and dsse-signature): an expected MEASUREMENT must be given; HOST_DATA must be the input-disk digest of the statement;
 /// then snp::rows::policy (MEASUREMENT, TCB minimums, DEBUG, MIGRATE_MA, SMT, VMPL; ABI 56860 Tables 9 and 23).
 std::string snp_policy(Context& c);
 
@@ -82,8 +82,9 @@ std::string tdx_quote_format(Context& c);
 /// TDX "tcb": tdx::rows::tcb (Intel PCS v4 TCB info). Once the quote and its TCB are accepted the summary records
 /// the TCB status and MRTD.
 std::string tdx_tcb(Context& c);
-/// TDX "policy": an expected MRTD must be given; TD_ATTRIBUTES DEBUG off unless allowed; MRTD and RTMR0-3 allowed;
-/// MRCONFIGID[0:32] = the input-disk digest of the statement, MRCONFIGID[32:48] zero (TD report body, Appendix A).
+/// TDX "policy" (after binding and dsse-signature): expected MRTD, RTMR1 and RTMR2 must be given;
+/// tdx::check_td_attributes; MRTD and RTMR0-3 allowed; MRCONFIGID[0:32] = the input-disk digest of the statement,
+/// MRCONFIGID[32:48] zero (TD report body, Appendix A).
 std::string tdx_policy(Context& c);
 
 /// "binding": all 64 bytes of REPORT_DATA equal SHA-256(S as received) || SHA-256(SPKI DER) (kettle-binding/v1,

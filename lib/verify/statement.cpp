@@ -88,29 +88,44 @@ void check_builder(const Json& rd, const Options& opts, Summary& s) {
         throw Error("statement: builder.id '" + s.builder_id + "' is not the policy's '" + *opts.policy.builder_id + "'");
 }
 
-// The policy's source_uri (exactly, or up to an "@ref" suffix, with or without "git+") and source_commit (a
-// gitCommit digest) must each appear among the resolvedDependencies.
-void check_source_policy(const Json& bd, const Policy& policy) {
-    if (!policy.source_uri && !policy.source_commit) return;
-    bool uri_ok = !policy.source_uri, commit_ok = !policy.source_commit;
+// True when resolvedDependency `d`'s uri is `want` exactly or up to an "@ref" suffix, with or without "git+".
+bool uri_matches(const Json& d, const std::string& want) {
+    const Json* u = member(d, "uri");
+    if (!u || !u->is_string()) return false;
+    std::string us = u->get<std::string>();
+    for (const std::string& w : {want, "git+" + want})
+        if (us == w || (us.size() > w.size() && us.compare(0, w.size(), w) == 0 && us[w.size()] == '@')) return true;
+    return false;
+}
+
+// True when resolvedDependency `d` has digest.<alg> == `want`.
+bool digest_is(const Json& d, const char* alg, const std::string& want) {
+    const Json* dg = member(d, "digest");
+    const Json* v = dg ? member(*dg, alg) : nullptr;
+    return v && v->is_string() && v->get<std::string>() == want;
+}
+
+// The policy's source_uri (a host claim: docs/buildtype.md), source_commit (a gitCommit digest) and source_tree (a
+// gitTree digest; both computed in the guest) must each appear among the resolvedDependencies. Returns the detail
+// to append ("" when the policy names none of them).
+std::string check_source_policy(const Json& bd, const Policy& policy) {
+    if (!policy.source_uri && !policy.source_commit && !policy.source_tree) return "";
+    bool uri_ok = !policy.source_uri, commit_ok = !policy.source_commit, tree_ok = !policy.source_tree;
     const Json* deps = member(bd, "resolvedDependencies");
     if (deps && deps->is_array())
         for (auto& d : *deps) {
-            const Json* u = member(d, "uri");
-            if (policy.source_uri && u && u->is_string()) {
-                std::string us = u->get<std::string>();
-                std::string want = *policy.source_uri;
-                for (const std::string& w : {want, "git+" + want})
-                    if (us == w || (us.size() > w.size() && us.compare(0, w.size(), w) == 0 && us[w.size()] == '@'))
-                        uri_ok = true;
-            }
-            const Json* dg = member(d, "digest");
-            const Json* gc = dg ? member(*dg, "gitCommit") : nullptr;
-            if (policy.source_commit && gc && gc->is_string() && gc->get<std::string>() == *policy.source_commit)
-                commit_ok = true;
+            if (policy.source_uri && uri_matches(d, *policy.source_uri)) uri_ok = true;
+            if (policy.source_commit && digest_is(d, "gitCommit", *policy.source_commit)) commit_ok = true;
+            if (policy.source_tree && digest_is(d, "gitTree", *policy.source_tree)) tree_ok = true;
         }
     if (!uri_ok) throw Error("statement: no resolved dependency has the source URI '" + *policy.source_uri + "'");
     if (!commit_ok) throw Error("statement: no resolved dependency has gitCommit " + *policy.source_commit);
+    if (!tree_ok) throw Error("statement: no resolved dependency has gitTree " + *policy.source_tree);
+    std::string out;
+    if (policy.source_commit) out += "; source commit " + *policy.source_commit + " (proven: checked out in the guest)";
+    if (policy.source_tree) out += "; source tree " + *policy.source_tree + " (proven: computed in the guest)";
+    if (policy.source_uri) out += "; source URI " + *policy.source_uri + " (a host claim: the guest cannot verify where the source came from)";
+    return out;
 }
 
 }  // namespace
@@ -164,9 +179,9 @@ std::string statement(Context& c) {
     if (!bd || !rd) throw Error("statement: predicate lacks buildDefinition or runDetails");
     check_build_definition(*bd, c.opts, s);
     check_builder(*rd, c.opts, s);
-    check_source_policy(*bd, c.opts.policy);
+    std::string source = check_source_policy(*bd, c.opts.policy);
     return "in-toto Statement v1, SLSA provenance v1, builder " + s.builder_id + ", " +
-           std::to_string(s.subjects.size()) + " subject(s)";
+           std::to_string(s.subjects.size()) + " subject(s)" + source;
 }
 
 std::string nonce(Context& c) {

@@ -31,10 +31,15 @@ Json summary_json(const Summary& s) {
     if (!s.builder_id.empty()) j["builder_id"] = s.builder_id;
     if (!s.build_type.empty()) j["build_type"] = s.build_type;
     if (!s.tcb_status.empty()) j["tcb_status"] = s.tcb_status;
+    if (!s.collateral.is_null()) j["collateral"] = s.collateral;
     Json subj = Json::array();
     for (auto& x : s.subjects) subj.push_back({{"name", x.name}, {"digest", {{"sha256", x.sha256}}}});
     j["subjects"] = subj;
     return j;
+}
+
+std::string summary_json_text(const Summary& s, int indent) {
+    return summary_json(s).dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string summary_text(const Summary& s) {

@@ -322,8 +322,14 @@ TEST_CASE("kettle verify-report and inspect CLI on the samples", "[snp][cli]") {
     CHECK(run(bin + " verify-report " + v + "/report.bin --product milan") == 1);  // no VCEK
     CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + d + "/go-sev-guest-milan-v2/vcek.der --now 2024-01-01T00:00:00Z") == 1);
     std::string t = d + "/trustee-milan-vlek-v3";
-    CHECK(run(bin + " verify-report " + t + "/report.bin --vcek " + t + "/vlek.der --chain " + d +
-              "/roots/ask_ark_milan_vlek.pem --now 2025-06-01T00:00:00Z") == 0);
+    // This AWS-style report was requested at VMPL 1 (README): verify-report defaults to VMPL 0 like verify, so it
+    // fails unless a policy names VMPL 1 (issue 12 item 8).
+    std::string vlek = bin + " verify-report " + t + "/report.bin --vcek " + t + "/vlek.der --chain " + d +
+                       "/roots/ask_ark_milan_vlek.pem --now 2025-06-01T00:00:00Z";
+    CHECK(run(vlek) == 1);
+    test::TempDir tmp;
+    write_file(tmp / "vmpl1.json", std::string_view(R"({"vmpl":1})"));
+    CHECK(run(vlek + " --policy " + tmp / "vmpl1.json") == 0);
     CHECK(run(bin + " verify-report /nonexistent.bin") == 2);
     CHECK(run(bin + " inspect " + v + "/report.bin") == 0);
     CHECK(run(bin + " inspect " + v + "/vcek.der") == 0);

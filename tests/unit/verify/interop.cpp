@@ -35,3 +35,22 @@ TEST_CASE("a bundle from the producer code verifies with --allow-sim only", "[bu
     o.nonce = "n-43";
     CHECK(bundle::verify_bundle(d, o).failed() == "nonce");
 }
+
+TEST_CASE("policy source keys: the commit and tree are proven, the URI is labelled a host claim", "[bundle][policy]") {
+    test::TempDir t;
+    std::string d = t.path + "/out";
+    bundle::Options o = test::make_sim_bundle(d);  // gitCommit 'a'*40, gitTree 'b'*40, URI https://example.org/r.git
+    o.policy = bundle::parse_policy(R"({"source_uri":"https://example.org/r.git","source_commit":")" + std::string(40, 'a') +
+                                    R"(","source_tree":")" + std::string(40, 'b') + R"(","measurements":[")" + std::string(96, 'c') +
+                                    R"("]})");
+    bundle::Summary s = bundle::verify_bundle(d, o);
+    REQUIRE(s.ok);
+    std::string detail;
+    for (auto& c : s.checks)
+        if (c.name == "statement") detail = c.detail;
+    CHECK(detail.find("source URI https://example.org/r.git (a host claim") != std::string::npos);
+    CHECK(detail.find("source commit " + std::string(40, 'a') + " (proven") != std::string::npos);
+    CHECK(detail.find("source tree " + std::string(40, 'b') + " (proven") != std::string::npos);
+    o.policy.source_tree = std::string(40, 'c');
+    CHECK(bundle::verify_bundle(d, o).failed() == "statement");
+}

@@ -81,7 +81,7 @@ void verify_report_signature(ByteView raw_report, ByteView vek_der);
 /// `configured`, else from the VEK's product-name extension (authenticated by the chain check that follows).
 Product determine_product(const Report& r, Product configured, const x509::Cert* vek);
 
-/// Policy for the report fields (check 7).
+/// Policy for the report fields (check `policy`).
 struct SnpPolicy {
     Product product = Product::unknown;
     std::vector<Bytes> measurements;  ///< allowed MEASUREMENTs (48 bytes each); empty = not checked

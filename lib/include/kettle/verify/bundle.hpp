@@ -7,9 +7,10 @@
 // artifacts/ (every subject, path = subject name), status.json, build.log.
 //
 // The checks are a table per platform (lib/verify/bundle.cpp), run in order; the first FAIL stops verification:
-//   1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 policy
-//   8 binding (REPORT_DATA[0:32] = SHA-256(payload), [32:64] = SHA-256(SPKI DER), all 64 bytes)
-//   9 dsse-signature  10 statement  11 artifacts  12 nonce
+//   1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature
+//   7 binding (REPORT_DATA[0:32] = SHA-256(payload), [32:64] = SHA-256(SPKI DER), all 64 bytes)
+//   8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce
+// The statement's bytes are bound (7) and signature-checked (8) before any row reads a field of it (9-12).
 // For TDX, 2..6 are quote-format, pck-chain, qe-report, quote-signature, tcb.
 #pragma once
 #include <cstdint>

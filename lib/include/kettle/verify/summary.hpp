@@ -24,13 +24,19 @@ struct Summary {
     std::string measurement;  ///< hex (SNP MEASUREMENT or TDX MRTD), once the report or quote is authenticated
     std::string builder_id, build_type, tcb_status;
     std::vector<Subject> subjects;
+    std::string collateral_source;  ///< TDX: the collateral directory used ("bundle collateral/" or --collateral DIR)
+    Json collateral;          ///< TDX: tdx::collateral_use_json + "source", once the tcb check passed; null otherwise
     Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
     /// Name of the first failing check, or "".
     std::string failed() const;
 };
 
-/// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..}
+/// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..,
+///  "collateral":{..} (TDX)}. A check detail may quote hostile bytes that are not UTF-8: print it with
+/// summary_json_text, which replaces them (U+FFFD) instead of throwing.
 Json summary_json(const Summary& s);
+/// summary_json(s) as text (`indent` spaces per level), invalid UTF-8 replaced by U+FFFD: never throws for any input.
+std::string summary_json_text(const Summary& s, int indent = 2);
 /// Human summary: one line per check ("  ok    chain  ..." / "  FAIL  binding  ..."), then the verdict
 /// (VERIFIED / FAILED, with SIMULATED in capitals for a simulated AMD-SP).
 std::string summary_text(const Summary& s);
