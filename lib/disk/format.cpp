@@ -1,5 +1,6 @@
 // Build request, input disk writer (host), output disk writer (guest) and reader (host). See docs/formats.md.
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/artifacts.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,6 +18,7 @@
 #include "format_internal.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
 
 namespace kettle {
 
@@ -128,6 +130,11 @@ BuildRequest request_from_json(const Json& j) {
             if (!a.is_string()) bad("artifacts", "pattern is not a string");
             std::string s = a.get<std::string>();
             check_relative("artifacts", s, false);
+            try {
+                check_glob(s);
+            } catch (const Error& e) {
+                bad("artifacts", e.what());
+            }
             r.artifacts.push_back(std::move(s));
         }
     }
@@ -630,7 +637,7 @@ void extract_output_member(PayloadExtract& x, struct archive* a, struct archive_
     try {
         name = normalize_member_path(raw, limits.max_path);
     } catch (const Error& ex) {
-        throw Error(std::string("output disk: member \"") + raw + "\": " + ex.what());
+        throw Error("output disk: member " + quote_text(raw) + ": " + ex.what());
     }
     unsigned type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e)) throw Error("output disk: " + name + ": hard links are not allowed");
@@ -640,6 +647,7 @@ void extract_output_member(PayloadExtract& x, struct archive* a, struct archive_
     }
     if (type != AE_IFREG)
         throw Error("output disk: " + name + ": " + detail::entry_type_name(type) + " is not allowed");
+    if (archive_entry_sparse_count(e) > 0) throw Error("output disk: " + name + ": sparse entries are not supported");
     la_int64_t sz = archive_entry_size(e);
     if (sz < 0) throw Error("output disk: " + name + ": negative size");
     std::uint64_t usz = static_cast<std::uint64_t>(sz);

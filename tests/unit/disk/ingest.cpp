@@ -161,7 +161,7 @@ TEST_CASE("ingest rejects hostile input disks, each with its own error", "[inges
          "toolchain.tar[.zst|.gz] is missing"},
         {"git alternates in the source",
          [] { return outer([](TarBuilder& t) { request(t); source(t); t.file("source/objects/info/alternates", "/\n"); toolchain(t); }); },
-         "git alternates are not allowed"},
+         "git alternates, commondir and gitdir files are not allowed"},
         {"request with a duplicate key",
          [] { return outer([](TarBuilder& t) { t.file("request.json", R"({"version":1,"version":1,"argv":["x"],"source_ref":"a"})"); source(t); toolchain(t); }); },
          "json:"},

@@ -101,11 +101,14 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
 // ---------------------------------------------------------------------------------------------------------------
 // Input disk: guest streaming reader ("ingest", lib/disk/ingest.cpp)
 
-/// Bounds applied by the guest; none comes from the host.
+/// Bounds applied by the guest; none comes from the host. The defaults are the ceilings; PID 1 lowers
+/// max_entries to the free inodes of the workspace tmpfs and max_total_bytes to the memory it can give the
+/// extraction (docs/formats.md 1.7), so a limit is reported by name before the tmpfs or the memory runs out.
 struct IngestLimits {
     std::uint64_t max_entries = 1'000'000;          ///< entries over both archive levels
     std::uint64_t max_member_bytes = 8ull << 30;    ///< one file's size
     std::uint64_t max_total_bytes = 16ull << 30;    ///< bytes extracted over all levels (decompression bombs)
+    std::uint64_t max_files = 4096;                 ///< regular files under files/ (each is listed in the statement)
     std::size_t max_path = 1024;                    ///< bytes of a normalized member path
     std::size_t max_request_bytes = 1u << 20;       ///< request.json
     std::size_t max_symlink_target = 1024;
@@ -136,6 +139,10 @@ using IngestProgress = std::function<void(std::uint64_t done, std::uint64_t tota
 /// or malformed entry (see docs/formats.md "Rejected input"); the destination may then be partly written.
 IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir,
                           const IngestLimits& limits = {}, const IngestProgress& progress = {});
+/// ingest_input reading a stream whose bytes the caller hashes itself (the ingest child reading the pipe that
+/// PID 1 fills from the device and hashes): `fd` may be a pipe, `device_size` is the number of bytes that will
+/// arrive, and the result's device_sha256 is left empty.
+IngestResult ingest_stream(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits = {});
 /// Convenience: open `path` read-only and take its size (BLKGETSIZE64 for block devices).
 IngestResult ingest_input_path(const std::string& path, const std::string& dest_dir, const IngestLimits& limits = {},
                                const IngestProgress& progress = {});
