@@ -20,6 +20,7 @@
 
 #include "attest_hook.hpp"
 #include "guest.hpp"
+#include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
@@ -145,7 +146,7 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
         run.status["log"] = Json{{"bytes_total", build_log().total()}, {"truncated", build_log().truncated()}};
         run.status["timings_ms"] = run.timings;
         run.status["timings_ms"]["total"] = now_ms() - run.t0;
-        w.add_bytes("status.json", run.status.dump(2) + "\n");
+        w.add_bytes("status.json", dump_text(run.status, 2) + "\n");
         w.finish();
         return;
     } catch (const std::exception& e) {
@@ -160,7 +161,7 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
     }
     try {
         OutputWriter w(fd, size);
-        std::string st = run.status.dump(2) + "\n";
+        std::string st = dump_text(run.status, 2) + "\n";
         std::string short_log = log;
         std::uint64_t room = w.remaining() > st.size() + 4096 ? w.remaining() - st.size() - 4096 : 0;
         if (short_log.size() > room)
@@ -196,7 +197,7 @@ void pid1() {
         std::uint64_t mem = meminfo_kib("MemTotal:") * 1024;
         record.vm_memory_bytes = mem;
         record.vcpus = static_cast<unsigned>(::get_nprocs());
-        std::string work_opts = "mode=0700,size=" + std::to_string(mem / 100 * 75);
+        std::string work_opts = "mode=0700,size=" + std::to_string(workspace_tmpfs_bytes());
         std::string src_opts = "mode=0755,size=" + std::to_string(mem / 100 * 50);
         mount_fs("tmpfs", "/work", "tmpfs", MS_NOSUID | MS_NODEV, work_opts.c_str(), true);
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
@@ -233,13 +234,13 @@ void pid1() {
 
         run.enter("ingest");
         std::string in_dev = find_disk("kettle-input", "/dev/vda");
-        ::mkdir("/work/in", 0700);
+        const std::vector<std::string> probes = parser_probes(in_dev, out_dev);
         int last_pct = -1;
-        inputs = ingest_input_path(in_dev, "/work/in", IngestLimits{}, [&](std::uint64_t done, std::uint64_t total) {
+        inputs = ingest_phase(in_dev, probes, [&](std::uint64_t done, std::uint64_t total) {
             int pct = total ? static_cast<int>(done * 100 / total) : 100;
             if (pct != last_pct) phase_marker("ingest", pct);
             last_pct = pct;
-        });
+        }, run.status);
         record.inputs = &inputs;
         const BuildRequest& req = inputs.request;
         build_log().set_limit(req.log_limit_bytes);
@@ -253,7 +254,7 @@ void pid1() {
         run.status["nonce"] = req.nonce;
 
         run.enter("checkout");
-        CheckoutResult co = checkout("/work/in/source.git", req.source_ref, "/src");
+        CheckoutResult co = checkout_phase(req.source_ref, probes, run.status);
         record.commit_id = co.commit_id;
         record.tree_id = co.tree_id;
         run.status["source"] = Json{{"uri", req.source_uri}, {"ref", req.source_ref}, {"commit", co.commit_id},
@@ -325,7 +326,7 @@ void pid1() {
         write_output(out_fd, out_size, run, have_artifacts ? &artifacts : nullptr, have_record ? &record : nullptr);
         ::fsync(out_fd);
     } else {
-        std::printf("KETTLE-STATUS %s\n", run.status.dump().c_str());
+        std::printf("KETTLE-STATUS %s\n", dump_text(run.status).c_str());
     }
     bool ok = run.status.value("ok", false);
     std::printf("KETTLE-RESULT %s phase=%s\n", ok ? "ok" : "failed", run.status.value("phase", "?").c_str());
