@@ -129,7 +129,7 @@ int cmd_run(const Args& args) {
     auto emit = [&](int code, const std::string& msg) {
         result["exit_code"] = code;
         if (!msg.empty()) result["message"] = msg;
-        if (o.json) std::printf("%s\n", result.dump().c_str());
+        if (o.json) std::printf("%s\n", dump_text(result).c_str());
         return code;
     };
 
@@ -274,7 +274,7 @@ int cmd_run(const Args& args) {
             run["timings"]["total_seconds"] =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
             fs::copy_file(console, o.out + "/console.log", fs::copy_options::overwrite_existing, ec);
-            write_file(o.out + "/run.json", run.dump(2) + "\n");
+            write_file(o.out + "/run.json", dump_text(run, 2) + "\n");
             result["out"] = o.out;
             result["run"] = run;
         };
@@ -315,12 +315,18 @@ int cmd_run(const Args& args) {
                               {"members", od.members.size()}};
         run["status"] = od.status;
         int code = build_exit_code(od.status);
-        finish_meta(code, code == kOk ? "" : "the build failed (see status.json and build.log)");
+        std::string input_problem = input_disk_problem(od.status, hex(input_digest));
+        if (code == kOk && !input_problem.empty()) code = kFailed;
+        finish_meta(code, code == kOk ? ""
+                          : !input_problem.empty() ? input_problem
+                                                   : "the build failed (see status.json and build.log)");
         cleanup();
         result["ok"] = code == kOk;
         result["status"] = od.status;
         if (code == kOk) {
             std::fprintf(stderr, "kettle run: build succeeded; outputs in %s\n", o.out.c_str());
+        } else if (!input_problem.empty() && build_exit_code(od.status) == kOk) {
+            std::fprintf(stderr, "kettle run: FAILED: %s; outputs in %s\n", input_problem.c_str(), o.out.c_str());
         } else {
             // The guest's words, shown as data: phase and error from status.json (printable ASCII only).
             auto field = [&](const char* k) {

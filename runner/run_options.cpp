@@ -5,6 +5,7 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/text.hpp"
 #include "sim_amdsp.hpp"
 
 namespace fs = std::filesystem;
@@ -54,7 +55,8 @@ const char* run_help_text() {
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
-        "                       the guest with hostile input); the guest validates it like any other\n"
+        "                       the guest with hostile input); the guest validates it like any other.\n"
+        "                       Its size must be a multiple of 512 bytes (QEMU would pad it)\n"
         "\n"
         "output:\n"
         "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
@@ -68,7 +70,8 @@ const char* run_help_text() {
         "\n"
         "exit codes:\n"
         "  0  the build succeeded and the outputs are complete\n"
-        "  1  the build failed; its status, log and outputs are still in --out\n"
+        "  1  the build failed; its status, log and outputs are still in --out. Also when the guest\n"
+        "     read (or its report names) an input disk other than the one the host committed to\n"
         "  2  usage or input error (bad flag, missing file, dirty tree, unknown revision)\n"
         "  3  VM or infrastructure failure: QEMU missing, too old or died, wall-clock timeout, an\n"
         "     output disk that is truncated or has no complete marker\n";
@@ -243,6 +246,14 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
 void validate_run_options(const RunOptions& o) {
     if (!o.input_disk.empty()) {
         if (!fs::is_regular_file(o.input_disk)) throw Error("--input-disk: " + o.input_disk + " is not a regular file");
+        // QEMU exposes a raw file as a disk of whole 512-byte sectors, padding the last one: the guest would hash
+        // (and attest) bytes the host never committed to in HOST_DATA / MRCONFIGID.
+        std::uintmax_t size = fs::file_size(o.input_disk);
+        if (size % 512 != 0)
+            throw Error("--input-disk: " + o.input_disk + " is " + std::to_string(size) +
+                        " bytes, not a multiple of 512; the guest would see it padded to " +
+                        std::to_string((size / 512 + 1) * 512) + " bytes under another digest (pad it first, for "
+                        "example with `truncate -s %512 FILE`)");
     } else {
         validate_build_inputs(o);
     }
@@ -275,6 +286,26 @@ int build_exit_code(const Json& s) {
     if (s.contains("result") && s["result"].is_string()) return s["result"] == "success" ? 0 : 1;
     if (s.contains("exit_code") && s["exit_code"].is_number_integer()) return s["exit_code"].get<long long>() == 0 ? 0 : 1;
     return 1;
+}
+
+std::string input_disk_problem(const Json& s, const std::string& committed) {
+    if (!s.is_object()) return "status.json is not an object";
+    const Json* inputs = s.contains("inputs") && s["inputs"].is_object() ? &s["inputs"] : nullptr;
+    if (!inputs || !inputs->contains("device_sha256") || !(*inputs)["device_sha256"].is_string())
+        return "status.json does not say which input disk the guest read";
+    std::string seen = (*inputs)["device_sha256"].get<std::string>();
+    if (seen != committed)
+        return "the guest read an input disk with SHA-256 " + printable(seen, 80) + ", not the " + committed +
+               " the host committed to (HOST_DATA / MRCONFIGID, run.json)";
+    if (s.contains("attestation") && s["attestation"].is_object()) {
+        const Json& a = s["attestation"];
+        bool attested = a.contains("attested") && a["attested"].is_boolean() && a["attested"].get<bool>();
+        bool matches = a.contains("host_data_matches") && a["host_data_matches"].is_boolean() &&
+                       a["host_data_matches"].get<bool>();
+        if (attested && !matches)
+            return "the report's HOST_DATA / MRCONFIGID is not the SHA-256 of the input disk the guest read";
+    }
+    return "";
 }
 
 }  // namespace kettle::runner

@@ -48,5 +48,10 @@ std::string argv_value(const std::vector<std::string>& argv, const std::string& 
 /// 0 when status.json reports success, 1 otherwise. Success: "ok": true, or "exit_code": 0 with no
 /// "ok" member, or "result" equal to "success".
 int build_exit_code(const Json& status);
+/// Why a build that the guest reports as successful must still not count (exit 1), or "" when nothing is wrong:
+/// the guest's input-disk digest (status "inputs"."device_sha256") is absent or differs from
+/// `committed_sha256_hex`, the digest the host put in HOST_DATA / MRCONFIGID and run.json; or the guest was
+/// attested and saw HOST_DATA differ from what it read ("attestation"."host_data_matches" false).
+std::string input_disk_problem(const Json& status, const std::string& committed_sha256_hex);
 
 }  // namespace kettle::runner
