@@ -168,13 +168,14 @@ struct Ingest {
         if (++entries > lim.max_entries)
             throw Error("input: " + where + ": more than " + std::to_string(lim.max_entries) + " entries");
     }
-    void count_bytes(const std::string& name, std::uint64_t size) {
+    /// `what` is the whole message prefix ("input: <member>").
+    void count_bytes(const std::string& what, std::uint64_t size) {
         if (size > lim.max_member_bytes)
-            throw Error("input: " + name + ": size " + std::to_string(size) + " is over the member limit of " +
+            throw Error(what + ": size " + std::to_string(size) + " is over the member limit of " +
                         std::to_string(lim.max_member_bytes) + " bytes");
         if (size > lim.max_total_bytes - total)
-            throw Error("input: " + name + ": total extracted size is over the limit of " +
-                        std::to_string(lim.max_total_bytes) + " bytes");
+            throw Error(what + ": total extracted size is over the limit of " + std::to_string(lim.max_total_bytes) +
+                        " bytes");
         total += size;
     }
 };
