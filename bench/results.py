@@ -89,6 +89,10 @@ def rows(data):
         out.append((f"input ingest, hash + extract ({ing.get('device_mb', 0):.0f} MB, median of {ing.get('runs')})",
                     _num(ing.get("kettle_s"), " s"), f"tar -x + sha256sum {_num(ing.get('native_s'), ' s')}",
                     _ratio(ing.get("ratio"), "x thru."), ">= 0.9x"))
+        if ing.get("kettle_inprocess_s") is not None:
+            out.append(("  before the parser child (in PID 1's process)", _num(ing["kettle_inprocess_s"], " s"),
+                        f"tar -x + sha256sum {_num(ing.get('native_s'), ' s')}",
+                        _ratio(ing.get("ratio_inprocess"), "x thru."), ""))
         if ing.get("kettle_cpu_s") is not None:
             out.append((f"  CPU time, user + sys (load avg. {ing.get('loadavg_1min')} on {ing.get('nproc')} cores)",
                         _num(ing["kettle_cpu_s"], " s"), f"tar -x + sha256sum {_num(ing.get('native_cpu_s'), ' s')}",
