@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,7 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <memory>
 #include <unistd.h>
 #include <vector>
 
