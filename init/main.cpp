@@ -8,6 +8,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <exception>
+#include <optional>
 #include <fcntl.h>
 #include <string>
 #include <sys/mount.h>
@@ -27,6 +28,7 @@
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"
+#include "verity.hpp"
 
 using namespace kettle;
 using namespace kettle::init;
@@ -246,11 +248,21 @@ void pid1() {
         run.status["inputs"] = Json{{"device_size", inputs.device_size},
                                     {"device_sha256", hex(inputs.device_sha256)},
                                     {"request", member_json(inputs.request_member)},
-                                    {"toolchain", member_json(inputs.toolchain)},
+                                    {"toolchain", req.toolchain_image ? toolchain_status_json(*req.toolchain_image, nullptr)
+                                                                      : member_json(inputs.toolchain)},
                                     {"source_files", inputs.source_files},
                                     {"files", Json::array()}};
         for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
         run.status["nonce"] = req.nonce;
+
+        // The toolchain image: its own disk, opened through dm-verity with the request's root hash, before the
+        // build (a wrong root hash or a swapped disk fails here).
+        std::optional<ToolchainDisk> tc;
+        if (req.toolchain_image) {
+            run.enter("toolchain");
+            tc = open_toolchain_image(*req.toolchain_image, find_disk("kettle-toolchain", "/dev/vdc"), "/work/toolchain");
+            run.status["inputs"]["toolchain"] = toolchain_status_json(tc->ref, &*tc);
+        }
 
         run.enter("checkout");
         CheckoutResult co = checkout("/work/in/source.git", req.source_ref, "/src");
@@ -262,7 +274,7 @@ void pid1() {
 
         run.enter("build");
         SandboxConfig sc;
-        sc.rootfs = "/work/in/rootfs";
+        sc.rootfs = tc ? tc->mountpoint : "/work/in/rootfs";
         sc.src = "/src";
         sc.files = "/work/in/files";
         sc.request = req;
@@ -294,6 +306,12 @@ void pid1() {
         run.status["timed_out"] = br.timed_out;
         run.status["oom_killed"] = br.oom_killed;
         record.exit_code = br.exit_code;
+        if (tc) {
+            // dm-verity failed any read of a block that did not match; whatever the build made of that is void.
+            bool corrupted = toolchain_corrupted();
+            run.status["inputs"]["toolchain"]["verity"] = corrupted ? "corrupted" : "verified";
+            if (corrupted) throw Error(toolchain_integrity_error(*tc));
+        }
         if (!br.setup_error.empty()) throw Error("sandbox setup failed: " + br.setup_error);
         if (br.timed_out) throw Error("the build timed out after " + std::to_string(req.timeout_seconds) + " s");
         if (br.oom_killed) throw Error("the build ran out of memory (memory.max " + std::to_string(sc.memory_max) + ")");
