@@ -177,6 +177,9 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
          "-device", vdev + ",drive=kin,serial=kettle-input",
          "-drive", "file=" + opt_path(c.output_disk, "output disk") + ",if=none,id=kout,format=raw",
          "-device", vdev + ",drive=kout,serial=kettle-output"});
+    if (!c.toolchain_disk.empty())
+        add({"-drive", "file=" + opt_path(c.toolchain_disk, "toolchain disk") + ",if=none,id=ktc,format=raw,readonly=on",
+             "-device", vdev + ",drive=ktc,serial=kettle-toolchain"});
     add({"-nic", "none", "-serial", "stdio"});
     if (c.profile == Profile::tcg || c.profile == Profile::kvm) {
         add({"-device", "virtio-serial-pci,id=kvser",

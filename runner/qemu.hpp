@@ -52,6 +52,8 @@ struct VmConfig {
     std::string kernel;        ///< kettle.efi (the UKI), passed with -kernel; never -append
     std::string input_disk;    ///< raw, attached read-only, first virtio-blk device (serial "kettle-input")
     std::string output_disk;   ///< raw, read-write, second virtio-blk device (serial "kettle-output")
+    std::string toolchain_disk;  ///< optional: a toolchain image, raw, read-only, third virtio-blk device
+                                 ///< (serial "kettle-toolchain"); empty: none
     std::string amdsp_socket;  ///< tcg/kvm: unix socket of the simulated AMD-SP (QEMU connects as client)
     Bytes input_digest;        ///< 32 bytes: SHA-256 of the whole input disk (snp HOST_DATA, tdx MRCONFIGID)
     std::string cpu;           ///< -cpu model; empty: "max" (tcg), "host" (kvm, tdx), "EPYC-v4" (snp)

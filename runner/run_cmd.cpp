@@ -169,6 +169,14 @@ int cmd_run(const Args& args) {
         Bytes input_digest;
         std::uint64_t input_size = 0;
         SourceInfo src;
+        // The toolchain: a tarball goes into the input disk; an image is attached as its own disk and the
+        // request names its identity.
+        ToolchainImageInfo tc_image;
+        bool tc_is_image = !o.toolchain.empty() && toolchain_kind(o.toolchain, &tc_image) == ToolchainKind::image;
+        std::string tc_disk = tc_is_image ? fs::absolute(o.toolchain).string() : std::string();
+        Json tc_json = tc_is_image ? Json{{"kind", "image"}, {"path", tc_disk}, {"root_hash", hex(tc_image.ref.root_hash)},
+                                          {"data_blocks", tc_image.ref.data_blocks}, {"bytes", tc_image.file_bytes}}
+                                   : Json{{"kind", o.toolchain.empty() ? "input-disk" : "tarball"}, {"path", o.toolchain}};
         if (!o.input_disk.empty()) {
             input_img = fs::absolute(o.input_disk).string();
             input_digest = sha256_file(input_img);
@@ -187,7 +195,8 @@ int cmd_run(const Args& args) {
             r.source_ref = src.commit;
             if (!o.workdir.empty()) r.workdir = o.workdir;
             spec.source_dir = src.bare_repo;
-            spec.toolchain_path = o.toolchain;
+            if (tc_is_image) r.toolchain_image = tc_image.ref;
+            else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
@@ -195,6 +204,9 @@ int cmd_run(const Args& args) {
         }
         make_sparse(output_img, o.output_size);
         progress.note("input disk " + std::to_string(input_size) + " bytes, sha256 " + hex(input_digest));
+        if (tc_is_image)
+            progress.note("toolchain image " + std::to_string(tc_image.file_bytes) + " bytes, dm-verity root hash " +
+                          hex(tc_image.ref.root_hash) + ", attached read-only");
 
         // 2. Image files.
         std::string kernel = o.image + "/kettle.efi";
@@ -235,6 +247,7 @@ int cmd_run(const Args& args) {
         vm.kernel = kernel;
         vm.input_disk = input_img;
         vm.output_disk = output_img;
+        vm.toolchain_disk = tc_disk;
         vm.amdsp_socket = sock;
         vm.input_digest = input_digest;
         if (!o.qgs.empty()) vm.qgs_socket = o.qgs;
@@ -262,6 +275,7 @@ int cmd_run(const Args& args) {
                          {"machine", argv_value(argv, "-machine")}, {"firmware", fw}, {"kernel", kernel},
                          {"output_disk_bytes", o.output_size}}},
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
+                 {"toolchain", tc_json},
                  {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
                  {"timings", {{"vm_seconds", vr.seconds}, {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
                               {"phases", phases_json(progress)}}},

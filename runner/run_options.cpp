@@ -13,7 +13,7 @@ namespace kettle::runner {
 
 const char* run_help_text() {
     return
-        "usage: kettle run --source DIR [--rev REV] --toolchain ROOTFS.tar[.zst|.gz] [--file PATH]...\n"
+        "usage: kettle run --source DIR [--rev REV] --toolchain IMAGE|ROOTFS.tar[.zst|.gz] [--file PATH]...\n"
         "                  [--artifacts GLOB]... [--env K=V]... [--timeout SECS] [--nonce HEX]\n"
         "                  [--profile tcg|kvm|snp|tdx] [--vcpus N] [--memory SIZE] [--image DIR]\n"
         "                  [--output-size SIZE] [--allow-dirty] [--json] [--request FILE]\n"
@@ -27,7 +27,10 @@ const char* run_help_text() {
         "                       from it go onto the input disk\n"
         "  --allow-dirty        build even if the work tree has uncommitted changes; the changes are NOT\n"
         "                       built (the commit is), but they are listed in run.json\n"
-        "  --toolchain FILE     toolchain rootfs (.tar, .tar.zst or .tar.gz), e.g. from `kettle toolchain`\n"
+        "  --toolchain FILE     the toolchain: an image from `kettle toolchain debian|pack` (EROFS + dm-verity\n"
+        "                       hash tree; attached as its own read-only disk, the request names its root hash,\n"
+        "                       the guest checks every block it reads), or a rootfs tarball (.tar, .tar.zst,\n"
+        "                       .tar.gz; copied into the input disk, hashed and unpacked into guest memory)\n"
         "  --file PATH          extra input file, visible to the build read-only as /inputs/<basename> (repeatable)\n"
         "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
         "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
@@ -54,7 +57,8 @@ const char* run_help_text() {
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
-        "                       the guest with hostile input); the guest validates it like any other\n"
+        "                       the guest with hostile input); the guest validates it like any other. With\n"
+        "                       --toolchain IMAGE, that image is attached as the toolchain disk as it is\n"
         "\n"
         "output:\n"
         "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
@@ -228,8 +232,11 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
     (void)cmd_from_flags;
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
-        if (!o.source.empty() || !o.toolchain.empty() || !o.command.empty() || !o.files.empty())
-            throw Error("--input-disk replaces --source, --toolchain, --file and the command; give one or the other");
+        if (!o.source.empty() || !o.command.empty() || !o.files.empty())
+            throw Error("--input-disk replaces --source, --file and the command; give one or the other");
+        if (!o.toolchain.empty() && is_tarball_name(o.toolchain))
+            throw Error("--input-disk carries its own toolchain tarball; with --input-disk, --toolchain can only "
+                        "name a toolchain image to attach");
     } else {
         if (o.source.empty()) throw Error("--source DIR is required");
         if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
@@ -243,6 +250,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
 void validate_run_options(const RunOptions& o) {
     if (!o.input_disk.empty()) {
         if (!fs::is_regular_file(o.input_disk)) throw Error("--input-disk: " + o.input_disk + " is not a regular file");
+        if (!o.toolchain.empty()) toolchain_kind(o.toolchain);
     } else {
         validate_build_inputs(o);
     }
@@ -256,12 +264,26 @@ void validate_run_options(const RunOptions& o) {
 
 void validate_build_inputs(const RunOptions& o) {
     if (!fs::is_directory(o.source)) throw Error("--source: " + o.source + " is not a directory");
-    if (!fs::is_regular_file(o.toolchain)) throw Error("--toolchain: " + o.toolchain + " is not a regular file");
-    const std::string& t = o.toolchain;
-    auto ends = [&](const char* s) { std::string x(s); return t.size() >= x.size() && t.compare(t.size() - x.size(), x.size(), x) == 0; };
-    if (!ends(".tar") && !ends(".tar.zst") && !ends(".tar.gz"))
-        throw Error("--toolchain: " + t + " must end in .tar, .tar.zst or .tar.gz");
+    toolchain_kind(o.toolchain);
     for (auto& f : o.files) if (!fs::is_regular_file(f)) throw Error("--file: " + f + " is not a regular file");
+}
+
+bool is_tarball_name(const std::string& t) {
+    auto ends = [&](const char* s) { std::string x(s); return t.size() >= x.size() && t.compare(t.size() - x.size(), x.size(), x) == 0; };
+    return ends(".tar") || ends(".tar.zst") || ends(".tar.gz");
+}
+
+ToolchainKind toolchain_kind(const std::string& path, ToolchainImageInfo* image) {
+    if (!fs::is_regular_file(path)) throw Error("--toolchain: " + path + " is not a regular file");
+    if (is_tarball_name(path)) return ToolchainKind::tarball;
+    try {
+        ToolchainImageInfo info = read_toolchain_image(path);
+        if (image) *image = info;
+    } catch (const Error& e) {
+        throw Error("--toolchain: " + path + " is neither a rootfs tarball (.tar, .tar.zst, .tar.gz) nor a toolchain "
+                    "image (" + e.what() + ")");
+    }
+    return ToolchainKind::image;
 }
 
 std::string argv_value(const std::vector<std::string>& argv, const std::string& flag) {

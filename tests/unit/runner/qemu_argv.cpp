@@ -158,3 +158,21 @@ TEST_CASE("profile names", "[qemu]") {
     CHECK(parse_profile("snp") == Profile::snp);
     CHECK_THROWS_AS(parse_profile("sev"), Error);
 }
+
+TEST_CASE("a toolchain image is a third, read-only virtio disk", "[qemu][verity]") {
+    VmConfig c = base(Profile::tcg);
+    c.toolchain_disk = "/w/tc.img";
+    auto a = qemu_argv(c);
+    CHECK(has_pair(a, "-drive", "file=/w/tc.img,if=none,id=ktc,format=raw,readonly=on"));
+    CHECK(has_pair(a, "-device", "virtio-blk-pci,drive=ktc,serial=kettle-toolchain"));
+    // After the input and output disks, so those keep their places (vda, vdb) for the guest's fallback.
+    auto pos = [&](const std::string& s) { return std::find(a.begin(), a.end(), s) - a.begin(); };
+    CHECK(pos("virtio-blk-pci,drive=kout,serial=kettle-output") < pos("virtio-blk-pci,drive=ktc,serial=kettle-toolchain"));
+    VmConfig s = base(Profile::snp);
+    s.toolchain_disk = "/w/tc.img";
+    CHECK(has_pair(qemu_argv(s), "-device",
+                   "virtio-blk-pci,disable-legacy=on,iommu_platform=true,drive=ktc,serial=kettle-toolchain"));
+    c.toolchain_disk = "/w/a,b.img";
+    CHECK_THROWS_AS(qemu_argv(c), Error);
+    for (const auto& x : qemu_argv(base(Profile::tcg))) CHECK(x.find("kettle-toolchain") == std::string::npos);
+}
