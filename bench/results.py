@@ -5,8 +5,8 @@ usage: results.py set SECTION JSON     merge JSON (an object; "-" reads it from 
        results.py table                print every section present as one table
 
 Sections (written by): uki, boot (image/bench.py); ingest (bench/ingest_bench.sh); measure
-(bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build (bench/demo_bench.sh); run
-(bench/all.sh, which make bench runs).
+(bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build (bench/demo_bench.sh); scaling
+(bench/scaling_bench.sh); run (bench/all.sh, which make bench runs).
 The file is rewritten atomically under an flock, so scripts may run one after another or side by side.
 Env KETTLE_BENCH_RESULTS overrides the path.
 """
@@ -134,6 +134,20 @@ def rows(data):
         out.append(("demo build: VM (TCG) vs native chroot", _num(db.get("vm_s"), " s", 1),
                     f"native chroot {_num(db.get('native_s'), ' s', 1)}", _ratio(db.get("ratio"), "x slower"),
                     "(TCG: no target)"))
+    sc = data.get("scaling")
+    if sc:
+        out.append(("toolchain scaling, TCG: VM start -> build start, memory in use then", "image path",
+                    "tarball path", "", ""))
+        for e in sc.get("sizes", []):
+            i, t = e.get("image", {}), e.get("tarball", {})
+            ratio = (t["start_to_build_s"] / i["start_to_build_s"]) if i.get("start_to_build_s") else None
+            out.append((f"  {e['size_mb']} MB toolchain",
+                        f"{_num(i.get('start_to_build_s'), ' s', 1)}, {_num(i.get('mem_used_at_build_mib'), ' MiB', 0)}",
+                        f"{_num(t.get('start_to_build_s'), ' s', 1)}, {_num(t.get('mem_used_at_build_mib'), ' MiB', 0)}"
+                        f" (--memory {t.get('memory_mib')}M)", _ratio(ratio, "x faster"), ""))
+        spread = sc.get("image_start_spread")
+        out.append(("  image path start-up spread across sizes", _num(None if spread is None else 100 * spread, " %", 1),
+                    "", "", "<= 20 %"))
     return out
 
 

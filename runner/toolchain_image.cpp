@@ -127,10 +127,10 @@ void normalize_rootfs(const std::string& root) {
 
 std::string pack_tool_versions() {
     std::string v;
-    for (auto [tool, pkg] : {std::pair{"mkfs.erofs", "erofs-utils"}, std::pair{"veritysetup", "cryptsetup-bin"}}) {
-        auto [st, o] = run_capture({host_tool(tool, pkg), "--version"});
-        std::string line = st == 0 ? o.substr(0, o.find('\n')) : std::string(tool) + " (version unknown)";
-        v += (v.empty() ? "" : ", ") + line;
+    for (const char* pkg : {"erofs-utils", "cryptsetup-bin"}) {
+        // mkfs.erofs 1.5 has no --version; the Debian package version names both tools exactly.
+        auto [st, o] = run_capture({"sh", "-c", std::string("dpkg-query -W -f='${Version}' ") + pkg + " 2>/dev/null"});
+        v += (v.empty() ? "" : ", ") + std::string(pkg) + " " + (st == 0 && !o.empty() ? o : "(version unknown)");
     }
     return v;
 }

@@ -20,7 +20,8 @@ inline constexpr const char* kSandboxMountPoints[] = {"src", "dev", "proc", "tmp
 /// socket, or a mount point that exists but is not a directory.
 void normalize_rootfs(const std::string& root);
 
-/// The tool versions the image depends on, as `mkfs.erofs --version` and `veritysetup --version` print them.
+/// The versions of the Debian packages whose tools make the image ("erofs-utils 1.5-1, cryptsetup-bin 2:2.6.1-…"),
+/// from dpkg-query; "(version unknown)" off Debian.
 std::string pack_tool_versions();
 
 /// Pack the rootfs tarball `tarball` (.tar, .tar.zst or .tar.gz; GNU tar detects the compression) into the
