@@ -73,10 +73,12 @@ dev_t create_verity_device(const ToolchainImageRef& ref, dev_t disk_dev) {
 }
 
 /// Read block 0 through the verity device: with a wrong root hash (or a changed block 0) this fails with EIO.
+/// O_DIRECT: exactly this block is read, no readahead of neighbouring blocks the build may never use (a
+/// readahead that hit a tampered block would mark the device corrupted although nobody read that block).
 void probe_block0(const ToolchainDisk& tc) {
-    Fd fd{::open(tc.mapped.c_str(), O_RDONLY | O_CLOEXEC)};
+    Fd fd{::open(tc.mapped.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT)};
     if (fd.fd < 0) throw Error("toolchain: " + tc.mapped + ": " + std::strerror(errno));
-    char block[kVerityBlockSize];
+    alignas(kVerityBlockSize) static char block[kVerityBlockSize];
     ssize_t n;
     do n = ::pread(fd.fd, block, sizeof block, 0);
     while (n < 0 && errno == EINTR);
