@@ -160,6 +160,7 @@ int cmd_run(const Args& args) {
         if (!::mkdtemp(tmpl.data())) throw InfraError("cannot create a work directory under " + tmpl);
         work = tmpl;
 
+        const auto t_progress = std::chrono::steady_clock::now();  // the origin of the phases' started_s
         Progress progress(stderr, ::isatty(2) != 0);
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
                       " vCPU, " + std::to_string(o.memory_mib) + " MiB");
@@ -258,6 +259,8 @@ int cmd_run(const Args& args) {
         unsigned vm_timeout = o.vm_timeout ? o.vm_timeout : o.timeout + 600;
         std::string console = work + "/console.log";
         std::string started_on = utc_now();
+        // QEMU's start on the same clock as the phases: the host's own work (input disk, AMD-SP) comes before it.
+        const double vm_start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_progress).count();
         VmResult vr = run_vm(argv, console, vm_timeout, progress);
         progress.finish();
         if (sim) sim->stop();
@@ -277,7 +280,8 @@ int cmd_run(const Args& args) {
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
                  {"toolchain", tc_json},
                  {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
-                 {"timings", {{"vm_seconds", vr.seconds}, {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
+                 {"timings", {{"vm_seconds", vr.seconds}, {"vm_start_s", std::round(vm_start_s * 1000) / 1000},
+                              {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
                               {"phases", phases_json(progress)}}},
                  {"console", {{"bytes", vr.console_bytes}, {"truncated", vr.console_truncated}}}};
         if (sim) run["sim_amdsp"] = {{"reports_served", sim->reports_served()}, {"errors", sim->errors_sent()},

@@ -190,3 +190,28 @@ TEST_CASE("run_vm saves the console, follows phases and kills on timeout", "[run
     std::fclose(sink);
     fs::remove_all(dir);
 }
+
+TEST_CASE("kettle run: --toolchain is a tarball by name or else a toolchain image, never anything else", "[run-cli][verity]") {
+    Fixture fx;
+    write_file(fx.dir + "/tc.img", std::string(8192, 'x'));  // neither: no EROFS superblock
+    auto r = run({"--source", fx.dir + "/src", "--toolchain", fx.dir + "/tc.img", "--image", fx.dir + "/image",
+                  "--out", fx.dir + "/out", "--", "make"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("neither a rootfs tarball") != std::string::npos);
+    CHECK(r.err.find("no EROFS superblock") != std::string::npos);
+    // --input-disk carries its own request: --toolchain may only add an image, not a tarball.
+    write_file(fx.dir + "/in.img", std::string(4096, '\0'));
+    r = run({"--input-disk", fx.dir + "/in.img", "--toolchain", fx.dir + "/tc.tar", "--image", fx.dir + "/image",
+             "--out", fx.dir + "/out"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("can only name a toolchain image") != std::string::npos);
+    r = run({"--input-disk", fx.dir + "/in.img", "--toolchain", fx.dir + "/tc.img", "--image", fx.dir + "/image",
+             "--out", fx.dir + "/out"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("neither a rootfs tarball") != std::string::npos);
+    CHECK(is_tarball_name("a.tar"));
+    CHECK(is_tarball_name("a.tar.zst"));
+    CHECK(is_tarball_name("a.tar.gz"));
+    CHECK_FALSE(is_tarball_name("a.img"));
+    CHECK_FALSE(is_tarball_name("a.tar.xz"));
+}
