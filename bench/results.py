@@ -4,7 +4,7 @@
 usage: results.py set SECTION JSON     merge JSON (an object; "-" reads it from stdin) as section SECTION
        results.py table                print every section present as one table
 
-Sections (written by): uki, boot (image/bench.py); ingest (bench/ingest_bench.sh); measure
+Sections (written by): uki, boot (image/bench.py); ingest (bench/ingest_bench.sh); hash (bench/hash_bench.sh); measure
 (bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build (bench/demo_bench.sh); scaling
 (bench/scaling_bench.sh); run (bench/all.sh, which make bench runs).
 The file is rewritten atomically under an flock, so scripts may run one after another or side by side.
@@ -93,6 +93,11 @@ def rows(data):
             out.append((f"  CPU time, user + sys (load avg. {ing.get('loadavg_1min')} on {ing.get('nproc')} cores)",
                         _num(ing["kettle_cpu_s"], " s"), f"tar -x + sha256sum {_num(ing.get('native_cpu_s'), ' s')}",
                         _ratio(ing.get("cpu_ratio"), "x"), ""))
+    hs = data.get("hash")
+    if hs:
+        out.append((f"SHA-256, 256 MiB in one process (SHA extensions: {'yes' if hs.get('sha_extensions') else 'no'})",
+                    f"nettle {_num(hs.get('nettle_mb_s'), ' MB/s', 0)}", f"mbedTLS {_num(hs.get('mbedtls_mb_s'), ' MB/s', 0)}",
+                    _ratio(hs.get("ratio"), "x faster"), "faster"))
     m = data.get("measure")
     if m:
         if m.get("skipped"):
