@@ -229,7 +229,7 @@ def make_disk(uki, out_raw, out_gcp):
     run(["sgdisk", "--verify", tmp])
     os.replace(tmp, out_raw)
     # GCP: disk.raw in a GNU tar (oldgnu, sparse), fixed mtime and owner, then gzip without name or time.
-    tar = run(["tar"] + GCP_TAR + [f"--mtime=@{tool_env()['SOURCE_DATE_EPOCH']}", "-C", os.path.dirname(out_raw),
+    tar = run(["tar"] + GCP_TAR + [f"--mtime=@{tool_env()['SOURCE_DATE_EPOCH']}", "-C", os.path.dirname(os.path.abspath(out_raw)),
                "--transform", f"s|^{os.path.basename(out_raw)}$|disk.raw|", "-cf", "-", os.path.basename(out_raw)])
     with open(out_gcp + ".tmp", "wb") as f:
         f.write(run(["gzip", "-9", "-n", "-c"], input=tar))
