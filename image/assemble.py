@@ -11,7 +11,7 @@ Run by image/build.sh with Debian's /usr/bin/python3 (standard library only). Su
   sections F
       JSON list of the PE sections of F (name, vma, virtual_size, raw_size).
   disk    --uki F --out-raw F --out-gcp F
-      the cloud boot disk (docs/formats.md §5): GPT (sgdisk) with one FAT32 ESP (mkfs.fat, mtools) holding only
+      the cloud boot disk (docs/formats.md §6): GPT (sgdisk) with one FAT32 ESP (mkfs.fat, mtools) holding only
       \\EFI\\BOOT\\BOOTX64.EFI = the UKI; and GCP's import form, a GNU (oldgnu) tar of disk.raw, gzip -n.
   all     ...  the whole image, see build.sh.
 """
@@ -161,7 +161,7 @@ def make_uki(stub, linux, initrd, cmdline_txt, osrel, out):
 # ---- the cloud boot disk ------------------------------------------------------------------------------------
 
 # Fixed layout: every value below is measured (the GPT header and entries are the EV_EFI_GPT_EVENT of PCR 5 /
-# RTMR1), so none may come from randomness or the clock. docs/formats.md §5.
+# RTMR1), so none may come from randomness or the clock. docs/formats.md §6.
 DISK_SIZE = 1 << 30                      # 1 GiB: GCP images are whole GiB
 DISK_GUID = "ac58169b-46c0-431b-a28e-241f0f2a83eb"
 ESP_GUID = "8aa44419-6c3d-4623-aa3d-b59f6f33ee4c"
