@@ -73,7 +73,9 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     p.finished_on = rfc3339_utc_now();
     p.build_log_sha256 = hex(sha256(std::string_view(*rec.build_log)));
 
-    AttestResult r = attest_build(p);
+    AttestOptions opt;
+    opt.boot = rec.boot;
+    AttestResult r = attest_build(p, opt);
     out.add_bytes("provenance.intoto.jsonl", r.envelope_jsonl);
     out.add_bytes("evidence.json", r.evidence_json);
     status["attestation"] = Json{{"attested", r.attested},     {"mode", mode_name(r.mode)},

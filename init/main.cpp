@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <exception>
 #include <optional>
 #include <fcntl.h>
@@ -20,6 +19,8 @@
 #include <unistd.h>
 
 #include "attest_hook.hpp"
+#include "boot_log.hpp"
+#include "disks.hpp"
 #include "guest.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
@@ -81,24 +82,6 @@ std::uint64_t meminfo_kib(const char* key) {
     auto p = m.find(key);
     if (p == std::string::npos) return 0;
     return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
-}
-
-/// The virtio disk whose serial is `serial` (the host sets serial=kettle-input / kettle-output), else `fallback`.
-std::string find_disk(const std::string& serial, const std::string& fallback) {
-    if (DIR* d = ::opendir("/sys/block")) {
-        while (dirent* de = ::readdir(d)) {
-            std::string n = de->d_name;
-            if (n.rfind("vd", 0) != 0) continue;
-            std::string s = read_small("/sys/block/" + n + "/serial", 256);
-            while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-            if (s == serial) {
-                ::closedir(d);
-                return "/dev/" + n;
-            }
-        }
-        ::closedir(d);
-    }
-    return fallback;
 }
 
 Json member_json(const DiskMember& m) { return Json{{"name", m.name}, {"size", m.size}, {"sha256", hex(m.sha256)}}; }
@@ -195,6 +178,8 @@ void pid1() {
         mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", true);
         mount_fs("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         mount_fs("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        // securityfs: the TPM's event log (/sys/kernel/security/tpm0/binary_bios_measurements), when a TPM exists.
+        mount_fs("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         std::uint64_t mem = meminfo_kib("MemTotal:") * 1024;
         record.vm_memory_bytes = mem;
         record.vcpus = static_cast<unsigned>(::get_nprocs());
@@ -204,12 +189,16 @@ void pid1() {
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
         run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
 
-        // The output disk is opened early, so every later failure can be reported on it.
-        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
-        std::string out_error;
-        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
-        if (out_fd < 0) out_error = "cannot open the output disk " + out_dev + ": " + std::strerror(errno);
-        else out_size = fd_size(out_fd, out_dev);
+        // The disks, found by content on any bus (init/disks.cpp, docs/formats.md §0). The output disk is opened
+        // early, so every later failure can be reported on it.
+        const FoundDisks disks = find_kettle_disks();
+        say(disks.summary);
+        std::string out_error = disks.choice.output_error;
+        if (out_error.empty()) {
+            out_fd = ::open(disks.choice.output.c_str(), O_RDWR | O_CLOEXEC);
+            if (out_fd < 0) out_error = "cannot open the output disk " + disks.choice.output + ": " + std::strerror(errno);
+            else out_size = fd_size(out_fd, disks.choice.output);
+        }
 
         // The command line must be the one built into the image: the firmware would pass any -append.
         run.enter("cmdline");
@@ -233,8 +222,14 @@ void pid1() {
 
         if (!out_error.empty()) throw Error(out_error);
 
+        // The measured boot as this guest saw it (init/boot_log.cpp): copied now, written with the evidence.
+        std::string boot_notes;
+        record.boot = capture_boot_evidence(BootLogPaths{}, real_ioctl, boot_notes);
+        run.status["boot_evidence"] = boot_evidence_summary(record.boot, boot_notes);
+
         run.enter("ingest");
-        std::string in_dev = find_disk("kettle-input", "/dev/vda");
+        if (!disks.choice.input_error.empty()) throw Error(disks.choice.input_error);
+        const std::string& in_dev = disks.choice.input;
         ::mkdir("/work/in", 0700);
         int last_pct = -1;
         inputs = ingest_input_path(in_dev, "/work/in", IngestLimits{}, [&](std::uint64_t done, std::uint64_t total) {
@@ -260,7 +255,11 @@ void pid1() {
         std::optional<ToolchainDisk> tc;
         if (req.toolchain_image) {
             run.enter("toolchain");
-            tc = open_toolchain_image(*req.toolchain_image, find_disk("kettle-toolchain", "/dev/vdc"), "/work/toolchain");
+            if (!disks.choice.toolchain_error.empty()) throw Error("toolchain: " + disks.choice.toolchain_error);
+            if (disks.choice.toolchain.empty())
+                throw Error("toolchain: the request names a toolchain image but no disk holds one (an EROFS image, "
+                            "docs/formats.md §0)");
+            tc = open_toolchain_image(*req.toolchain_image, disks.choice.toolchain, "/work/toolchain");
             run.status["inputs"]["toolchain"] = toolchain_status_json(tc->ref, &*tc);
         }
 

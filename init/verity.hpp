@@ -16,7 +16,7 @@ namespace kettle::init {
 /// The toolchain image as PID 1 opened it.
 struct ToolchainDisk {
     ToolchainImageRef ref;         ///< from the request
-    std::string disk;              ///< the virtio disk it was read from (e.g. /dev/vdc)
+    std::string disk;              ///< the disk it was read from (e.g. /dev/vdc, /dev/nvme3n1)
     std::uint64_t disk_bytes = 0;  ///< that disk's size (BLKGETSIZE64), at least toolchain_image_bytes(D)
     std::string mapped;            ///< the block node of the dm-verity device (/dev/kettle-toolchain)
     std::string mountpoint;        ///< where the EROFS filesystem is mounted read-only

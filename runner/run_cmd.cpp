@@ -24,6 +24,7 @@
 #include "sim_amdsp.hpp"
 
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/roles.hpp"
 #include "kettle/snp/measure.hpp"
 
 namespace fs = std::filesystem;
@@ -97,6 +98,15 @@ SourceInfo export_source(const std::string& src, const std::string& rev, bool al
     return si;
 }
 
+// The blank-output label at offset 0 (kettle/disk/roles.hpp): how the guest recognises the output disk.
+void write_blank_label(const std::string& path) {
+    const Bytes l = blank_output_label();
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    if (!f) throw InfraError("cannot open " + path);
+    const bool ok = std::fwrite(l.data(), 1, l.size(), f) == l.size();
+    if (std::fclose(f) != 0 || !ok) throw InfraError("cannot write the output disk label to " + path);
+}
+
 void make_sparse(const std::string& path, std::uint64_t size) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) throw InfraError("cannot create " + path);
@@ -163,7 +173,8 @@ int cmd_run(const Args& args) {
         const auto t_progress = std::chrono::steady_clock::now();  // the origin of the phases' started_s
         Progress progress(stderr, ::isatty(2) != 0);
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
-                      " vCPU, " + std::to_string(o.memory_mib) + " MiB");
+                      " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot + " boot" +
+                      (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
 
         // 1. Source and input disk (or the given one, as is).
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
@@ -204,6 +215,7 @@ int cmd_run(const Args& args) {
             input_size = info.size;
         }
         make_sparse(output_img, o.output_size);
+        write_blank_label(output_img);
         progress.note("input disk " + std::to_string(input_size) + " bytes, sha256 " + hex(input_digest));
         if (tc_is_image)
             progress.note("toolchain image " + std::to_string(tc_image.file_bytes) + " bytes, dm-verity root hash " +
@@ -211,7 +223,8 @@ int cmd_run(const Args& args) {
 
         // 2. Image files.
         std::string kernel = o.image + "/kettle.efi";
-        std::string fw = o.image + (o.profile == Profile::snp ? "/ovmf-amdsev.fd" : "/ovmf.fd");
+        std::string fw = o.image + "/" + firmware_name(o);
+        std::string boot_disk = o.boot == "disk" ? o.image + "/kettle-disk.raw" : "";
 
         // 3. Simulated AMD-SP (tcg, kvm).
         std::unique_ptr<SimChain> chain;
@@ -228,6 +241,9 @@ int cmd_run(const Args& args) {
                                                             kSimVcpuType, 0x1);
                 meas = {{"status", "computed"}, {"launch_digest", hex(launch.measurement)},
                         {"firmware", "ovmf-amdsev.fd"}, {"vcpu_type", kSimVcpuType}, {"guest_features", "0x1"}};
+                if (o.boot == "disk")
+                    meas["note"] = "disk boot: the simulated MEASUREMENT is still the direct-boot launch digest of "
+                                   "ovmf-amdsev.fd + kettle.efi; no hardware measures a TCG disk boot";
             } else {
                 meas = {{"status", "unavailable"}, {"reason", amdsev + " not found; MEASUREMENT is all zeros"}};
             }
@@ -246,6 +262,8 @@ int cmd_run(const Args& args) {
         vm.memory_mib = o.memory_mib;
         vm.firmware = fw;
         vm.kernel = kernel;
+        vm.boot_disk = boot_disk;
+        vm.tpm_socket = o.tpm_socket;
         vm.input_disk = input_img;
         vm.output_disk = output_img;
         vm.toolchain_disk = tc_disk;
@@ -276,6 +294,7 @@ int cmd_run(const Args& args) {
                                vr.qemu_stderr.size() > 4096 ? vr.qemu_stderr.size() - 4096 : 0)}}},
                  {"vm", {{"vcpus", o.vcpus}, {"memory_mib", o.memory_mib}, {"cpu", argv_value(argv, "-cpu")},
                          {"machine", argv_value(argv, "-machine")}, {"firmware", fw}, {"kernel", kernel},
+                         {"boot", o.boot}, {"boot_disk", boot_disk}, {"tpm_socket", o.tpm_socket},
                          {"output_disk_bytes", o.output_size}}},
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
                  {"toolchain", tc_json},

@@ -39,7 +39,8 @@ const char* run_help_text() {
         "  --nonce HEX          caller nonce, recorded in the provenance\n"
         "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, artifacts,\n"
         "                       env (object), workdir, timeout, vm_timeout, nonce, profile, vcpus, memory,\n"
-        "                       image, output_size, out, allow_dirty, command (array); flags override it\n"
+        "                       image, output_size, out, allow_dirty, boot, tpm_socket, command (array);\n"
+        "                       flags override it\n"
         "  -- COMMAND...        the build command (argv, no shell)\n"
         "\n"
         "VM:\n"
@@ -48,6 +49,12 @@ const char* run_help_text() {
         "  --vcpus N            virtual CPUs (default 2)\n"
         "  --memory SIZE        guest memory (default 2G; M/G suffix, bare number = MiB)\n"
         "  --image DIR          directory with kettle.efi, ovmf.fd, ovmf-amdsev.fd (default build/image)\n"
+        "  --boot direct|disk   direct (default): QEMU -kernel kettle.efi, virtio-blk disks. disk (tcg, kvm):\n"
+        "                       the firmware boots \\EFI\\BOOT\\BOOTX64.EFI from kettle-disk.raw (attached with\n"
+        "                       snapshot=on) and every disk is NVMe, as on a cloud confidential VM\n"
+        "  --tpm-socket PATH    tcg, kvm: attach a TPM 2.0 emulator as a CRB device, e.g. started with\n"
+        "                       `swtpm socket --tpm2 --tpmstate dir=D --ctrl type=unixio,path=PATH`; the\n"
+        "                       firmware is then ovmf-tpm.fd, which measures the boot into the TPM's PCRs\n"
         "  --output-size SIZE   size of the sparse output disk (default 2G)\n"
         "  --vm-timeout SECS    wall-clock limit for the whole VM (default: --timeout + 600); QEMU is killed\n"
         "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
@@ -167,6 +174,8 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "image") o.image = str(k);
         else if (k == "output_size") o.output_size = parse_size(str(k), "output_size");
         else if (k == "out") o.out = str(k);
+        else if (k == "boot") o.boot = str(k);
+        else if (k == "tpm_socket") o.tpm_socket = str(k);
         else if (k == "allow_dirty") {
             if (!v.is_boolean()) throw Error("--request: 'allow_dirty' must be true or false");
             o.allow_dirty = v.get<bool>();
@@ -227,6 +236,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--qgs") o.qgs = val;
         else if (name == "--sim-chain") o.sim_chain_dir = val;
         else if (name == "--input-disk") o.input_disk = val;
+        else if (name == "--boot") o.boot = val;
+        else if (name == "--tpm-socket") o.tpm_socket = val;
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
@@ -242,6 +253,11 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
         if (o.command.empty()) throw Error("no build command: give it after --");
     }
+    if (o.boot != "direct" && o.boot != "disk") throw Error("--boot: '" + o.boot + "' is not direct or disk");
+    const bool local = o.profile == Profile::tcg || o.profile == Profile::kvm;
+    if (o.boot == "disk" && !local)
+        throw Error("--boot disk is for the tcg and kvm profiles; snp and tdx boot the UKI directly (measured with -kernel)");
+    if (!o.tpm_socket.empty() && !local) throw Error("--tpm-socket is for the tcg and kvm profiles");
     if (o.memory_mib < 256) throw Error("--memory: at least 256M");
     if (o.output_size < (std::uint64_t{16} << 20)) throw Error("--output-size: at least 16M");
     return o;
@@ -254,12 +270,20 @@ void validate_run_options(const RunOptions& o) {
     } else {
         validate_build_inputs(o);
     }
-    std::string need_fw = o.profile == Profile::snp ? "ovmf-amdsev.fd" : "ovmf.fd";
-    for (std::string f : {std::string("kettle.efi"), need_fw})
+    std::vector<std::string> need{"kettle.efi", firmware_name(o)};
+    if (o.boot == "disk") need.push_back("kettle-disk.raw");
+    for (const auto& f : need)
         if (!fs::is_regular_file(o.image + "/" + f))
             throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
+    if (!o.tpm_socket.empty() && !fs::is_socket(o.tpm_socket))
+        throw Error("--tpm-socket: " + o.tpm_socket + " is not a unix socket (start the TPM emulator first)");
     if (fs::exists(o.out) && (!fs::is_directory(o.out) || !fs::is_empty(o.out)))
         throw Error("--out: " + o.out + " exists and is not an empty directory");
+}
+
+std::string firmware_name(const RunOptions& o) {
+    if (o.profile == Profile::snp) return "ovmf-amdsev.fd";
+    return o.tpm_socket.empty() ? "ovmf.fd" : "ovmf-tpm.fd";
 }
 
 void validate_build_inputs(const RunOptions& o) {

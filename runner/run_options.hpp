@@ -28,7 +28,15 @@ struct RunOptions {
     std::uint64_t memory_mib = 2048;
     std::uint64_t output_size = std::uint64_t{2} << 30;  ///< bytes
     std::string qemu = "qemu-system-x86_64", qgs, sim_chain_dir;
+    /// "direct" (-kernel kettle.efi, virtio-blk disks) or "disk" (tcg/kvm: the firmware boots
+    /// kettle-disk.raw, every disk on NVMe: the cloud layout, docs/formats.md §0).
+    std::string boot = "direct";
+    std::string tpm_socket;  ///< tcg/kvm: a TPM 2.0 emulator's control socket; the firmware becomes ovmf-tpm.fd
 };
+
+/// The firmware file in the image directory that `o` boots: ovmf-amdsev.fd (snp), ovmf-tpm.fd (with a TPM),
+/// ovmf.fd (otherwise).
+std::string firmware_name(const RunOptions& o);
 
 /// Parse `kettle run` arguments. A `--request FILE` is applied first, then the flags (so flags
 /// override the file). Throws Error naming the bad flag or value (exit code 2).

@@ -62,8 +62,8 @@ TEST_CASE("kettle run --help documents every flag and the exit codes", "[run-cli
     CHECK(r.status == 0);
     for (auto f : {"--source", "--rev", "--toolchain", "--file", "--artifacts", "--env", "--timeout", "--nonce",
                    "--profile", "--vcpus", "--memory", "--image", "--out", "--request", "--json", "--allow-dirty",
-                   "--output-size", "--vm-timeout", "--qemu", "--qgs", "--keep-disks", "--workdir", "tcg", "kvm",
-                   "snp", "tdx"})
+                   "--output-size", "--vm-timeout", "--qemu", "--qgs", "--keep-disks", "--workdir", "--boot",
+                   "--tpm-socket", "tcg", "kvm", "snp", "tdx"})
         CHECK(r.out.find(f) != std::string::npos);
     for (auto c : {"  0  ", "  1  ", "  2  ", "  3  "}) CHECK(r.out.find(c) != std::string::npos);
     // Every flag the parser knows appears in the help text.
@@ -81,6 +81,14 @@ TEST_CASE("kettle run usage errors exit 2", "[run-cli]") {
     CHECK(run(fx.args({"--vcpus", "0"})).status == 2);
     CHECK(run(fx.args({"--nonce", "xyz"})).status == 2);
     CHECK(run(fx.args({"--env", "=v"})).status == 2);
+    CHECK(run(fx.args({"--boot", "floppy"})).status == 2);
+    CHECK(run(fx.args({"--boot", "disk", "--profile", "snp"})).status == 2);
+    CHECK(run(fx.args({"--tpm-socket", "/x", "--profile", "tdx"})).status == 2);
+    auto nodisk = run(fx.args({"--boot", "disk"}));  // the fixture image has no kettle-disk.raw
+    CHECK(nodisk.status == 2);
+    CHECK(nodisk.err.find("kettle-disk.raw") != std::string::npos);
+    auto nosock = run(fx.args({"--tpm-socket", fx.dir + "/src"}));
+    CHECK(nosock.status == 2);
     auto r = run({"--source", fx.dir + "/nope", "--toolchain", fx.dir + "/tc.tar", "--image", fx.dir + "/image",
                   "--out", fx.dir + "/out", "--", "make"});
     CHECK(r.status == 2);
