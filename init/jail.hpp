@@ -1,5 +1,5 @@
 // Confinement tools shared by the build sandbox (sandbox.cpp) and the parser child (parser_child.cpp): a cgroup v2
-// group with memory and pids limits, rlimits, and the one-way drop of privileges. docs/formats.md §4 and §5.
+// group with memory and pids limits, rlimits, and the one-way drop of privileges. docs/formats.md §4 and §7.
 #pragma once
 #include <cstdint>
 #include <string>

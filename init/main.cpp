@@ -6,8 +6,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <exception>
+#include <optional>
 #include <fcntl.h>
 #include <string>
 #include <sys/mount.h>
@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "attest_hook.hpp"
+#include "boot_log.hpp"
+#include "disks.hpp"
 #include "guest.hpp"
 #include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
@@ -28,6 +30,7 @@
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"
+#include "verity.hpp"
 
 using namespace kettle;
 using namespace kettle::init;
@@ -80,24 +83,6 @@ std::uint64_t meminfo_kib(const char* key) {
     auto p = m.find(key);
     if (p == std::string::npos) return 0;
     return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
-}
-
-/// The virtio disk whose serial is `serial` (the host sets serial=kettle-input / kettle-output), else `fallback`.
-std::string find_disk(const std::string& serial, const std::string& fallback) {
-    if (DIR* d = ::opendir("/sys/block")) {
-        while (dirent* de = ::readdir(d)) {
-            std::string n = de->d_name;
-            if (n.rfind("vd", 0) != 0) continue;
-            std::string s = read_small("/sys/block/" + n + "/serial", 256);
-            while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-            if (s == serial) {
-                ::closedir(d);
-                return "/dev/" + n;
-            }
-        }
-        ::closedir(d);
-    }
-    return fallback;
 }
 
 Json member_json(const DiskMember& m) { return Json{{"name", m.name}, {"size", m.size}, {"sha256", hex(m.sha256)}}; }
@@ -194,6 +179,8 @@ void pid1() {
         mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", true);
         mount_fs("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         mount_fs("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        // securityfs: the TPM's event log (/sys/kernel/security/tpm0/binary_bios_measurements), when a TPM exists.
+        mount_fs("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         std::uint64_t mem = meminfo_kib("MemTotal:") * 1024;
         record.vm_memory_bytes = mem;
         record.vcpus = static_cast<unsigned>(::get_nprocs());
@@ -203,12 +190,16 @@ void pid1() {
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
         run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
 
-        // The output disk is opened early, so every later failure can be reported on it.
-        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
-        std::string out_error;
-        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
-        if (out_fd < 0) out_error = "cannot open the output disk " + out_dev + ": " + std::strerror(errno);
-        else out_size = fd_size(out_fd, out_dev);
+        // The disks, found by content on any bus (init/disks.cpp, docs/formats.md §0). The output disk is opened
+        // early, so every later failure can be reported on it.
+        const FoundDisks disks = find_kettle_disks();
+        say(disks.summary);
+        std::string out_error = disks.choice.output_error;
+        if (out_error.empty()) {
+            out_fd = ::open(disks.choice.output.c_str(), O_RDWR | O_CLOEXEC);
+            if (out_fd < 0) out_error = "cannot open the output disk " + disks.choice.output + ": " + std::strerror(errno);
+            else out_size = fd_size(out_fd, disks.choice.output);
+        }
 
         // The command line must be the one built into the image: the firmware would pass any -append.
         run.enter("cmdline");
@@ -232,9 +223,16 @@ void pid1() {
 
         if (!out_error.empty()) throw Error(out_error);
 
+        // The measured boot as this guest saw it (init/boot_log.cpp): copied now, written with the evidence.
+        std::string boot_notes;
+        record.boot = capture_boot_evidence(BootLogPaths{}, real_ioctl, boot_notes);
+        run.status["boot_evidence"] = boot_evidence_summary(record.boot, boot_notes);
+
         run.enter("ingest");
-        std::string in_dev = find_disk("kettle-input", "/dev/vda");
-        const std::vector<std::string> probes = parser_probes(in_dev, out_dev);
+        if (!disks.choice.input_error.empty()) throw Error(disks.choice.input_error);
+        const std::string& in_dev = disks.choice.input;
+        std::vector<std::string> probes = parser_probes(in_dev, disks.choice.output);
+        if (!disks.choice.toolchain.empty()) probes.push_back(disks.choice.toolchain);
         int last_pct = -1;
         inputs = ingest_phase(in_dev, probes, [&](std::uint64_t done, std::uint64_t total) {
             int pct = total ? static_cast<int>(done * 100 / total) : 100;
@@ -247,11 +245,25 @@ void pid1() {
         run.status["inputs"] = Json{{"device_size", inputs.device_size},
                                     {"device_sha256", hex(inputs.device_sha256)},
                                     {"request", member_json(inputs.request_member)},
-                                    {"toolchain", member_json(inputs.toolchain)},
+                                    {"toolchain", req.toolchain_image ? toolchain_status_json(*req.toolchain_image, nullptr)
+                                                                      : member_json(inputs.toolchain)},
                                     {"source_files", inputs.source_files},
                                     {"files", Json::array()}};
         for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
         run.status["nonce"] = req.nonce;
+
+        // The toolchain image: its own disk, opened through dm-verity with the request's root hash, before the
+        // build (a wrong root hash or a swapped disk fails here).
+        std::optional<ToolchainDisk> tc;
+        if (req.toolchain_image) {
+            run.enter("toolchain");
+            if (!disks.choice.toolchain_error.empty()) throw Error("toolchain: " + disks.choice.toolchain_error);
+            if (disks.choice.toolchain.empty())
+                throw Error("toolchain: the request names a toolchain image but no disk holds one (an EROFS image, "
+                            "docs/formats.md §0)");
+            tc = open_toolchain_image(*req.toolchain_image, disks.choice.toolchain, "/work/toolchain");
+            run.status["inputs"]["toolchain"] = toolchain_status_json(tc->ref, &*tc);
+        }
 
         run.enter("checkout");
         CheckoutResult co = checkout_phase(req.source_ref, probes, run.status);
@@ -263,7 +275,7 @@ void pid1() {
 
         run.enter("build");
         SandboxConfig sc;
-        sc.rootfs = "/work/in/rootfs";
+        sc.rootfs = tc ? tc->mountpoint : "/work/in/rootfs";
         sc.src = "/src";
         sc.files = "/work/in/files";
         sc.request = req;
@@ -295,6 +307,12 @@ void pid1() {
         run.status["timed_out"] = br.timed_out;
         run.status["oom_killed"] = br.oom_killed;
         record.exit_code = br.exit_code;
+        if (tc) {
+            // dm-verity failed any read of a block that did not match; whatever the build made of that is void.
+            bool corrupted = toolchain_corrupted();
+            run.status["inputs"]["toolchain"]["verity"] = corrupted ? "corrupted" : "verified";
+            if (corrupted) throw Error(toolchain_integrity_error(*tc));
+        }
         if (!br.setup_error.empty()) throw Error("sandbox setup failed: " + br.setup_error);
         if (br.timed_out) throw Error("the build timed out after " + std::to_string(req.timeout_seconds) + " s");
         if (br.oom_killed) throw Error("the build ran out of memory (memory.max " + std::to_string(sc.memory_max) + ")");

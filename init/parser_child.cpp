@@ -1,5 +1,5 @@
 // The parser child: confinement of the child, PID 1's feeding and supervision loop, and the mapping of every way a
-// child can end to a clear error (parser_child.hpp, docs/formats.md §5).
+// child can end to a clear error (parser_child.hpp, docs/formats.md §7).
 #include "parser_child.hpp"
 
 #include <algorithm>

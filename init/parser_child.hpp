@@ -1,4 +1,4 @@
-// The parser child (docs/formats.md §5): libarchive, zstd and libgit2 read host bytes in a confined child process,
+// The parser child (docs/formats.md §7): libarchive, zstd and libgit2 read host bytes in a confined child process,
 // never in PID 1, the only process that may ask for a report. PID 1 reads and hashes the raw input device itself,
 // streams those very bytes to the ingest child through a pipe, and receives from each child only a bounded reply
 // (kettle/disk/parser_reply.hpp). A crash, an out-of-memory kill, a hang or a malformed reply of the child becomes

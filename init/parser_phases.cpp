@@ -1,6 +1,6 @@
 // The ingest and checkout phases of PID 1 around their parser children: the directories each child may write, the
 // limits sized from the memory and inodes actually available, the ownership handed back afterwards, and the
-// "parser" record of status.json (docs/formats.md §5 and §1.7).
+// "parser" record of status.json (docs/formats.md §7 and §1.7).
 #include "parser_phases.hpp"
 
 #include <algorithm>
@@ -34,10 +34,11 @@ void chown_or_throw(const char* path, uid_t uid, gid_t gid) {
     if (::chown(path, uid, gid) != 0) throw Error(std::string("chown ") + path + ": " + std::strerror(errno));
 }
 
-/// What the ingest child left in `dest` must be exactly the three directories PID 1 and the sandbox later use, none
+/// What the ingest child left in `dest` must be exactly the directories PID 1 and the sandbox later use (rootfs/
+/// only when the toolchain came as a tarball), none
 /// of them a symbolic link: the child (which PID 1 does not trust) must not be able to point a later bind mount of
 /// PID 1 (the checkout child's source.git, the build's rootfs and /inputs) somewhere else.
-void check_ingest_tree(const std::string& dest) {
+void check_ingest_tree(const std::string& dest, bool with_rootfs) {
     DIR* d = ::opendir(dest.c_str());
     if (!d) throw Error("ingest: cannot list " + dest + ": " + std::strerror(errno));
     std::vector<std::string> names;
@@ -45,8 +46,12 @@ void check_ingest_tree(const std::string& dest) {
         if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) names.emplace_back(de->d_name);
     ::closedir(d);
     std::sort(names.begin(), names.end());
-    if (names != std::vector<std::string>{"files", "rootfs", "source.git"})
-        throw Error("ingest: the ingest child left something other than files/, rootfs/ and source.git/ in " + dest);
+    // A request with a toolchain image (docs/formats.md §5) has no toolchain member, so no rootfs/.
+    const std::vector<std::string> want = with_rootfs ? std::vector<std::string>{"files", "rootfs", "source.git"}
+                                                      : std::vector<std::string>{"files", "source.git"};
+    if (names != want)
+        throw Error("ingest: the ingest child left something other than files/, " +
+                    std::string(with_rootfs ? "rootfs/ " : "") + "and source.git/ in " + dest);
     for (const auto& n : names) {
         struct stat st {};
         if (::lstat((dest + "/" + n).c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -97,7 +102,7 @@ IngestResult ingest_phase(const std::string& in_dev, const std::vector<std::stri
         }
     } rec{status, report, j, limits};
     IngestResult res = ingest_in_child(in_dev, dest, limits, j, progress, &report);
-    check_ingest_tree(dest);
+    check_ingest_tree(dest, !res.request.toolchain_image);
     chown_tree(dest, 0, 0);  // extracted files are owned by root (docs/formats.md 1.1), as if PID 1 had written them
     return res;
 }

@@ -1,4 +1,4 @@
-// PID 1's ingest and checkout phases, each run in a parser child (parser_child.hpp, docs/formats.md §5).
+// PID 1's ingest and checkout phases, each run in a parser child (parser_child.hpp, docs/formats.md §7).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -84,4 +84,51 @@ Bytes authenticode_digest(ByteView pe, HashAlg alg, bool pad_to_8) {
     return h.finish();
 }
 
+// --------------------------------------------------------------------------------------- sections
+
+std::vector<PeSection> pe_sections(ByteView pe) {
+    if (pe.size() < 0x40 || pe[0] != 'M' || pe[1] != 'Z') throw Error("PE: no MZ header");
+    const std::uint32_t lfanew = le32(pe, 0x3c);
+    auto hdr = slice(pe, lfanew, 24, "PE header");
+    if (std::memcmp(hdr.data(), "PE\0\0", 4) != 0) throw Error("PE: no PE signature at e_lfanew");
+    const std::uint16_t nsect = le16(hdr, 4 + 2);
+    const std::uint16_t opt_size = le16(hdr, 4 + 16);
+    if (nsect > 96) throw Error("PE: " + std::to_string(nsect) + " sections (more than 96)");
+    const std::size_t table = std::size_t{lfanew} + 24 + opt_size;
+    std::vector<PeSection> out;
+    for (std::size_t i = 0; i < nsect; ++i) {
+        auto h = slice(pe, table + 40 * i, 40, "PE section header");
+        PeSection s;
+        const char* n = reinterpret_cast<const char*>(h.data());
+        s.name.assign(n, strnlen(n, 8));
+        s.virtual_size = le32(h, 8);
+        s.virtual_address = le32(h, 12);
+        s.raw_size = le32(h, 16);
+        s.raw_offset = le32(h, 20);
+        if (s.raw_size && (s.raw_offset > pe.size() || s.raw_size > pe.size() - s.raw_offset))
+            throw Error("PE: raw data of section " + std::to_string(i) + " lies outside the file");
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::optional<PeSection> find_section(const std::vector<PeSection>& sections, std::string_view prefix) {
+    std::optional<PeSection> found;
+    for (const auto& s : sections)
+        if (s.name.size() >= prefix.size() && s.name.compare(0, prefix.size(), prefix) == 0) found = s;
+    return found;
+}
+
+Bytes section_in_memory(ByteView pe, const PeSection& s, std::size_t max_size) {
+    if (s.virtual_size > max_size)
+        throw Error("PE: section " + s.name + " has VirtualSize " + std::to_string(s.virtual_size) + " (over the limit)");
+    Bytes out(s.virtual_size, 0);
+    const std::size_t n = std::min<std::size_t>(s.virtual_size, s.raw_size);
+    if (n) {
+        auto src = slice(pe, s.raw_offset, n, "PE section data");
+        std::copy(src.begin(), src.end(), out.begin());
+    }
+    return out;
+}
+
 }  // namespace kettle::boot

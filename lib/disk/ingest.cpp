@@ -399,6 +399,8 @@ void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
     } else if (name == "toolchain.tar" || name == "toolchain.tar.zst" || name == "toolchain.tar.gz") {
         if (m.type != AE_IFREG) throw Error("input: " + name + ": must be a regular file");
         if (in.have_toolchain) throw Error("input: " + name + ": duplicate toolchain");
+        if (in.ing.res.request.toolchain_image)
+            throw Error("input: " + name + ": the request names a toolchain image; a toolchain member is not allowed too");
         in.have_toolchain = true;
         extract_toolchain(in.ing, in.a, name, m.size, in.dest_dir);
     } else {
@@ -448,7 +450,8 @@ IngestResult ingest_any(int fd, std::uint64_t device_size, const std::string& de
         first = false;
     }
     if (first) throw Error("input: the input disk holds no members (request.json missing)");
-    if (!in.have_toolchain) throw Error("input: toolchain.tar[.zst|.gz] is missing");
+    if (!in.have_toolchain && !in.ing.res.request.toolchain_image)
+        throw Error("input: toolchain.tar[.zst|.gz] is missing (and the request names no toolchain image)");
     if (ing.res.source_files == 0) throw Error("input: source/ holds no files");
 
     // Hash the rest of the device (tar end blocks, padding): the device digest covers every byte.

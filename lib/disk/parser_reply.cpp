@@ -19,7 +19,7 @@ enum Tag : std::uint8_t {
     kError = 0x01,
     kArgv = 0x10, kEnv = 0x11, kWorkdir = 0x12, kArtifact = 0x13, kTimeout = 0x14, kMemoryLimit = 0x15,
     kPids = 0x16, kLogLimit = 0x17, kNonce = 0x18, kSourceUri = 0x19, kSourceRef = 0x1A,
-    kRequestMember = 0x20, kToolchain = 0x21, kFile = 0x22, kSourceSummary = 0x23,
+    kRequestMember = 0x20, kToolchain = 0x21, kFile = 0x22, kSourceSummary = 0x23, kToolchainImage = 0x24,
     kCommit = 0x30, kTree = 0x31,
     kProbe = 0x40,
     kEnd = 0xFF,
@@ -32,7 +32,7 @@ struct FieldRule {
     bool text;
 };
 constexpr std::size_t kDigest = 32, kMember = 8 + kDigest;  // member value: le64 size | sha256 | name
-constexpr std::array<FieldRule, 19> kFields{{
+constexpr std::array<FieldRule, 20> kFields{{
     {kError, 0, kParserErrorMax, 1, true},
     {kArgv, 0, 65536, 4096, true},
     {kEnv, 2, 1u << 20, 4096, true},  // "NAME=value" (names have no bound of their own in request.json)
@@ -49,6 +49,7 @@ constexpr std::array<FieldRule, 19> kFields{{
     {kToolchain, kMember + 1, kMember + 32, 1, false},
     {kFile, kMember + 1, kMember + 1024, 4096, false},
     {kSourceSummary, kDigest + 24, kDigest + 24, 1, false},
+    {kToolchainImage, kDigest + 8, kDigest + 8, 1, false},  // root hash | le64 data blocks
     {kCommit, 40, 64, 1, true},
     {kTree, 40, 64, 1, true},
     {kProbe, 3, 1100, kParserProbesMax, true},
@@ -162,6 +163,9 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
             p.ingest.toolchain = std::move(m);
             break;
         }
+        case kToolchainImage:
+            q.toolchain_image = ToolchainImageRef{Bytes(b.begin(), b.begin() + kDigest), le64(b, kDigest)};
+            break;
         case kFile: {
             DiskMember m = member_of(v, "file");
             if (m.name.rfind("files/", 0) != 0) bad("file name " + quote_text(m.name) + " is not under files/");
@@ -211,7 +215,13 @@ std::string encode_ingest_reply(const IngestResult& r, const std::vector<std::st
     w.field(kSourceUri, q.source_uri);
     w.field(kSourceRef, q.source_ref);
     w.member(kRequestMember, r.request_member, false);
-    w.member(kToolchain, r.toolchain, true);
+    if (q.toolchain_image) {  // no toolchain member then (docs/formats.md §5)
+        Bytes image = q.toolchain_image->root_hash;
+        put_le64(image, q.toolchain_image->data_blocks);
+        w.field(kToolchainImage, to_string(image));
+    } else {
+        w.member(kToolchain, r.toolchain, true);
+    }
     for (const auto& f : r.files) w.member(kFile, f, true);
     Bytes summary = r.source_digest;
     put_le64(summary, r.source_files);
@@ -278,10 +288,12 @@ ParserReply decode_parser_reply(std::string_view in, ReplyKind kind) {
         return p;
     }
     if (kind == ReplyKind::ingest) {
-        for (std::uint8_t need : {kArgv, kSourceRef, kRequestMember, kToolchain, kSourceSummary})
+        for (std::uint8_t need : {kArgv, kSourceRef, kRequestMember, kSourceSummary})
             if (!seen[need]) bad("the ingest reply lacks field " + std::to_string(need));
+        if (seen[kToolchain] + seen[kToolchainImage] != 1)
+            bad("the ingest reply must carry exactly one of a toolchain member and a toolchain image");
         only({kArgv, kEnv, kWorkdir, kArtifact, kTimeout, kMemoryLimit, kPids, kLogLimit, kNonce, kSourceUri,
-              kSourceRef, kRequestMember, kToolchain, kFile, kSourceSummary},
+              kSourceRef, kRequestMember, kToolchain, kToolchainImage, kFile, kSourceSummary},
              "an ingest reply");
         recheck_request(p);
     } else {

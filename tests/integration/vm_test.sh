@@ -22,7 +22,7 @@ SH
   for f in provenance.intoto.jsonl evidence.json console.log run.json; do [ -s "$O/$f" ] || fail "$f missing"; done
   [ "$(json "$O/status.json" 'j["attestation"]["attested"]')" = True ] || fail "not attested"
   [ "$(json "$O/evidence.json" 'j["platform"]')" = sim-snp ] || fail "platform"
-  # The parser children could open none of the report interfaces or disks PID 1 can open (docs/formats.md §5).
+  # The parser children could open none of the report interfaces or disks PID 1 can open (docs/formats.md §7).
   check_parser_probes ingest; check_parser_probes checkout
   # Offline verification: SIMULATED evidence passes only with --allow-sim; a wrong nonce fails.
   V() { "$K" verify "$1" --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 "${@:2}" > "$T/verify.txt" 2>&1; }

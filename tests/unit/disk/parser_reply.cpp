@@ -1,4 +1,4 @@
-// The parser child's reply record (kettle/disk/parser_reply.hpp, docs/formats.md §5): round trips, and every
+// The parser child's reply record (kettle/disk/parser_reply.hpp, docs/formats.md §7): round trips, and every
 // malformed or hostile reply is an Error("parser reply: ..."), never a crash, another exception or a silent default.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -75,6 +75,47 @@ TEST_CASE("parser reply: an ingest reply round-trips", "[parser-reply]") {
     CHECK(r.ingest.extracted_bytes == 678);
     CHECK(r.ingest.device_sha256.empty());  // never sent: PID 1 measures the device
     CHECK(r.probes == std::vector<std::string>{"/dev/vdb\tblocked: No such file or directory"});
+}
+
+TEST_CASE("parser reply: a request with a toolchain image carries the image, not a member", "[parser-reply][verity]") {
+    IngestResult in = sample();
+    const std::string root(64, 'a');
+    in.request = parse_request(R"({"version":1,"argv":["/bin/true"],"source_ref":"main","toolchain_image":)"
+                               R"({"root_hash":")" + root + R"(","data_blocks":300}})");
+    in.toolchain = {};
+    ParserReply r = decode_parser_reply(encode_ingest_reply(in, {}), ReplyKind::ingest);
+    REQUIRE(r.ok);
+    REQUIRE(r.ingest.request.toolchain_image);
+    CHECK(hex(r.ingest.request.toolchain_image->root_hash) == root);
+    CHECK(r.ingest.request.toolchain_image->data_blocks == 300);
+    CHECK(r.ingest.toolchain.name.empty());
+    // Both, or neither, is refused; so is an image whose block count request.json itself would refuse.
+    Bytes image(32, 0xaa);
+    put_le64(image, 300);
+    const std::string member = std::string(8, '\0') + std::string(32, 'x') + "toolchain.tar";
+    const std::string summary(56, '\0');
+    auto reply = [&](bool with_member, bool with_image) {
+        std::string s = raw({{0x10, "/bin/true"}, {0x1A, "main"}, {0x20, std::string(40, '\0')}, {0x23, summary}}, false);
+        std::string tail;
+        auto put = [&](int tag, const std::string& v) {
+            tail.push_back(static_cast<char>(tag));
+            Bytes l;
+            put_le32(l, static_cast<std::uint32_t>(v.size()));
+            tail.append(l.begin(), l.end());
+            tail += v;
+        };
+        if (with_member) put(0x21, member);
+        if (with_image) put(0x24, to_string(image));
+        put(0xFF, "");
+        return s + tail;
+    };
+    CHECK(decode_parser_reply(reply(true, false), ReplyKind::ingest).ok);
+    CHECK(decode_parser_reply(reply(false, true), ReplyKind::ingest).ok);
+    CHECK_THROWS_WITH(decode_parser_reply(reply(true, true), ReplyKind::ingest), ContainsSubstring("exactly one"));
+    CHECK_THROWS_WITH(decode_parser_reply(reply(false, false), ReplyKind::ingest), ContainsSubstring("exactly one"));
+    image.resize(32);
+    put_le64(image, 0);  // D = 0 is not a toolchain image
+    CHECK_THROWS_AS(decode_parser_reply(reply(false, true), ReplyKind::ingest), Error);
 }
 
 TEST_CASE("parser reply: checkout and error replies", "[parser-reply]") {
