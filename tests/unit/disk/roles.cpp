@@ -85,7 +85,7 @@ TEST_CASE("each role must be claimed by exactly one disk", "[disk][roles]") {
 TEST_CASE("a toolchain image is recognised by the EROFS superblock mkfs.erofs writes", "[disk][roles][verity]") {
     TempDir d;
     REQUIRE(std::system(("set -e; mkdir -p '" + (d / "root/bin") + "' && echo x > '" + (d / "root/bin/tool") +
-                         "' && mkfs.erofs -q '" + (d / "tc.img") + "' '" + (d / "root") + "' >/dev/null")
+                         "' && mkfs.erofs --quiet '" + (d / "tc.img") + "' '" + (d / "root") + "' >/dev/null")
                             .c_str()) == 0);
     const Bytes img = read_file(d / "tc.img");
     REQUIRE(img.size() >= kDiskProbeBytes);
