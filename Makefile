@@ -34,12 +34,13 @@ testdata: deps
 reproduce-tools: deps
 	@tools/build/reproduce-tools.sh
 
-## Boot image into build/image: kettle.efi (UKI), ovmf-amdsev.fd, ovmf.fd, manifest.json, provenance.json.
+## Boot image into build/image: kettle.efi (UKI), ovmf-amdsev.fd, ovmf.fd, ovmf-tpm.fd, kettle-disk.raw (cloud boot
+## disk), kettle-gcp.tar.gz (its GCP import form), manifest.json, provenance.json.
 ## Kernel and firmware are cached (cold: ~5 + ~5 minutes on 2 cores).
 image: tools
 	@image/build.sh
 
-## Build the image twice (different dir, umask, -j, time) and compare UKI and firmware SHA-256.
+## Build the image twice (different dir, umask, -j, time) and compare the SHA-256 of every image file.
 ## REBUILD="kernel firmware" also rebuilds those in the second directory instead of using the cache.
 reproduce: tools
 	@image/reproduce.sh

@@ -3,10 +3,11 @@
 # seen by the host, status.json timings_ms as measured by the guest), and the demo build's time in the VM (QEMU
 # TCG) against the same command run natively, now, with chroot(8) in the same toolchain rootfs.
 # Runs `make demo` first when build/demo/bundle is absent (about 4 minutes). Usage: bench/demo_bench.sh
-# The native build: the toolchain whose SHA-256 the bundle records is found in $KETTLE_CACHE/toolchains and
-# unpacked into a temporary directory; the committed tree at the recorded commit (git archive of build/demo/hello)
-# goes to /src; the recorded argv, env and workdir run as uid 1000 with only PATH set (as the VM's sandbox does),
-# with /dev/null, zero, full, random, urandom and tty as nodes and a private /tmp. Root is needed for chroot.
+# The native build: the toolchain the bundle records (a tarball by its SHA-256, or an image by its root hash, then
+# the rootfs tarball it was packed from) is found in $KETTLE_CACHE/toolchains and unpacked into a temporary
+# directory; the committed tree at the recorded commit (git archive of build/demo/hello) goes to /src; the recorded
+# argv, env and workdir run as uid 1000 with only PATH set (as the VM's sandbox does), with /dev/null, zero, full,
+# random, urandom and tty as nodes and a private /tmp. Root is needed for chroot.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${KETTLE_CACHE:=$HOME/.cache/kettle}"
@@ -49,7 +50,9 @@ sect = {"bundle": bundle, "host_s": host, "guest_ms": st.get("timings_ms", {}), 
 results.set_section("demo", sect)
 tc = st["inputs"]["toolchain"]
 art = {s["name"]: s["digest"]["sha256"] for s in stmt["subject"]}
-print(f"tc_sha256={tc['sha256']} tc_size={tc['size']} commit={ext['source_ref']}")
+# A tarball is identified by its SHA-256 and size, a toolchain image by its dm-verity root hash.
+print(f"tc_sha256={tc.get('sha256', '')} tc_size={tc.get('size', '')} tc_root={tc.get('root_hash', '')} "
+      f"commit={ext['source_ref']}")
 print(f"workdir={shlex.quote(ext.get('workdir', '.'))} vm_build_ms={st['timings_ms'].get('build', 'null')}")
 print("argv=(" + " ".join(shlex.quote(a) for a in ext["argv"]) + ")")
 print("envs=(" + " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(ext.get("env", {}).items())) + ")")
@@ -61,11 +64,21 @@ echo "demo bench: phases of $bundle -> bench/results.json section demo"
 # 2. The same build natively in a chroot of the same toolchain rootfs.
 [ "$(id -u)" = 0 ] || { echo "demo bench: the native chroot build needs root; skipped" >&2; exit 0; }
 tc=
-for f in "$KETTLE_CACHE"/toolchains/*.tar.zst; do
-  [ -f "$f" ] && [ "$(stat -c %s "$f")" = "$tc_size" ] || continue
-  [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$tc_sha256" ] && { tc=$f; break; }
-done
-[ -n "$tc" ] || { echo "demo bench: no toolchain with sha256 $tc_sha256 in $KETTLE_CACHE/toolchains" >&2; exit 1; }
+if [ -n "$tc_root" ]; then
+  # The image's rootfs tarball: tools/demo.sh keeps it beside the image (<tarball minus .tar.zst>-<key>.img).
+  for f in "$KETTLE_CACHE"/toolchains/*.img; do
+    [ -f "$f" ] || continue
+    "$top/build/bin/kettle" toolchain info "$f" | grep -q "\"root_hash\": \"$tc_root\"" || continue
+    t="${f%-*.img}.tar.zst"; [ -f "$t" ] && { tc=$t; break; }
+  done
+  [ -n "$tc" ] || { echo "demo bench: no toolchain image with root hash $tc_root (and its tarball) in $KETTLE_CACHE/toolchains" >&2; exit 1; }
+else
+  for f in "$KETTLE_CACHE"/toolchains/*.tar.zst; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" = "$tc_size" ] || continue
+    [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$tc_sha256" ] && { tc=$f; break; }
+  done
+  [ -n "$tc" ] || { echo "demo bench: no toolchain with sha256 $tc_sha256 in $KETTLE_CACHE/toolchains" >&2; exit 1; }
+fi
 src=$top/build/demo/hello
 git -C "$src" cat-file -e "$commit^{commit}" || { echo "demo bench: $src lacks commit $commit" >&2; exit 1; }
 tmp=$(mktemp -d /var/tmp/kettle-native-build.XXXXXX); trap 'rm -rf "$tmp"' EXIT

@@ -4,9 +4,9 @@
 usage: results.py set SECTION JSON     merge JSON (an object; "-" reads it from stdin) as section SECTION
        results.py table                print every section present as one table
 
-Sections (written by): uki, boot (image/bench.py); ingest (bench/ingest_bench.sh); measure
-(bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build (bench/demo_bench.sh); run
-(bench/all.sh, which make bench runs).
+Sections (written by): uki, boot (image/bench.py); diskboot (bench/diskboot_bench.py); ingest (bench/ingest_bench.sh);
+hash (bench/hash_bench.sh); measure (bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build
+(bench/demo_bench.sh); scaling (bench/scaling_bench.sh); run (bench/all.sh, which make bench runs).
 The file is rewritten atomically under an flock, so scripts may run one after another or side by side.
 Env KETTLE_BENCH_RESULTS overrides the path.
 """
@@ -64,6 +64,30 @@ def _ratio(v, suffix="x"):
     return "-" if v is None else f"{v:.2f}{suffix}"
 
 
+def diskboot_rows(db):
+    """Rows of the diskboot section (bench/diskboot_bench.py)."""
+    if not db:
+        return []
+    out = [("cloud disk build (kettle-disk.raw + GCP tar, median of 3)", _num(db["disk_build"]["median_s"], " s"),
+            "-", "-", ""),
+           ("kettle measure boot --image (hashes the 1 GiB disk)", _num(db["measure_boot"]["median_s"], " s"), "-", "-",
+            "")]
+    for name, r in db.get("event_log_replay", {}).items():
+        label = "COS-113 CCEL, 43 events" if name == "cos113_ccel" else f"captured TPM log, {r['bytes']:,} B"
+        out.append((f"event-log replay, kettle measure event-log ({label})", _ms(r["median_s"] * 1000), "-", "-", ""))
+    b = db.get("boot", {})
+    m = b.get("median_banner_s", {})
+    out.append((f"boot to PID 1 banner, TCG: disk boot (NVMe) vs direct (median of {b.get('runs')})",
+                _num(m.get("disk"), " s"), f"direct -kernel {_num(m.get('direct'), ' s')}",
+                _ratio(b.get("ratio_disk_over_direct"), "x time"), ""))
+    u = db.get("uki", {})
+    w, wo = u.get("with_issue13_drivers") or {}, u.get("without_issue13_drivers")
+    out.append(("UKI size with the NVMe/TPM drivers", "-" if not w else f"{w['size'] / 1e6:.2f} MB",
+                "without: not measured (kernel not cached)" if not wo else f"without {wo['size'] / 1e6:.2f} MB",
+                "-" if not (w and wo) else f"+{(w['size'] - wo['size']) / 1e3:.0f} kB", "<= 6 MB"))
+    return out
+
+
 def rows(data):
     """(benchmark, kettle, reference, ratio, target) rows for every section present."""
     out = []
@@ -84,15 +108,25 @@ def rows(data):
         out.append((f"boot to PID 1 banner, TCG (median of {runs})", _num(k.get("median_banner_s"), " s"),
                     f"debian-cloud {_num(c.get('median_banner_s'), ' s')}",
                     _ratio(boot.get("ratio_kettle_over_cloud"), "x time"), "< 1x (faster)"))
+    out += diskboot_rows(data.get("diskboot"))
     ing = data.get("ingest")
     if ing:
         out.append((f"input ingest, hash + extract ({ing.get('device_mb', 0):.0f} MB, median of {ing.get('runs')})",
                     _num(ing.get("kettle_s"), " s"), f"tar -x + sha256sum {_num(ing.get('native_s'), ' s')}",
                     _ratio(ing.get("ratio"), "x thru."), ">= 0.9x"))
+        if ing.get("kettle_inprocess_s") is not None:
+            out.append(("  before the parser child (in PID 1's process)", _num(ing["kettle_inprocess_s"], " s"),
+                        f"tar -x + sha256sum {_num(ing.get('native_s'), ' s')}",
+                        _ratio(ing.get("ratio_inprocess"), "x thru."), ""))
         if ing.get("kettle_cpu_s") is not None:
             out.append((f"  CPU time, user + sys (load avg. {ing.get('loadavg_1min')} on {ing.get('nproc')} cores)",
                         _num(ing["kettle_cpu_s"], " s"), f"tar -x + sha256sum {_num(ing.get('native_cpu_s'), ' s')}",
                         _ratio(ing.get("cpu_ratio"), "x"), ""))
+    hs = data.get("hash")
+    if hs:
+        out.append((f"SHA-256, 256 MiB in one process (SHA extensions: {'yes' if hs.get('sha_extensions') else 'no'})",
+                    f"nettle {_num(hs.get('nettle_mb_s'), ' MB/s', 0)}", f"mbedTLS {_num(hs.get('mbedtls_mb_s'), ' MB/s', 0)}",
+                    _ratio(hs.get("ratio"), "x faster"), "faster"))
     m = data.get("measure")
     if m:
         if m.get("skipped"):
@@ -134,6 +168,21 @@ def rows(data):
         out.append(("demo build: VM (TCG) vs native chroot", _num(db.get("vm_s"), " s", 1),
                     f"native chroot {_num(db.get('native_s'), ' s', 1)}", _ratio(db.get("ratio"), "x slower"),
                     "(TCG: no target)"))
+    sc = data.get("scaling")
+    if sc:
+        out.append(("toolchain scaling, TCG: VM start -> build start, memory in use then", "image path",
+                    "tarball path", "", ""))
+        for e in sc.get("sizes", []):
+            i, t = e.get("image", {}), e.get("tarball", {})
+            ratio = (t["start_to_build_s"] / i["start_to_build_s"]) if i.get("start_to_build_s") else None
+            out.append((f"  {e['size_mb']} MB toolchain",
+                        f"{_num(i.get('start_to_build_s'), ' s', 1)}, {_num(i.get('mem_used_at_build_mib'), ' MiB', 0)}",
+                        f"{_num(t.get('start_to_build_s'), ' s', 1)} ({_num(t.get('kettle_run_to_build_s'), ' s', 1)} "
+                        f"from kettle run), {_num(t.get('mem_used_at_build_mib'), ' MiB', 0)} (--memory {t.get('memory_mib')}M)",
+                        _ratio(ratio, "x faster"), ""))
+        spread = sc.get("image_start_spread")
+        out.append(("  image path start-up spread across sizes", _num(None if spread is None else 100 * spread, " %", 1),
+                    "", "", "<= 20 %"))
     return out
 
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# firmware/build.sh [--out DIR]: build both OVMF images from Debian's pinned edk2 2025.02 (trixie) source
+# firmware/build.sh [--out DIR]: build the three OVMF images from Debian's pinned edk2 2025.02 (trixie) source
 # and print the directory holding them:
 #   ovmf-amdsev.fd  OvmfPkg/AmdSev/AmdSevX64.dsc, RELEASE: SNP measured direct boot with kernel hashes
 #                   (has the SNP_KERNEL_HASHES metadata section; refuses -kernel without SEV hashes)
 #   ovmf.fd         OvmfPkg/OvmfPkgX64.dsc, RELEASE, defaults (TDX-capable, CC measurement on): TCG/KVM/TDX
+#   ovmf-tpm.fd     OvmfPkg/OvmfPkgX64.dsc, RELEASE, -DTPM2_ENABLE=TRUE: the same firmware with TPM 2.0 measured
+#                   boot (Tcg2Dxe, DxeTpm2MeasureBootLib), for the swtpm disk-boot tests (docs/measurement.md)
 #   build-flags     the exact build commands
 # Reproducibility: edk2's GenFw sizes a (zeroed) CodeView entry by the length of the absolute build path,
 # so the tree is always built at the fixed path $EDK2_FIXED (one builder at a time, under a lock).
@@ -23,6 +25,9 @@ HOSTPKGS=(gcc-12 binutils make nasm acpica-tools uuid-dev python3.11 dpkg patch)
 key=$( { cat "$0"; lock_rows edk2; host_versions "${HOSTPKGS[@]}"; } | key_of)
 AMDSEV_CMD="build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/AmdSev/AmdSevX64.dsc"
 X64_CMD="build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/OvmfPkgX64.dsc"
+# The same platform with TPM 2.0 measured boot; it shares Build/OvmfX64, so it runs after ovmf.fd is copied
+# out and that directory is removed (a clean build, never an incremental one on top of the first).
+TPM_CMD="build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/OvmfPkgX64.dsc -D TPM2_ENABLE=TRUE"
 
 mkdir -p "$KETTLE_CACHE/locks"
 if [ -z "$out" ]; then
@@ -39,7 +44,7 @@ W=$EDK2_FIXED
 rm -rf "$W"
 log="$KETTLE_CACHE/work/ovmf-$key.log"; mkdir -p "$(dirname "$log")"; : > "$log"
 trap 'rm -rf "$W"' EXIT
-echo "firmware: building into $F (about 5 minutes on 2 cores; log $log)" >&2
+echo "firmware: building into $F (about 8 minutes on 2 cores; log $log)" >&2
 t0=$(date +%s)
 "$top/tools/deps/unpack" edk2 "$W"
 # AmdSev's PREBUILD (grub.sh) wants a grub.efi; Debian's GRUB lacks the sevsecret module, so an empty
@@ -63,6 +68,9 @@ bld "$X64_CMD"; t4=$(date +%s)
 stage="$F.tmp"; rm -rf "$stage"; mkdir -p "$stage"
 cp "$W/Build/AmdSev/RELEASE_GCC5/FV/OVMF.fd" "$stage/ovmf-amdsev.fd"
 cp "$W/Build/OvmfX64/RELEASE_GCC5/FV/OVMF.fd" "$stage/ovmf.fd"
+rm -rf "$W/Build/OvmfX64"
+bld "$TPM_CMD"; t5=$(date +%s)
+cp "$W/Build/OvmfX64/RELEASE_GCC5/FV/OVMF.fd" "$stage/ovmf-tpm.fd"
 cat > "$stage/build-flags" <<FLAGS
 source=edk2 $(lock_rows edk2 | cut -f3 | head -1) (Debian trixie orig + debian tarballs, debian/patches/series applied)
 build-path=$EDK2_FIXED
@@ -70,10 +78,12 @@ placeholder=OvmfPkg/AmdSev/Grub/grub.efi (empty)
 basetools=make -C BaseTools
 ovmf-amdsev.fd=$AMDSEV_CMD
 ovmf.fd=$X64_CMD
+ovmf-tpm.fd=$TPM_CMD
 FLAGS
-printf 'unpack %s\nbasetools %s\namdsev %s\nx64 %s\n' $((t1-t0)) $((t2-t1)) $((t3-t2)) $((t4-t3)) > "$stage/build-seconds"
-echo "$((t4-t0))" > "$stage/.build-seconds"
+printf 'unpack %s\nbasetools %s\namdsev %s\nx64 %s\nx64-tpm %s\n' $((t1-t0)) $((t2-t1)) $((t3-t2)) $((t4-t3)) $((t5-t4)) \
+  > "$stage/build-seconds"
+echo "$((t5-t0))" > "$stage/.build-seconds"
 publish "$stage" "$F"
 touch "$F/.done"
-echo "firmware: built in $((t4-t0)) s ($(tr '\n' ' ' < "$F/build-seconds"))" >&2
+echo "firmware: built in $((t5-t0)) s ($(tr '\n' ' ' < "$F/build-seconds"))" >&2
 echo "$F"

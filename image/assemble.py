@@ -10,6 +10,9 @@ Run by image/build.sh with Debian's /usr/bin/python3 (standard library only). Su
       `objcopy --add-section` at fixed VMAs after the stub's last section; PE TimeDateStamp forced to 0.
   sections F
       JSON list of the PE sections of F (name, vma, virtual_size, raw_size).
+  disk    --uki F --out-raw F --out-gcp F
+      the cloud boot disk (docs/formats.md §6): GPT (sgdisk) with one FAT32 ESP (mkfs.fat, mtools) holding only
+      \\EFI\\BOOT\\BOOTX64.EFI = the UKI; and GCP's import form, a GNU (oldgnu) tar of disk.raw, gzip -n.
   all     ...  the whole image, see build.sh.
 """
 import argparse
@@ -155,6 +158,89 @@ def make_uki(stub, linux, initrd, cmdline_txt, osrel, out):
     os.replace(tmp, out)
 
 
+# ---- the cloud boot disk ------------------------------------------------------------------------------------
+
+# Fixed layout: every value below is measured (the GPT header and entries are the EV_EFI_GPT_EVENT of PCR 5 /
+# RTMR1), so none may come from randomness or the clock. docs/formats.md §6.
+DISK_SIZE = 1 << 30                      # 1 GiB: GCP images are whole GiB
+DISK_GUID = "ac58169b-46c0-431b-a28e-241f0f2a83eb"
+ESP_GUID = "8aa44419-6c3d-4623-aa3d-b59f6f33ee4c"
+ESP_TYPE = "ef00"                        # C12A7328-F81F-11D2-BA4B-00A0C93EC93B, EFI System Partition
+ESP_NAME = "kettle-esp"
+ESP_FIRST_LBA = 2048                     # 1 MiB aligned; the ESP runs to the last usable LBA
+FAT_VOLUME_ID = "4b45544c"               # "KETL"; no volume label (mkfs.fat would stamp its entry with the clock)
+FAT_OPTS = ["-F", "32", "-S", "512", "-s", "8", "-f", "2", "-R", "32", "--mbr=n"]
+GCP_TAR = ["--format=oldgnu", "--sparse", "--hole-detection=raw", "--owner=0", "--group=0", "--numeric-owner",
+           "--mode=0644"]
+
+
+def tool_env():
+    """Fixed clock, zone and locale for mtools (FAT timestamps are local time) and tar."""
+    return dict(os.environ, TZ="UTC", LC_ALL="C", SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "1735689600"),
+                MTOOLS_SKIP_CHECK="1")
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, env=tool_env(), capture_output=True, **kw)
+    if r.returncode != 0:
+        die(f"{' '.join(cmd)} failed: {r.stderr.decode(errors='replace').strip()}")
+    return r.stdout
+
+
+def copy_sparse(src, dst, offset):
+    """Write src into dst at offset, skipping all-zero 64 KiB blocks (dst is already zero there)."""
+    with open(src, "rb") as i, open(dst, "r+b") as o:
+        pos = offset
+        for block in iter(lambda: i.read(1 << 16), b""):
+            if block.count(0) != len(block):
+                o.seek(pos)
+                o.write(block)
+            pos += len(block)
+
+
+def make_esp(uki, path, sectors):
+    """FAT32 of `sectors` 512-byte sectors holding only /EFI/BOOT/BOOTX64.EFI; checked with fsck.fat and by
+    reading the file back with mtools."""
+    with open(path, "wb") as f:
+        f.truncate(sectors * 512)
+    run(["mkfs.fat"] + FAT_OPTS + ["-h", str(ESP_FIRST_LBA), "-i", FAT_VOLUME_ID, path])
+    run(["mmd", "-i", path, "::/EFI", "::/EFI/BOOT"])
+    run(["mcopy", "-i", path, uki, "::/EFI/BOOT/BOOTX64.EFI"])
+    run(["fsck.fat", "-n", path])
+    if run(["mcopy", "-n", "-i", path, "::/EFI/BOOT/BOOTX64.EFI", "-"]) != open(uki, "rb").read():
+        die("the ESP does not give back the UKI")
+    listing = run(["mdir", "-/", "-b", "-i", path, "::/"]).decode().split()
+    if sorted(listing) != ["::/EFI/", "::/EFI/BOOT/", "::/EFI/BOOT/BOOTX64.EFI"]:
+        die(f"unexpected files on the ESP: {listing}")
+
+
+def make_disk(uki, out_raw, out_gcp):
+    tmp = out_raw + ".tmp"
+    with open(tmp, "wb") as f:
+        f.truncate(DISK_SIZE)
+    run(["sgdisk", "--clear", f"--disk-guid={DISK_GUID}", f"--new=1:{ESP_FIRST_LBA}:0", f"--typecode=1:{ESP_TYPE}",
+         f"--partition-guid=1:{ESP_GUID}", f"--change-name=1:{ESP_NAME}", tmp])
+    info = run(["sgdisk", "--info=1", tmp]).decode()
+    last = int(next(l for l in info.splitlines() if l.startswith("Last sector:")).split()[2])
+    esp = out_raw + ".esp"
+    make_esp(uki, esp, last - ESP_FIRST_LBA + 1)
+    copy_sparse(esp, tmp, ESP_FIRST_LBA * 512)
+    os.remove(esp)
+    run(["sgdisk", "--verify", tmp])
+    os.replace(tmp, out_raw)
+    # GCP: disk.raw in a GNU tar (oldgnu, sparse), fixed mtime and owner, then gzip without name or time.
+    tar = run(["tar"] + GCP_TAR + [f"--mtime=@{tool_env()['SOURCE_DATE_EPOCH']}", "-C", os.path.dirname(os.path.abspath(out_raw)),
+               "--transform", f"s|^{os.path.basename(out_raw)}$|disk.raw|", "-cf", "-", os.path.basename(out_raw)])
+    with open(out_gcp + ".tmp", "wb") as f:
+        f.write(run(["gzip", "-9", "-n", "-c"], input=tar))
+    os.replace(out_gcp + ".tmp", out_gcp)
+    return {"size": DISK_SIZE, "disk_guid": DISK_GUID, "partition_table": "gpt", "logical_block": 512,
+            "esp": {"partition_guid": ESP_GUID, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "name": ESP_NAME,
+                    "first_lba": ESP_FIRST_LBA, "last_lba": last, "filesystem": "fat32",
+                    "volume_id": FAT_VOLUME_ID, "files": ["EFI/BOOT/BOOTX64.EFI"]},
+            "gcp_tar": "disk.raw, " + " ".join(GCP_TAR) + ", mtime SOURCE_DATE_EPOCH; gzip -9 -n"}
+
+
 # ---- the whole image ----------------------------------------------------------------------------------
 
 def lock_rows(lock_path, packages):
@@ -183,7 +269,9 @@ IMAGE_INPUTS = ["linux-source-6.12", "edk2", "systemd-boot-efi", "gcc-12-source"
                 "mbedtls", "libarchive", "libgit2", "http-parser", "nlohmann-json3"]
 HOST_TOOLS = ["gcc-12", "g++-12", "binutils", "make", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "nasm",
               "acpica-tools", "uuid-dev", "python3.11", "zstd", "xz-utils", "dpkg", "patch", "perl-base", "cmake",
-              "ninja-build", "linux-libc-dev", "coreutils"]
+              "ninja-build", "linux-libc-dev", "coreutils", "gdisk", "dosfstools", "mtools", "tar", "gzip"]
+# Files of build/image, each with its SHA-256 and size in manifest.json (and a subject of provenance.json).
+IMAGE_FILES = ("kettle.efi", "ovmf-amdsev.fd", "ovmf.fd", "ovmf-tpm.fd", "kettle-disk.raw", "kettle-gcp.tar.gz")
 BUILD_TYPE = "https://kettle.invalid/image-build/v1"
 BUILDER_ID = "https://kettle.invalid/builders/host-make-image/v1"
 
@@ -203,19 +291,20 @@ def cmd_all(a):
     make_initrd(a.init, ident_path, initrd)
     efi = os.path.join(a.out, "kettle.efi")
     make_uki(a.stub, a.kernel, initrd, a.cmdline, a.osrel, efi)
-    for src, name in ((a.ovmf_amdsev, "ovmf-amdsev.fd"), (a.ovmf, "ovmf.fd")):
+    for src, name in ((a.ovmf_amdsev, "ovmf-amdsev.fd"), (a.ovmf, "ovmf.fd"), (a.ovmf_tpm, "ovmf-tpm.fd")):
         dst = os.path.join(a.out, name)
         with open(src, "rb") as i, open(dst + ".tmp", "wb") as o:
             o.write(i.read())
         os.chmod(dst + ".tmp", 0o644)
         os.replace(dst + ".tmp", dst)
-    files = {n: digest_entry(os.path.join(a.out, n)) for n in ("kettle.efi", "ovmf-amdsev.fd", "ovmf.fd")}
+    disk = make_disk(efi, os.path.join(a.out, "kettle-disk.raw"), os.path.join(a.out, "kettle-gcp.tar.gz"))
+    files = {n: digest_entry(os.path.join(a.out, n)) for n in IMAGE_FILES}
     components = {"vmlinuz": digest_entry(a.kernel), "initrd": digest_entry(initrd), "init": digest_entry(a.init),
                   "stub": digest_entry(a.stub), "os-release": digest_entry(a.osrel),
                   "cmdline": {"sha256": hashlib.sha256(cmdline.encode()).hexdigest(), "size": len(cmdline)},
                   "image.json": digest_entry(ident_path)}
     manifest = {"schema": "kettle-image-manifest/v1", "kernel_version": kernel_release, "cmdline": cmdline,
-                "files": files, "components": components}
+                "files": files, "components": components, "disk": disk}
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -253,6 +342,7 @@ def cmd_all(a):
                     "initrd": "newc cpio, sorted, mtime 0, uid/gid 0, fixed modes; zstd -19 -T1",
                     "uki": "objcopy --add-section " + " ".join(f"{n}@{v:#x}" for n, v in SECTION_VMA)
                            + "; PE TimeDateStamp 0",
+                    "disk": disk,
                     "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
                 },
                 "resolvedDependencies": deps,
@@ -280,9 +370,12 @@ def main():
         s.add_argument(f"--{k}", required=True)
     s = sub.add_parser("sections")
     s.add_argument("file")
+    s = sub.add_parser("disk")
+    for k in ("uki", "out-raw", "out-gcp"):
+        s.add_argument(f"--{k}", required=True)
     s = sub.add_parser("all")
     for k in ("top", "lock", "kernel", "kernel-release", "kernel-dir", "firmware-dir", "init", "stub", "osrel",
-              "cmdline", "ovmf-amdsev", "ovmf", "out"):
+              "cmdline", "ovmf-amdsev", "ovmf", "ovmf-tpm", "out"):
         s.add_argument(f"--{k}", required=True)
     a = p.parse_args()
     if a.cmd == "initrd":
@@ -291,6 +384,8 @@ def main():
         make_uki(a.stub, a.linux, a.initrd, a.cmdline, a.osrel, a.out)
     elif a.cmd == "sections":
         print(json.dumps(pe_sections(a.file)))
+    elif a.cmd == "disk":
+        print(json.dumps(make_disk(a.uki, a.out_raw, a.out_gcp), indent=2))
     else:
         cmd_all(a)
 

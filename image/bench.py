@@ -23,9 +23,14 @@ TIMEOUT = 240.0
 
 
 def boot(efi, fd):
-    """One TCG boot; returns seconds from QEMU start to 'Linux version', to the banner, and to exit."""
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none",
-           "-no-reboot", "-monitor", "none", "-serial", "stdio", "-bios", fd, "-kernel", efi]
+    """One TCG direct boot (-kernel); see boot_cmd."""
+    return boot_cmd(["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display",
+                     "none", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-bios", fd, "-kernel", efi])
+
+
+def boot_cmd(cmd):
+    """Run one QEMU command (serial console on stdout); returns seconds from QEMU start to 'Linux version', to the
+    KETTLE-INIT banner, and to exit."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     buf, t_linux, t_banner, banner = b"", None, None, None

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # image/reproduce.sh: build the boot image twice, in build/reproduce/a and build/reproduce/b, with different
-# umask (022 / 077), parallelism (-j2 / -j1) and wall-clock time, and compare the SHA-256 of kettle.efi,
-# ovmf-amdsev.fd and ovmf.fd. On a difference it names the file and, for the UKI, the differing component.
+# umask (022 / 077), parallelism (-j2 / -j1) and wall-clock time, and compare the SHA-256 of every file of the
+# image: kettle.efi, ovmf-amdsev.fd, ovmf.fd, ovmf-tpm.fd, kettle-disk.raw and kettle-gcp.tar.gz. On a difference
+# it names the file and, for the UKI, the differing component.
 # PID 1 (init) is rebuilt from scratch in each directory; the initrd and UKI are assembled in each.
 # Kernel and firmware: A uses the content-addressed cache; B reuses it too, unless REBUILD names them:
 #   REBUILD="kernel firmware"  (make reproduce REBUILD="kernel firmware"): fresh uncached builds in B
@@ -31,18 +32,22 @@ sleep 2   # a different wall clock for the second build
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 bad = False
-print(f"{'file':16} {'sha256 (a)':20} {'sha256 (b)':20} result")
-for name in ("kettle.efi", "ovmf-amdsev.fd", "ovmf.fd"):
+print(f"{'file':18} {'sha256 (a)':20} {'sha256 (b)':20} result")
+for name in ("kettle.efi", "ovmf-amdsev.fd", "ovmf.fd", "ovmf-tpm.fd", "kettle-disk.raw", "kettle-gcp.tar.gz"):
     ha, hb = a["files"][name]["sha256"], b["files"][name]["sha256"]
-    print(f"{name:16} {ha[:16]+'…':20} {hb[:16]+'…':20} {'same' if ha == hb else 'DIFFERENT'}")
+    print(f"{name:18} {ha[:16]+'…':20} {hb[:16]+'…':20} {'same' if ha == hb else 'DIFFERENT'}")
     if ha != hb:
         bad = True
         if name == "kettle.efi":
             diff = [c for c in sorted(set(a["components"]) | set(b["components"]))
                     if a["components"].get(c) != b["components"].get(c)]
             print(f"  kettle.efi differs in component(s): {', '.join(diff) or 'none: the UKI assembly itself (objcopy/PE)'}")
+        elif name.startswith("kettle-"):
+            same_uki = a["files"]["kettle.efi"] == b["files"]["kettle.efi"]
+            print(f"  {name} differs" + (" with the same UKI: the disk assembly (sgdisk, mkfs.fat, mtools, tar, gzip)"
+                                         if same_uki else " (the UKI differs too)"))
         else:
             print(f"  {name}: firmware differs (edk2 build at the fixed path is not reproducible?)")
 sys.exit(1 if bad else 0)
 PY
-echo "reproduce: OK, kettle.efi, ovmf-amdsev.fd and ovmf.fd are identical across both builds" >&2
+echo "reproduce: OK, kettle.efi, ovmf-amdsev.fd, ovmf.fd, ovmf-tpm.fd, kettle-disk.raw and kettle-gcp.tar.gz are identical across both builds" >&2

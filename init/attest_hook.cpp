@@ -9,6 +9,7 @@
 #include "kettle/attest/attest.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/disk/verity.hpp"
 #include "kettle/version.hpp"
 
 namespace kettle::init {
@@ -16,6 +17,21 @@ namespace kettle::init {
 namespace {
 
 NamedDigest named(const DiskMember& m) { return {m.name, hex(m.sha256), ""}; }
+
+/// The identity PID 1 opened the toolchain disk with (the request's root hash and D, the fixed parameters).
+ToolchainImageDigest image_digest(const ToolchainImageRef& r) {
+    ToolchainImageDigest d;
+    d.root_hash = hex(r.root_hash);
+    d.format = kToolchainImageFormat;
+    d.hash_algorithm = "sha256";
+    d.salt = hex(verity_salt());
+    d.data_blocks = r.data_blocks;
+    d.data_block_size = kVerityBlockSize;
+    d.hash_block_size = kVerityBlockSize;
+    d.hash_start_block = verity_hash_start_block(r.data_blocks);
+    d.image_bytes = toolchain_image_bytes(r.data_blocks);
+    return d;
+}
 
 /// A unique id for this run: 128 bits from getrandom, as hex.
 std::string invocation_id() {
@@ -41,7 +57,8 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     p.source_uri = in.request.source_uri;
     p.git_commit = rec.commit_id;
     p.git_tree = rec.tree_id;
-    p.toolchain = named(in.toolchain);
+    if (in.request.toolchain_image) p.toolchain_image = image_digest(*in.request.toolchain_image);
+    else p.toolchain = named(in.toolchain);
     for (const auto& f : in.files) p.extra_inputs.push_back(named(f));
     p.input_disk_sha256 = hex(in.device_sha256);
     p.internal_parameters = Json{{"limits", rec.limits}, {"sandbox", rec.sandbox}};
@@ -56,7 +73,9 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     p.finished_on = rfc3339_utc_now();
     p.build_log_sha256 = hex(sha256(std::string_view(*rec.build_log)));
 
-    AttestResult r = attest_build(p);
+    AttestOptions opt;
+    opt.boot = rec.boot;
+    AttestResult r = attest_build(p, opt);
     out.add_bytes("provenance.intoto.jsonl", r.envelope_jsonl);
     out.add_bytes("evidence.json", r.evidence_json);
     status["attestation"] = Json{{"attested", r.attested},     {"mode", mode_name(r.mode)},

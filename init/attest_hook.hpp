@@ -8,6 +8,7 @@
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/provenance/evidence.hpp"
 
 namespace kettle::init {
 
@@ -25,6 +26,7 @@ struct BuildRecord {
     Json sandbox = Json::object();         ///< sandbox settings (internalParameters)
     std::int64_t started_unix = 0;         ///< CLOCK_REALTIME when PID 1 started (seconds)
     const std::string* build_log = nullptr;  ///< the exact build.log bytes written to the output disk
+    BootEvidence boot;                     ///< event logs and register values captured at boot (init/boot_log.cpp)
 };
 
 /// Produce the attestation files and add them to the output disk with `out.add_bytes(name, ...)` (top-level

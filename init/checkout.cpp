@@ -1,4 +1,5 @@
-// Git checkout of the requested commit with libgit2 (1.5), from the bare repository on the input disk.
+// Git checkout of the requested commit with libgit2 (1.5), from the bare repository on the input disk. PID 1 runs it
+// in the checkout child (parser_child.hpp), never in itself.
 #include <cerrno>
 #include <cstring>
 #include <ftw.h>
@@ -33,6 +34,31 @@ std::string oid_hex(const git_oid* id) {
     return buf;
 }
 
+/// The repository must be self-contained: its refs from its own directory (no `commondir` pointing elsewhere) and
+/// its objects from `<repo_dir>/objects` only, through an object database made of that directory's loose and pack
+/// backends. libgit2's default database would also follow objects/info/alternates (and the alternates of those,
+/// to a depth of 5), taking objects from anywhere in the guest that the source digest does not cover.
+void use_own_objects_only(git_repository* repo, const std::string& repo_dir) {
+    const char* path = git_repository_path(repo);
+    const char* common = git_repository_commondir(repo);
+    if (!path || !common || std::strcmp(path, common) != 0)
+        throw Error("checkout: the repository's common directory is not the repository itself (commondir)");
+    std::string objects = std::string(path) + "objects";
+    git_odb* odb = nullptr;
+    if (git_odb_new(&odb) != 0) git_fail("cannot create an object database");
+    struct OdbFree {
+        git_odb* o;
+        ~OdbFree() { git_odb_free(o); }
+    } of{odb};
+    git_odb_backend* loose = nullptr;
+    git_odb_backend* pack = nullptr;
+    if (git_odb_backend_loose(&loose, objects.c_str(), -1, 0, 0, 0) != 0 || git_odb_add_backend(odb, loose, 1) != 0)
+        git_fail("cannot open the loose objects of " + repo_dir);
+    if (git_odb_backend_pack(&pack, objects.c_str()) != 0 || git_odb_add_backend(odb, pack, 2) != 0)
+        git_fail("cannot open the packs of " + repo_dir);
+    if (git_repository_set_odb(repo, odb) != 0) git_fail("cannot use the repository's own object database");
+}
+
 uid_t g_uid;
 gid_t g_gid;
 int chown_one(const char* path, const struct stat*, int, struct FTW*) {
@@ -58,6 +84,7 @@ CheckoutResult checkout(const std::string& repo_dir, const std::string& ref, con
         git_repository* r;
         ~RepoFree() { git_repository_free(r); }
     } rf{repo};
+    use_own_objects_only(repo, repo_dir);
     // The repository's own config (source/config) is host-written and outside the commit: core.symlinks=false
     // would check symlinks out as files of link text, core.ignorecase=true fold "A" and "a" into one file, and
     // so on, while the provenance names the commit and tree as built. Check out with an empty configuration

@@ -6,8 +6,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <exception>
+#include <optional>
 #include <fcntl.h>
 #include <string>
 #include <sys/mount.h>
@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include "attest_hook.hpp"
+#include "boot_log.hpp"
+#include "disks.hpp"
 #include "guest.hpp"
+#include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
@@ -27,6 +30,7 @@
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"
+#include "verity.hpp"
 
 using namespace kettle;
 using namespace kettle::init;
@@ -81,24 +85,6 @@ std::uint64_t meminfo_kib(const char* key) {
     return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
 }
 
-/// The virtio disk whose serial is `serial` (the host sets serial=kettle-input / kettle-output), else `fallback`.
-std::string find_disk(const std::string& serial, const std::string& fallback) {
-    if (DIR* d = ::opendir("/sys/block")) {
-        while (dirent* de = ::readdir(d)) {
-            std::string n = de->d_name;
-            if (n.rfind("vd", 0) != 0) continue;
-            std::string s = read_small("/sys/block/" + n + "/serial", 256);
-            while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-            if (s == serial) {
-                ::closedir(d);
-                return "/dev/" + n;
-            }
-        }
-        ::closedir(d);
-    }
-    return fallback;
-}
-
 Json member_json(const DiskMember& m) { return Json{{"name", m.name}, {"size", m.size}, {"sha256", hex(m.sha256)}}; }
 
 struct Run {
@@ -145,7 +131,7 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
         run.status["log"] = Json{{"bytes_total", build_log().total()}, {"truncated", build_log().truncated()}};
         run.status["timings_ms"] = run.timings;
         run.status["timings_ms"]["total"] = now_ms() - run.t0;
-        w.add_bytes("status.json", run.status.dump(2) + "\n");
+        w.add_bytes("status.json", dump_text(run.status, 2) + "\n");
         w.finish();
         return;
     } catch (const std::exception& e) {
@@ -160,7 +146,7 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
     }
     try {
         OutputWriter w(fd, size);
-        std::string st = run.status.dump(2) + "\n";
+        std::string st = dump_text(run.status, 2) + "\n";
         std::string short_log = log;
         std::uint64_t room = w.remaining() > st.size() + 4096 ? w.remaining() - st.size() - 4096 : 0;
         if (short_log.size() > room)
@@ -193,21 +179,27 @@ void pid1() {
         mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", true);
         mount_fs("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         mount_fs("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, true);
+        // securityfs: the TPM's event log (/sys/kernel/security/tpm0/binary_bios_measurements), when a TPM exists.
+        mount_fs("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, false);
         std::uint64_t mem = meminfo_kib("MemTotal:") * 1024;
         record.vm_memory_bytes = mem;
         record.vcpus = static_cast<unsigned>(::get_nprocs());
-        std::string work_opts = "mode=0700,size=" + std::to_string(mem / 100 * 75);
+        std::string work_opts = "mode=0700,size=" + std::to_string(workspace_tmpfs_bytes());
         std::string src_opts = "mode=0755,size=" + std::to_string(mem / 100 * 50);
         mount_fs("tmpfs", "/work", "tmpfs", MS_NOSUID | MS_NODEV, work_opts.c_str(), true);
         mount_fs("tmpfs", "/src", "tmpfs", MS_NOSUID | MS_NODEV, src_opts.c_str(), true);
         run.status["vm"] = Json{{"memory_bytes", mem}, {"vcpus", record.vcpus}};
 
-        // The output disk is opened early, so every later failure can be reported on it.
-        std::string out_dev = find_disk("kettle-output", "/dev/vdb");
-        std::string out_error;
-        out_fd = ::open(out_dev.c_str(), O_RDWR | O_CLOEXEC);
-        if (out_fd < 0) out_error = "cannot open the output disk " + out_dev + ": " + std::strerror(errno);
-        else out_size = fd_size(out_fd, out_dev);
+        // The disks, found by content on any bus (init/disks.cpp, docs/formats.md §0). The output disk is opened
+        // early, so every later failure can be reported on it.
+        const FoundDisks disks = find_kettle_disks();
+        say(disks.summary);
+        std::string out_error = disks.choice.output_error;
+        if (out_error.empty()) {
+            out_fd = ::open(disks.choice.output.c_str(), O_RDWR | O_CLOEXEC);
+            if (out_fd < 0) out_error = "cannot open the output disk " + disks.choice.output + ": " + std::strerror(errno);
+            else out_size = fd_size(out_fd, disks.choice.output);
+        }
 
         // The command line must be the one built into the image: the firmware would pass any -append.
         run.enter("cmdline");
@@ -231,29 +223,50 @@ void pid1() {
 
         if (!out_error.empty()) throw Error(out_error);
 
+        // The measured boot as this guest saw it (init/boot_log.cpp): copied now, written with the evidence.
+        std::string boot_notes;
+        record.boot = capture_boot_evidence(BootLogPaths{}, real_ioctl, boot_notes);
+        run.status["boot_evidence"] = boot_evidence_summary(record.boot, boot_notes);
+
         run.enter("ingest");
-        std::string in_dev = find_disk("kettle-input", "/dev/vda");
-        ::mkdir("/work/in", 0700);
+        if (!disks.choice.input_error.empty()) throw Error(disks.choice.input_error);
+        const std::string& in_dev = disks.choice.input;
+        std::vector<std::string> probes = parser_probes(in_dev, disks.choice.output);
+        if (!disks.choice.toolchain.empty()) probes.push_back(disks.choice.toolchain);
         int last_pct = -1;
-        inputs = ingest_input_path(in_dev, "/work/in", IngestLimits{}, [&](std::uint64_t done, std::uint64_t total) {
+        inputs = ingest_phase(in_dev, probes, [&](std::uint64_t done, std::uint64_t total) {
             int pct = total ? static_cast<int>(done * 100 / total) : 100;
             if (pct != last_pct) phase_marker("ingest", pct);
             last_pct = pct;
-        });
+        }, run.status);
         record.inputs = &inputs;
         const BuildRequest& req = inputs.request;
         build_log().set_limit(req.log_limit_bytes);
         run.status["inputs"] = Json{{"device_size", inputs.device_size},
                                     {"device_sha256", hex(inputs.device_sha256)},
                                     {"request", member_json(inputs.request_member)},
-                                    {"toolchain", member_json(inputs.toolchain)},
+                                    {"toolchain", req.toolchain_image ? toolchain_status_json(*req.toolchain_image, nullptr)
+                                                                      : member_json(inputs.toolchain)},
                                     {"source_files", inputs.source_files},
                                     {"files", Json::array()}};
         for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
         run.status["nonce"] = req.nonce;
 
+        // The toolchain image: its own disk, opened through dm-verity with the request's root hash, before the
+        // build (a wrong root hash or a swapped disk fails here).
+        std::optional<ToolchainDisk> tc;
+        if (req.toolchain_image) {
+            run.enter("toolchain");
+            if (!disks.choice.toolchain_error.empty()) throw Error("toolchain: " + disks.choice.toolchain_error);
+            if (disks.choice.toolchain.empty())
+                throw Error("toolchain: the request names a toolchain image but no disk holds one (an EROFS image, "
+                            "docs/formats.md §0)");
+            tc = open_toolchain_image(*req.toolchain_image, disks.choice.toolchain, "/work/toolchain");
+            run.status["inputs"]["toolchain"] = toolchain_status_json(tc->ref, &*tc);
+        }
+
         run.enter("checkout");
-        CheckoutResult co = checkout("/work/in/source.git", req.source_ref, "/src");
+        CheckoutResult co = checkout_phase(req.source_ref, probes, run.status);
         record.commit_id = co.commit_id;
         record.tree_id = co.tree_id;
         run.status["source"] = Json{{"uri", req.source_uri}, {"ref", req.source_ref}, {"commit", co.commit_id},
@@ -262,7 +275,7 @@ void pid1() {
 
         run.enter("build");
         SandboxConfig sc;
-        sc.rootfs = "/work/in/rootfs";
+        sc.rootfs = tc ? tc->mountpoint : "/work/in/rootfs";
         sc.src = "/src";
         sc.files = "/work/in/files";
         sc.request = req;
@@ -294,6 +307,12 @@ void pid1() {
         run.status["timed_out"] = br.timed_out;
         run.status["oom_killed"] = br.oom_killed;
         record.exit_code = br.exit_code;
+        if (tc) {
+            // dm-verity failed any read of a block that did not match; whatever the build made of that is void.
+            bool corrupted = toolchain_corrupted();
+            run.status["inputs"]["toolchain"]["verity"] = corrupted ? "corrupted" : "verified";
+            if (corrupted) throw Error(toolchain_integrity_error(*tc));
+        }
         if (!br.setup_error.empty()) throw Error("sandbox setup failed: " + br.setup_error);
         if (br.timed_out) throw Error("the build timed out after " + std::to_string(req.timeout_seconds) + " s");
         if (br.oom_killed) throw Error("the build ran out of memory (memory.max " + std::to_string(sc.memory_max) + ")");
@@ -325,7 +344,7 @@ void pid1() {
         write_output(out_fd, out_size, run, have_artifacts ? &artifacts : nullptr, have_record ? &record : nullptr);
         ::fsync(out_fd);
     } else {
-        std::printf("KETTLE-STATUS %s\n", run.status.dump().c_str());
+        std::printf("KETTLE-STATUS %s\n", dump_text(run.status).c_str());
     }
     bool ok = run.status.value("ok", false);
     std::printf("KETTLE-RESULT %s phase=%s\n", ok ? "ok" : "failed", run.status.value("phase", "?").c_str());

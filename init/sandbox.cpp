@@ -6,16 +6,13 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
+#include <memory>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +22,7 @@
 #include <vector>
 
 #include "guest.hpp"
+#include "jail.hpp"
 #include "kettle/core/error.hpp"
 
 extern char** environ;
@@ -33,27 +31,9 @@ namespace kettle::init {
 
 namespace {
 
-constexpr const char* kCgroup = "/sys/fs/cgroup/kettle-build";
-
-bool write_text(const std::string& path, const std::string& text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    return ok;
-}
-
-std::string read_text(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-}
-
 struct ChildCtx {
     const SandboxConfig* cfg;
+    const Cgroup* cgroup;
     int out_fd;  // write end of the log pipe
     int err_fd;  // write end of the setup-error pipe (CLOEXEC)
 };
@@ -92,7 +72,7 @@ int child_main(void* arg) {
     const ChildCtx& c = *static_cast<ChildCtx*>(arg);
     const SandboxConfig& cfg = *c.cfg;
     // Join the build cgroup first, so every later process is counted and can be killed as a group.
-    if (!write_text(std::string(kCgroup) + "/cgroup.procs", "0")) setup_fail(c, "join the build cgroup");
+    if (!c.cgroup->join_self()) setup_fail(c, "join the build cgroup");
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(c.out_fd, 1) < 0 || ::dup2(c.out_fd, 2) < 0)
         setup_fail(c, "stdio");
@@ -147,24 +127,8 @@ int child_main(void* arg) {
     ::sethostname(host, sizeof host - 1);
     bring_up_loopback();
 
-    struct rlimit rl {};
-    rl = {0, 0};
-    ::setrlimit(RLIMIT_CORE, &rl);
-    rl = {4096, 4096};
-    ::setrlimit(RLIMIT_NOFILE, &rl);
-    rl = {cfg.request.pids_limit, cfg.request.pids_limit};
-    ::setrlimit(RLIMIT_NPROC, &rl);
-    rl = {0, 0};
-    ::setrlimit(RLIMIT_MEMLOCK, &rl);
-    rl = {64, 64};
-    ::setrlimit(RLIMIT_MSGQUEUE, &rl);
-
-    for (int cap = 0; cap <= 63; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-    if (::setgroups(0, nullptr) != 0) setup_fail(c, "setgroups");
-    if (::setresgid(cfg.gid, cfg.gid, cfg.gid) != 0) setup_fail(c, "setresgid");
-    if (::setresuid(cfg.uid, cfg.uid, cfg.uid) != 0) setup_fail(c, "setresuid");
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) setup_fail(c, "no_new_privs");
-    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    apply_rlimits(4096, cfg.request.pids_limit);
+    if (const char* step = drop_privileges(cfg.uid, cfg.gid)) setup_fail(c, step);
 
     std::string wd = "/src";
     if (cfg.request.workdir != "." && !cfg.request.workdir.empty()) wd += "/" + cfg.request.workdir;
@@ -209,45 +173,23 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
-void kill_cgroup() {
-    if (!write_text(std::string(kCgroup) + "/cgroup.kill", "1")) {
-        // Kernels before 5.14: SIGKILL every listed process.
-        std::string procs = read_text(std::string(kCgroup) + "/cgroup.procs");
-        std::size_t i = 0;
-        while (i < procs.size()) {
-            std::size_t j = procs.find('\n', i);
-            if (j == std::string::npos) j = procs.size();
-            pid_t p = static_cast<pid_t>(std::atoi(procs.substr(i, j - i).c_str()));
-            if (p > 1) ::kill(p, SIGKILL);
-            i = j + 1;
-        }
-    }
-}
-
-bool cgroup_empty() {
-    std::string ev = read_text(std::string(kCgroup) + "/cgroup.events");
-    return ev.find("populated 0") != std::string::npos;
-}
-
 }  // namespace
 
 SandboxResult run_sandbox(const SandboxConfig& cfg) {
     SandboxResult res;
     // cgroup v2: memory and pids limits for everything the build starts.
-    ::rmdir(kCgroup);
-    write_text("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids");
-    if (::mkdir(kCgroup, 0755) != 0) throw Error(std::string("sandbox: cgroup: ") + std::strerror(errno));
-    if (!write_text(std::string(kCgroup) + "/memory.max", std::to_string(cfg.memory_max)))
-        throw Error("sandbox: cannot set memory.max (is the memory controller enabled?)");
-    write_text(std::string(kCgroup) + "/memory.swap.max", "0");
-    write_text(std::string(kCgroup) + "/memory.oom.group", "1");
-    if (!write_text(std::string(kCgroup) + "/pids.max", std::to_string(cfg.request.pids_limit)))
-        throw Error("sandbox: cannot set pids.max (is the pids controller enabled?)");
+    std::unique_ptr<Cgroup> cgp;
+    try {
+        cgp = std::make_unique<Cgroup>("kettle-build", cfg.memory_max, cfg.request.pids_limit);
+    } catch (const Error& e) {
+        throw Error(std::string("sandbox: ") + e.what());
+    }
+    const Cgroup& cg = *cgp;
 
     int outp[2], errp[2];
     if (::pipe2(outp, O_CLOEXEC) != 0 || ::pipe2(errp, O_CLOEXEC) != 0)
         throw Error(std::string("sandbox: pipe: ") + std::strerror(errno));
-    ChildCtx ctx{&cfg, outp[1], errp[1]};
+    ChildCtx ctx{&cfg, &cg, outp[1], errp[1]};
     const std::size_t stack_size = 1 << 20;
     void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw Error("sandbox: mmap stack");
@@ -297,11 +239,11 @@ SandboxResult run_sandbox(const SandboxConfig& cfg) {
             killed = true;
             log.flush_echo();
             say("build timed out after " + std::to_string(cfg.request.timeout_seconds) + " s; killing its PID namespace");
-            kill_cgroup();
+            cg.kill();
             ::kill(child, SIGKILL);
         }
         if (child_done && pipe_open && now > done_at + 2000) {
-            kill_cgroup();  // nothing of the build may outlive it
+            cg.kill();  // nothing of the build may outlive it
             if (now > done_at + 5000) pipe_open = false;
         }
     }
@@ -312,18 +254,9 @@ SandboxResult run_sandbox(const SandboxConfig& cfg) {
     ::close(errp[0]);
     if (en > 0) res.setup_error.assign(ebuf, static_cast<std::size_t>(en));
     ::munmap(stack, stack_size);
-    // Wait until no process of the build is left, then record OOM kills and remove the cgroup.
-    for (int i = 0; i < 100 && !cgroup_empty(); ++i) {
-        kill_cgroup();
-        ::usleep(50 * 1000);
-        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-        }
-    }
-    if (!cgroup_empty()) throw Error("sandbox: processes of the build survived cgroup.kill");
-    std::string events = read_text(std::string(kCgroup) + "/memory.events");
-    auto pos = events.find("oom_kill ");
-    if (pos != std::string::npos && std::atoi(events.c_str() + pos + 9) > 0) res.oom_killed = true;
-    ::rmdir(kCgroup);
+    // Wait until no process of the build is left, then record OOM kills (the destructor removes the cgroup).
+    if (!cg.drain()) throw Error("sandbox: processes of the build survived cgroup.kill");
+    res.oom_killed = cg.oom_killed();
     return res;
 }
 

@@ -128,6 +128,9 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
     if (cvm && c.input_digest.size() != 32)
         throw Error(std::string("qemu: profile ") + profile_name(c.profile) + " needs the 32-byte input disk digest");
     if (cvm && c.firmware_pflash) throw Error("qemu: snp and tdx load the firmware with -bios, not pflash");
+    if (cvm && !c.boot_disk.empty())
+        throw Error("qemu: disk boot is for tcg and kvm; snp and tdx boot the UKI directly (measured with -kernel)");
+    if (cvm && !c.tpm_socket.empty()) throw Error("qemu: a TPM emulator is for tcg and kvm only");
 
     std::vector<std::string> a{c.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"};
     std::string mem = std::to_string(c.memory_mib) + "M";
@@ -169,14 +172,27 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
         add({"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + opt_path(c.firmware, "firmware")});
     else
         add({"-bios", opt_path(c.firmware, "firmware")});
-    add({"-kernel", opt_path(c.kernel, "kernel")});
+    if (c.boot_disk.empty()) {
+        add({"-kernel", opt_path(c.kernel, "kernel")});
+    } else {
+        // OVMF boots the first entry of QEMU's bootorder (bootindex 0); snapshot=on keeps the image file intact.
+        add({"-drive", "file=" + opt_path(c.boot_disk, "boot disk") + ",if=none,id=kboot,format=raw,snapshot=on",
+             "-device", "nvme,drive=kboot,serial=kettle-boot,bootindex=0"});
+    }
 
-    // Protected guests only accept virtio devices that go through the DMA API.
-    std::string vdev = cvm ? "virtio-blk-pci,disable-legacy=on,iommu_platform=true" : "virtio-blk-pci";
+    // Protected guests only accept virtio devices that go through the DMA API. Disk boot: NVMe, as on GCP/AWS.
+    std::string vdev = !c.boot_disk.empty() ? "nvme"
+                     : cvm ? "virtio-blk-pci,disable-legacy=on,iommu_platform=true" : "virtio-blk-pci";
     add({"-drive", "file=" + opt_path(c.input_disk, "input disk") + ",if=none,id=kin,format=raw,readonly=on",
          "-device", vdev + ",drive=kin,serial=kettle-input",
          "-drive", "file=" + opt_path(c.output_disk, "output disk") + ",if=none,id=kout,format=raw",
          "-device", vdev + ",drive=kout,serial=kettle-output"});
+    if (!c.toolchain_disk.empty())
+        add({"-drive", "file=" + opt_path(c.toolchain_disk, "toolchain disk") + ",if=none,id=ktc,format=raw,readonly=on",
+             "-device", vdev + ",drive=ktc,serial=kettle-toolchain"});
+    if (!c.tpm_socket.empty())
+        add({"-chardev", "socket,id=ktpmchr,path=" + opt_path(c.tpm_socket, "TPM socket"),
+             "-tpmdev", "emulator,id=ktpm,chardev=ktpmchr", "-device", "tpm-crb,tpmdev=ktpm"});
     add({"-nic", "none", "-serial", "stdio"});
     if (c.profile == Profile::tcg || c.profile == Profile::kvm) {
         add({"-device", "virtio-serial-pci,id=kvser",

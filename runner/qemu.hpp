@@ -49,9 +49,19 @@ struct VmConfig {
     std::uint64_t memory_mib = 2048;
     std::string firmware;      ///< ovmf.fd (tcg, kvm, tdx) or ovmf-amdsev.fd (snp)
     bool firmware_pflash = false;  ///< tcg/kvm only: map the firmware as a read-only pflash instead of -bios
-    std::string kernel;        ///< kettle.efi (the UKI), passed with -kernel; never -append
-    std::string input_disk;    ///< raw, attached read-only, first virtio-blk device (serial "kettle-input")
-    std::string output_disk;   ///< raw, read-write, second virtio-blk device (serial "kettle-output")
+    std::string kernel;        ///< kettle.efi (the UKI), passed with -kernel; never -append (direct boot)
+    /// Disk boot (tcg/kvm only), as on a cloud: no -kernel; the firmware boots \EFI\BOOT\BOOTX64.EFI from this
+    /// GPT disk image (kettle-disk.raw), attached first in the boot order with snapshot=on (the file is never
+    /// written), and every disk is an NVMe controller of its own instead of virtio-blk.
+    std::string boot_disk;
+    std::string input_disk;    ///< raw, attached read-only (serial "kettle-input"; the guest finds it by content)
+    std::string output_disk;   ///< raw, read-write (serial "kettle-output"; found by its blank-output label)
+    /// tcg/kvm: a TPM 2.0 emulator's control socket (swtpm socket --ctrl type=unixio,path=…), attached as a
+    /// TPM CRB device (-tpmdev emulator). The firmware must have TPM support (ovmf-tpm.fd) to measure the boot.
+    std::string tpm_socket;
+    /// Optional: a toolchain image (docs/formats.md §5), raw, read-only, a third disk on the same bus as the others
+    /// (serial "kettle-toolchain"; the guest finds it by its EROFS superblock); empty: none.
+    std::string toolchain_disk;
     std::string amdsp_socket;  ///< tcg/kvm: unix socket of the simulated AMD-SP (QEMU connects as client)
     Bytes input_digest;        ///< 32 bytes: SHA-256 of the whole input disk (snp HOST_DATA, tdx MRCONFIGID)
     std::string cpu;           ///< -cpu model; empty: "max" (tcg), "host" (kvm, tdx), "EPYC-v4" (snp)

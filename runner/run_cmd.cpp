@@ -24,6 +24,7 @@
 #include "sim_amdsp.hpp"
 
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/roles.hpp"
 #include "kettle/snp/measure.hpp"
 
 namespace fs = std::filesystem;
@@ -97,6 +98,15 @@ SourceInfo export_source(const std::string& src, const std::string& rev, bool al
     return si;
 }
 
+// The blank-output label at offset 0 (kettle/disk/roles.hpp): how the guest recognises the output disk.
+void write_blank_label(const std::string& path) {
+    const Bytes l = blank_output_label();
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    if (!f) throw InfraError("cannot open " + path);
+    const bool ok = std::fwrite(l.data(), 1, l.size(), f) == l.size();
+    if (std::fclose(f) != 0 || !ok) throw InfraError("cannot write the output disk label to " + path);
+}
+
 void make_sparse(const std::string& path, std::uint64_t size) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) throw InfraError("cannot create " + path);
@@ -129,7 +139,7 @@ int cmd_run(const Args& args) {
     auto emit = [&](int code, const std::string& msg) {
         result["exit_code"] = code;
         if (!msg.empty()) result["message"] = msg;
-        if (o.json) std::printf("%s\n", result.dump().c_str());
+        if (o.json) std::printf("%s\n", dump_text(result).c_str());
         return code;
     };
 
@@ -160,15 +170,25 @@ int cmd_run(const Args& args) {
         if (!::mkdtemp(tmpl.data())) throw InfraError("cannot create a work directory under " + tmpl);
         work = tmpl;
 
+        const auto t_progress = std::chrono::steady_clock::now();  // the origin of the phases' started_s
         Progress progress(stderr, ::isatty(2) != 0);
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
-                      " vCPU, " + std::to_string(o.memory_mib) + " MiB");
+                      " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot + " boot" +
+                      (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
 
         // 1. Source and input disk (or the given one, as is).
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
         Bytes input_digest;
         std::uint64_t input_size = 0;
         SourceInfo src;
+        // The toolchain: a tarball goes into the input disk; an image is attached as its own disk and the
+        // request names its identity.
+        ToolchainImageInfo tc_image;
+        bool tc_is_image = !o.toolchain.empty() && toolchain_kind(o.toolchain, &tc_image) == ToolchainKind::image;
+        std::string tc_disk = tc_is_image ? fs::absolute(o.toolchain).string() : std::string();
+        Json tc_json = tc_is_image ? Json{{"kind", "image"}, {"path", tc_disk}, {"root_hash", hex(tc_image.ref.root_hash)},
+                                          {"data_blocks", tc_image.ref.data_blocks}, {"bytes", tc_image.file_bytes}}
+                                   : Json{{"kind", o.toolchain.empty() ? "input-disk" : "tarball"}, {"path", o.toolchain}};
         if (!o.input_disk.empty()) {
             input_img = fs::absolute(o.input_disk).string();
             input_digest = sha256_file(input_img);
@@ -187,18 +207,24 @@ int cmd_run(const Args& args) {
             r.source_ref = src.commit;
             if (!o.workdir.empty()) r.workdir = o.workdir;
             spec.source_dir = src.bare_repo;
-            spec.toolchain_path = o.toolchain;
+            if (tc_is_image) r.toolchain_image = tc_image.ref;
+            else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
             input_size = info.size;
         }
         make_sparse(output_img, o.output_size);
+        write_blank_label(output_img);
         progress.note("input disk " + std::to_string(input_size) + " bytes, sha256 " + hex(input_digest));
+        if (tc_is_image)
+            progress.note("toolchain image " + std::to_string(tc_image.file_bytes) + " bytes, dm-verity root hash " +
+                          hex(tc_image.ref.root_hash) + ", attached read-only");
 
         // 2. Image files.
         std::string kernel = o.image + "/kettle.efi";
-        std::string fw = o.image + (o.profile == Profile::snp ? "/ovmf-amdsev.fd" : "/ovmf.fd");
+        std::string fw = o.image + "/" + firmware_name(o);
+        std::string boot_disk = o.boot == "disk" ? o.image + "/kettle-disk.raw" : "";
 
         // 3. Simulated AMD-SP (tcg, kvm).
         std::unique_ptr<SimChain> chain;
@@ -215,6 +241,9 @@ int cmd_run(const Args& args) {
                                                             kSimVcpuType, 0x1);
                 meas = {{"status", "computed"}, {"launch_digest", hex(launch.measurement)},
                         {"firmware", "ovmf-amdsev.fd"}, {"vcpu_type", kSimVcpuType}, {"guest_features", "0x1"}};
+                if (o.boot == "disk")
+                    meas["note"] = "disk boot: the simulated MEASUREMENT is still the direct-boot launch digest of "
+                                   "ovmf-amdsev.fd + kettle.efi; no hardware measures a TCG disk boot";
             } else {
                 meas = {{"status", "unavailable"}, {"reason", amdsev + " not found; MEASUREMENT is all zeros"}};
             }
@@ -233,8 +262,11 @@ int cmd_run(const Args& args) {
         vm.memory_mib = o.memory_mib;
         vm.firmware = fw;
         vm.kernel = kernel;
+        vm.boot_disk = boot_disk;
+        vm.tpm_socket = o.tpm_socket;
         vm.input_disk = input_img;
         vm.output_disk = output_img;
+        vm.toolchain_disk = tc_disk;
         vm.amdsp_socket = sock;
         vm.input_digest = input_digest;
         if (!o.qgs.empty()) vm.qgs_socket = o.qgs;
@@ -245,6 +277,8 @@ int cmd_run(const Args& args) {
         unsigned vm_timeout = o.vm_timeout ? o.vm_timeout : o.timeout + 600;
         std::string console = work + "/console.log";
         std::string started_on = utc_now();
+        // QEMU's start on the same clock as the phases: the host's own work (input disk, AMD-SP) comes before it.
+        const double vm_start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_progress).count();
         VmResult vr = run_vm(argv, console, vm_timeout, progress);
         progress.finish();
         if (sim) sim->stop();
@@ -260,10 +294,13 @@ int cmd_run(const Args& args) {
                                vr.qemu_stderr.size() > 4096 ? vr.qemu_stderr.size() - 4096 : 0)}}},
                  {"vm", {{"vcpus", o.vcpus}, {"memory_mib", o.memory_mib}, {"cpu", argv_value(argv, "-cpu")},
                          {"machine", argv_value(argv, "-machine")}, {"firmware", fw}, {"kernel", kernel},
+                         {"boot", o.boot}, {"boot_disk", boot_disk}, {"tpm_socket", o.tpm_socket},
                          {"output_disk_bytes", o.output_size}}},
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
+                 {"toolchain", tc_json},
                  {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
-                 {"timings", {{"vm_seconds", vr.seconds}, {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
+                 {"timings", {{"vm_seconds", vr.seconds}, {"vm_start_s", std::round(vm_start_s * 1000) / 1000},
+                              {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
                               {"phases", phases_json(progress)}}},
                  {"console", {{"bytes", vr.console_bytes}, {"truncated", vr.console_truncated}}}};
         if (sim) run["sim_amdsp"] = {{"reports_served", sim->reports_served()}, {"errors", sim->errors_sent()},
@@ -274,7 +311,7 @@ int cmd_run(const Args& args) {
             run["timings"]["total_seconds"] =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
             fs::copy_file(console, o.out + "/console.log", fs::copy_options::overwrite_existing, ec);
-            write_file(o.out + "/run.json", run.dump(2) + "\n");
+            write_file(o.out + "/run.json", dump_text(run, 2) + "\n");
             result["out"] = o.out;
             result["run"] = run;
         };
@@ -315,12 +352,18 @@ int cmd_run(const Args& args) {
                               {"members", od.members.size()}};
         run["status"] = od.status;
         int code = build_exit_code(od.status);
-        finish_meta(code, code == kOk ? "" : "the build failed (see status.json and build.log)");
+        std::string input_problem = input_disk_problem(od.status, hex(input_digest));
+        if (code == kOk && !input_problem.empty()) code = kFailed;
+        finish_meta(code, code == kOk ? ""
+                          : !input_problem.empty() ? input_problem
+                                                   : "the build failed (see status.json and build.log)");
         cleanup();
         result["ok"] = code == kOk;
         result["status"] = od.status;
         if (code == kOk) {
             std::fprintf(stderr, "kettle run: build succeeded; outputs in %s\n", o.out.c_str());
+        } else if (!input_problem.empty() && build_exit_code(od.status) == kOk) {
+            std::fprintf(stderr, "kettle run: FAILED: %s; outputs in %s\n", input_problem.c_str(), o.out.c_str());
         } else {
             // The guest's words, shown as data: phase and error from status.json (printable ASCII only).
             auto field = [&](const char* k) {

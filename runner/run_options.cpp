@@ -5,6 +5,7 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/text.hpp"
 #include "sim_amdsp.hpp"
 
 namespace fs = std::filesystem;
@@ -13,7 +14,7 @@ namespace kettle::runner {
 
 const char* run_help_text() {
     return
-        "usage: kettle run --source DIR [--rev REV] --toolchain ROOTFS.tar[.zst|.gz] [--file PATH]...\n"
+        "usage: kettle run --source DIR [--rev REV] --toolchain IMAGE|ROOTFS.tar[.zst|.gz] [--file PATH]...\n"
         "                  [--artifacts GLOB]... [--env K=V]... [--timeout SECS] [--nonce HEX]\n"
         "                  [--profile tcg|kvm|snp|tdx] [--vcpus N] [--memory SIZE] [--image DIR]\n"
         "                  [--output-size SIZE] [--allow-dirty] [--json] [--request FILE]\n"
@@ -27,7 +28,10 @@ const char* run_help_text() {
         "                       from it go onto the input disk\n"
         "  --allow-dirty        build even if the work tree has uncommitted changes; the changes are NOT\n"
         "                       built (the commit is), but they are listed in run.json\n"
-        "  --toolchain FILE     toolchain rootfs (.tar, .tar.zst or .tar.gz), e.g. from `kettle toolchain`\n"
+        "  --toolchain FILE     the toolchain: an image from `kettle toolchain debian|pack` (EROFS + dm-verity\n"
+        "                       hash tree; attached as its own read-only disk, the request names its root hash,\n"
+        "                       the guest checks every block it reads), or a rootfs tarball (.tar, .tar.zst,\n"
+        "                       .tar.gz; copied into the input disk, hashed and unpacked into guest memory)\n"
         "  --file PATH          extra input file, visible to the build read-only as /inputs/<basename> (repeatable)\n"
         "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
         "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
@@ -36,7 +40,8 @@ const char* run_help_text() {
         "  --nonce HEX          caller nonce, recorded in the provenance\n"
         "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, artifacts,\n"
         "                       env (object), workdir, timeout, vm_timeout, nonce, profile, vcpus, memory,\n"
-        "                       image, output_size, out, allow_dirty, command (array); flags override it\n"
+        "                       image, output_size, out, allow_dirty, boot, tpm_socket, command (array);\n"
+        "                       flags override it\n"
         "  -- COMMAND...        the build command (argv, no shell)\n"
         "\n"
         "VM:\n"
@@ -45,6 +50,12 @@ const char* run_help_text() {
         "  --vcpus N            virtual CPUs (default 2)\n"
         "  --memory SIZE        guest memory (default 2G; M/G suffix, bare number = MiB)\n"
         "  --image DIR          directory with kettle.efi, ovmf.fd, ovmf-amdsev.fd (default build/image)\n"
+        "  --boot direct|disk   direct (default): QEMU -kernel kettle.efi, virtio-blk disks. disk (tcg, kvm):\n"
+        "                       the firmware boots \\EFI\\BOOT\\BOOTX64.EFI from kettle-disk.raw (attached with\n"
+        "                       snapshot=on) and every disk is NVMe, as on a cloud confidential VM\n"
+        "  --tpm-socket PATH    tcg, kvm: attach a TPM 2.0 emulator as a CRB device, e.g. started with\n"
+        "                       `swtpm socket --tpm2 --tpmstate dir=D --ctrl type=unixio,path=PATH`; the\n"
+        "                       firmware is then ovmf-tpm.fd, which measures the boot into the TPM's PCRs\n"
         "  --output-size SIZE   size of the sparse output disk (default 2G)\n"
         "  --vm-timeout SECS    wall-clock limit for the whole VM (default: --timeout + 600); QEMU is killed\n"
         "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
@@ -54,7 +65,9 @@ const char* run_help_text() {
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
-        "                       the guest with hostile input); the guest validates it like any other\n"
+        "                       the guest with hostile input); the guest validates it like any other.\n"
+        "                       Its size must be a multiple of 512 bytes (QEMU would pad it). With\n"
+        "                       --toolchain IMAGE, that image is attached, unchanged, as the toolchain disk\n"
         "\n"
         "output:\n"
         "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
@@ -68,7 +81,8 @@ const char* run_help_text() {
         "\n"
         "exit codes:\n"
         "  0  the build succeeded and the outputs are complete\n"
-        "  1  the build failed; its status, log and outputs are still in --out\n"
+        "  1  the build failed; its status, log and outputs are still in --out. Also when the guest\n"
+        "     read (or its report names) an input disk other than the one the host committed to\n"
         "  2  usage or input error (bad flag, missing file, dirty tree, unknown revision)\n"
         "  3  VM or infrastructure failure: QEMU missing, too old or died, wall-clock timeout, an\n"
         "     output disk that is truncated or has no complete marker\n";
@@ -163,6 +177,8 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "image") o.image = str(k);
         else if (k == "output_size") o.output_size = parse_size(str(k), "output_size");
         else if (k == "out") o.out = str(k);
+        else if (k == "boot") o.boot = str(k);
+        else if (k == "tpm_socket") o.tpm_socket = str(k);
         else if (k == "allow_dirty") {
             if (!v.is_boolean()) throw Error("--request: 'allow_dirty' must be true or false");
             o.allow_dirty = v.get<bool>();
@@ -223,18 +239,28 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--qgs") o.qgs = val;
         else if (name == "--sim-chain") o.sim_chain_dir = val;
         else if (name == "--input-disk") o.input_disk = val;
+        else if (name == "--boot") o.boot = val;
+        else if (name == "--tpm-socket") o.tpm_socket = val;
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
-        if (!o.source.empty() || !o.toolchain.empty() || !o.command.empty() || !o.files.empty())
-            throw Error("--input-disk replaces --source, --toolchain, --file and the command; give one or the other");
+        if (!o.source.empty() || !o.command.empty() || !o.files.empty())
+            throw Error("--input-disk replaces --source, --file and the command; give one or the other");
+        if (!o.toolchain.empty() && is_tarball_name(o.toolchain))
+            throw Error("--input-disk carries its own toolchain tarball; with --input-disk, --toolchain can only "
+                        "name a toolchain image to attach");
     } else {
         if (o.source.empty()) throw Error("--source DIR is required");
         if (o.toolchain.empty()) throw Error("--toolchain FILE is required");
         if (o.command.empty()) throw Error("no build command: give it after --");
     }
+    if (o.boot != "direct" && o.boot != "disk") throw Error("--boot: '" + o.boot + "' is not direct or disk");
+    const bool local = o.profile == Profile::tcg || o.profile == Profile::kvm;
+    if (o.boot == "disk" && !local)
+        throw Error("--boot disk is for the tcg and kvm profiles; snp and tdx boot the UKI directly (measured with -kernel)");
+    if (!o.tpm_socket.empty() && !local) throw Error("--tpm-socket is for the tcg and kvm profiles");
     if (o.memory_mib < 256) throw Error("--memory: at least 256M");
     if (o.output_size < (std::uint64_t{16} << 20)) throw Error("--output-size: at least 16M");
     return o;
@@ -243,25 +269,56 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
 void validate_run_options(const RunOptions& o) {
     if (!o.input_disk.empty()) {
         if (!fs::is_regular_file(o.input_disk)) throw Error("--input-disk: " + o.input_disk + " is not a regular file");
+        // QEMU exposes a raw file as a disk of whole 512-byte sectors, padding the last one: the guest would hash
+        // (and attest) bytes the host never committed to in HOST_DATA / MRCONFIGID.
+        std::uintmax_t size = fs::file_size(o.input_disk);
+        if (size % 512 != 0)
+            throw Error("--input-disk: " + o.input_disk + " is " + std::to_string(size) +
+                        " bytes, not a multiple of 512; the guest would see it padded to " +
+                        std::to_string((size / 512 + 1) * 512) + " bytes under another digest (pad it first, for "
+                        "example with `truncate -s %512 FILE`)");
+        if (!o.toolchain.empty()) toolchain_kind(o.toolchain);
     } else {
         validate_build_inputs(o);
     }
-    std::string need_fw = o.profile == Profile::snp ? "ovmf-amdsev.fd" : "ovmf.fd";
-    for (std::string f : {std::string("kettle.efi"), need_fw})
+    std::vector<std::string> need{"kettle.efi", firmware_name(o)};
+    if (o.boot == "disk") need.push_back("kettle-disk.raw");
+    for (const auto& f : need)
         if (!fs::is_regular_file(o.image + "/" + f))
             throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
+    if (!o.tpm_socket.empty() && !fs::is_socket(o.tpm_socket))
+        throw Error("--tpm-socket: " + o.tpm_socket + " is not a unix socket (start the TPM emulator first)");
     if (fs::exists(o.out) && (!fs::is_directory(o.out) || !fs::is_empty(o.out)))
         throw Error("--out: " + o.out + " exists and is not an empty directory");
 }
 
+std::string firmware_name(const RunOptions& o) {
+    if (o.profile == Profile::snp) return "ovmf-amdsev.fd";
+    return o.tpm_socket.empty() ? "ovmf.fd" : "ovmf-tpm.fd";
+}
+
 void validate_build_inputs(const RunOptions& o) {
     if (!fs::is_directory(o.source)) throw Error("--source: " + o.source + " is not a directory");
-    if (!fs::is_regular_file(o.toolchain)) throw Error("--toolchain: " + o.toolchain + " is not a regular file");
-    const std::string& t = o.toolchain;
-    auto ends = [&](const char* s) { std::string x(s); return t.size() >= x.size() && t.compare(t.size() - x.size(), x.size(), x) == 0; };
-    if (!ends(".tar") && !ends(".tar.zst") && !ends(".tar.gz"))
-        throw Error("--toolchain: " + t + " must end in .tar, .tar.zst or .tar.gz");
+    toolchain_kind(o.toolchain);
     for (auto& f : o.files) if (!fs::is_regular_file(f)) throw Error("--file: " + f + " is not a regular file");
+}
+
+bool is_tarball_name(const std::string& t) {
+    auto ends = [&](const char* s) { std::string x(s); return t.size() >= x.size() && t.compare(t.size() - x.size(), x.size(), x) == 0; };
+    return ends(".tar") || ends(".tar.zst") || ends(".tar.gz");
+}
+
+ToolchainKind toolchain_kind(const std::string& path, ToolchainImageInfo* image) {
+    if (!fs::is_regular_file(path)) throw Error("--toolchain: " + path + " is not a regular file");
+    if (is_tarball_name(path)) return ToolchainKind::tarball;
+    try {
+        ToolchainImageInfo info = read_toolchain_image(path);
+        if (image) *image = info;
+    } catch (const Error& e) {
+        throw Error("--toolchain: " + path + " is neither a rootfs tarball (.tar, .tar.zst, .tar.gz) nor a toolchain "
+                    "image (" + e.what() + ")");
+    }
+    return ToolchainKind::image;
 }
 
 std::string argv_value(const std::vector<std::string>& argv, const std::string& flag) {
@@ -275,6 +332,26 @@ int build_exit_code(const Json& s) {
     if (s.contains("result") && s["result"].is_string()) return s["result"] == "success" ? 0 : 1;
     if (s.contains("exit_code") && s["exit_code"].is_number_integer()) return s["exit_code"].get<long long>() == 0 ? 0 : 1;
     return 1;
+}
+
+std::string input_disk_problem(const Json& s, const std::string& committed) {
+    if (!s.is_object()) return "status.json is not an object";
+    const Json* inputs = s.contains("inputs") && s["inputs"].is_object() ? &s["inputs"] : nullptr;
+    if (!inputs || !inputs->contains("device_sha256") || !(*inputs)["device_sha256"].is_string())
+        return "status.json does not say which input disk the guest read";
+    std::string seen = (*inputs)["device_sha256"].get<std::string>();
+    if (seen != committed)
+        return "the guest read an input disk with SHA-256 " + printable(seen, 80) + ", not the " + committed +
+               " the host committed to (HOST_DATA / MRCONFIGID, run.json)";
+    if (s.contains("attestation") && s["attestation"].is_object()) {
+        const Json& a = s["attestation"];
+        bool attested = a.contains("attested") && a["attested"].is_boolean() && a["attested"].get<bool>();
+        bool matches = a.contains("host_data_matches") && a["host_data_matches"].is_boolean() &&
+                       a["host_data_matches"].get<bool>();
+        if (attested && !matches)
+            return "the report's HOST_DATA / MRCONFIGID is not the SHA-256 of the input disk the guest read";
+    }
+    return "";
 }
 
 }  // namespace kettle::runner

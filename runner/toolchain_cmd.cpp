@@ -1,6 +1,8 @@
-// `kettle toolchain debian`: a reproducible Debian rootfs tarball for builds, made with Debian's
-// mmdebstrap under a fixed SOURCE_DATE_EPOCH (mmdebstrap then clamps mtimes and writes a
-// deterministic tar; zstd compression is single-threaded and deterministic).
+// `kettle toolchain debian|pack|info`: reproducible toolchains. `debian` makes a Debian rootfs with Debian's
+// mmdebstrap under a fixed SOURCE_DATE_EPOCH (mmdebstrap then clamps mtimes and writes a deterministic tar; zstd
+// compression is single-threaded and deterministic) and, unless the output is a tarball, packs it into a toolchain
+// image (toolchain_image.hpp); `pack` makes an image from an existing rootfs tarball; `info` prints an image's
+// identity.
 #include <unistd.h>
 
 #include <cctype>
@@ -15,98 +17,197 @@
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
 #include "progress.hpp"
+#include "run_options.hpp"
+#include "toolchain_image.hpp"
 
 namespace fs = std::filesystem;
 
 namespace kettle::cli {
 
 static const char* kToolchainHelp =
-    "usage: kettle toolchain debian --suite SUITE --packages LIST -o ROOTFS.tar[.zst]\n"
+    "usage: kettle toolchain debian --suite SUITE --packages LIST -o OUT\n"
     "                               [--variant V] [--mirror URL] [--epoch SECS] [--arch ARCH]\n"
+    "       kettle toolchain pack ROOTFS.tar[.zst|.gz] -o IMAGE [--epoch SECS]\n"
+    "       kettle toolchain info IMAGE\n"
     "\n"
-    "Make a reproducible Debian rootfs with mmdebstrap and print its SHA-256.\n"
+    "debian: make a reproducible Debian rootfs with mmdebstrap. OUT ending in .tar or .tar.zst is that\n"
+    "rootfs tarball (prints sha256:<hex>  OUT); any other name (e.g. tc.img) is a toolchain image, the\n"
+    "default: the rootfs packed as by `pack` (prints root_hash=<hex> data_blocks=<D>  OUT).\n"
+    "pack: make a toolchain image from a rootfs tarball: a read-only EROFS filesystem (mkfs.erofs, Debian's\n"
+    "erofs-utils) followed by its dm-verity hash tree (veritysetup, Debian's cryptsetup-bin): SHA-256,\n"
+    "4096-byte blocks, a fixed salt and UUID, every timestamp SECS. File modes are normalized as the guest\n"
+    "does for tarballs (0755/0644, all owned by root), and empty /src /dev /proc /tmp /inputs are added.\n"
+    "info: print an image's identity as JSON (root hash, data blocks, sizes).\n"
     "\n"
     "  --suite SUITE       Debian suite, e.g. bookworm\n"
     "  --packages LIST     comma-separated packages to include (e.g. busybox-static,make,gcc)\n"
-    "  -o, --output FILE   output tarball; .tar.zst is zstd-compressed, .tar is plain\n"
+    "  -o, --output FILE   the output (see above); written under a temporary name, then renamed\n"
     "  --variant V         mmdebstrap variant (default essential; custom installs only LIST)\n"
     "  --mirror URL        archive (default http://deb.debian.org/debian)\n"
     "  --epoch SECS        SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH, else 1704067200 = 2024-01-01)\n"
     "  --arch ARCH         architecture (default amd64)\n"
     "  -h, --help          this text\n"
     "\n"
-    "Two runs against the same package versions give the same SHA-256. Device nodes are left out\n(--skip=output/dev): the guest refuses them and the build sandbox brings its own /dev.\n"
-    "Prints: sha256:<hex>  <FILE>\n"
+    "Two runs against the same package versions give the same SHA-256 (tarball) or the same root hash\n"
+    "(image, with the same erofs-utils and cryptsetup versions). Device nodes are left out\n"
+    "(--skip=output/dev): the guest refuses them and the build sandbox brings its own /dev.\n"
+    "Use an image for anything but tiny toolchains: the guest reads only the blocks the build uses, checked\n"
+    "by dm-verity, while a tarball is hashed and unpacked into guest memory before the build (docs/formats.md).\n"
     "\n"
-    "exit codes: 0 ok, 2 usage error, 3 mmdebstrap failed (archive unreachable, unknown package)\n";
+    "exit codes: 0 ok, 2 usage error or bad input, 3 mmdebstrap failed (archive unreachable, unknown package)\n";
+
+namespace {
+
+int usage(const std::string& m) {
+    std::fprintf(stderr, "kettle toolchain: %s\n(see `kettle toolchain --help`)\n", m.c_str());
+    return kUsage;
+}
+
+bool ends_with(const std::string& s, const char* suf) {
+    std::size_t n = std::strlen(suf);
+    return s.size() >= n && s.compare(s.size() - n, n, suf) == 0;
+}
+
+std::string default_epoch() {
+    const char* e = std::getenv("SOURCE_DATE_EPOCH");
+    return e && *e ? e : "1704067200";
+}
+
+bool valid_epoch(const std::string& e) {
+    return !e.empty() && e.size() <= 11 && e.find_first_not_of("0123456789") == std::string::npos;
+}
+
+void print_image(const ToolchainImageInfo& i, const std::string& out) {
+    std::printf("root_hash=%s data_blocks=%llu  %s\n", hex(i.ref.root_hash).c_str(),
+                static_cast<unsigned long long>(i.ref.data_blocks), out.c_str());
+}
+
+int pack_cmd(const Args& args) {
+    std::string in, out, epoch = default_epoch();
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if ((a == "-o" || a == "--output" || a == "--epoch") && i + 1 >= args.size()) return usage(a + " needs a value");
+        if (a == "-o" || a == "--output") out = args[++i];
+        else if (a == "--epoch") epoch = args[++i];
+        else if (!a.empty() && a[0] == '-') return usage("unknown option '" + a + "'");
+        else if (in.empty()) in = a;
+        else return usage("one rootfs tarball only");
+    }
+    if (in.empty() || out.empty()) return usage("pack needs ROOTFS.tar[.zst|.gz] and -o IMAGE");
+    if (!runner::is_tarball_name(in)) return usage("pack: " + in + " must end in .tar, .tar.zst or .tar.gz");
+    if (runner::is_tarball_name(out)) return usage("pack: -o names the image; it must not end in .tar, .tar.zst or .tar.gz");
+    if (!valid_epoch(epoch)) return usage("--epoch must be seconds since 1970");
+    try {
+        std::fprintf(stderr, "kettle toolchain: packing %s (%s)\n", in.c_str(), runner::pack_tool_versions().c_str());
+        print_image(runner::pack_toolchain_image(in, out, std::stoull(epoch)), out);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "kettle toolchain: %s\n", e.what());
+        return kUsage;
+    }
+    return kOk;
+}
+
+int info_cmd(const Args& args) {
+    if (args.size() != 2) return usage("info needs exactly one IMAGE");
+    try {
+        ToolchainImageInfo i = read_toolchain_image(args[1]);
+        Json j{{"format", kToolchainImageFormat}, {"root_hash", hex(i.ref.root_hash)},
+               {"data_blocks", i.ref.data_blocks}, {"hash_start_block", verity_hash_start_block(i.ref.data_blocks)},
+               {"salt", hex(verity_salt())}, {"image_bytes", i.image_bytes}, {"file_bytes", i.file_bytes}};
+        std::printf("%s\n", j.dump(2).c_str());
+    } catch (const Error& e) {
+        std::fprintf(stderr, "kettle toolchain: %s\n", e.what());
+        return kUsage;
+    }
+    return kOk;
+}
+
+struct DebianOptions {
+    std::string suite, packages, out, variant = "essential", mirror = "http://deb.debian.org/debian", arch = "amd64";
+    std::string epoch = default_epoch();
+};
+
+/// Parse `debian` options; returns an error message, or "" when they are valid.
+std::string parse_debian(const Args& args, DebianOptions& o) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        std::string* dst = a == "--suite" ? &o.suite : a == "--packages" ? &o.packages
+                         : (a == "-o" || a == "--output") ? &o.out : a == "--variant" ? &o.variant
+                         : a == "--mirror" ? &o.mirror : a == "--epoch" ? &o.epoch : a == "--arch" ? &o.arch : nullptr;
+        if (!dst) return "unknown option '" + a + "'";
+        if (i + 1 >= args.size()) return a + " needs a value";
+        *dst = args[++i];
+    }
+    if (o.suite.empty() || o.out.empty()) return "--suite and -o are required";
+    for (char c : o.suite) if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return "bad --suite";
+    for (char c : o.packages)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr(",.+-:=~", c)) return "bad --packages";
+    if (!valid_epoch(o.epoch)) return "--epoch must be seconds since 1970";
+    if (ends_with(o.out, ".tar.gz")) return "-o: .tar.gz is not made here; use .tar, .tar.zst or an image name";
+    return "";
+}
+
+int debian_cmd(const Args& args) {
+    DebianOptions o;
+    if (std::string err = parse_debian(args, o); !err.empty()) return usage(err);
+    bool image = !ends_with(o.out, ".tar") && !ends_with(o.out, ".tar.zst");
+    // mmdebstrap picks the format from the file name; write to a temporary name and rename when done. An image
+    // is packed from an uncompressed temporary tarball, removed afterwards.
+    std::string tmp = o.out + ".tmp-" + std::to_string(::getpid()) + (ends_with(o.out, ".tar.zst") ? ".tar.zst" : ".tar");
+    std::vector<std::string> argv{"env", "SOURCE_DATE_EPOCH=" + o.epoch, "mmdebstrap", "--quiet", "--variant=" + o.variant,
+                                  "--architectures=" + o.arch, "--format=tar",
+                                  // No device nodes: the guest refuses them on the input disk, and the build
+                                  // sandbox mounts its own minimal /dev.
+                                  "--skip=output/dev"};
+    if (!o.packages.empty()) argv.push_back("--include=" + o.packages);
+    argv.insert(argv.end(), {o.suite, tmp, o.mirror});
+    std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", o.suite.c_str(),
+                 o.packages.empty() ? "no extra packages" : o.packages.c_str(), o.epoch.c_str());
+    auto [st, ignored] = runner::run_capture(argv);
+    std::error_code ec;
+    if (st != 0) {
+        fs::remove(tmp, ec);
+        std::fprintf(stderr, "kettle toolchain: mmdebstrap failed (status %d)\n", st);
+        return kInfra;
+    }
+    if (!image) {
+        fs::rename(tmp, o.out);
+        std::printf("sha256:%s  %s\n", hex(sha256_file(o.out)).c_str(), o.out.c_str());
+        return kOk;
+    }
+    try {
+        std::fprintf(stderr, "kettle toolchain: packing the rootfs into %s (%s)\n", o.out.c_str(),
+                     runner::pack_tool_versions().c_str());
+        ToolchainImageInfo info = runner::pack_toolchain_image(tmp, o.out, std::stoull(o.epoch));
+        fs::remove(tmp, ec);
+        print_image(info, o.out);
+    } catch (const Error& e) {
+        fs::remove(tmp, ec);
+        std::fprintf(stderr, "kettle toolchain: %s\n", e.what());
+        return kInfra;
+    }
+    return kOk;
+}
+
+}  // namespace
 
 int cmd_toolchain(const Args& args) {
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {
         std::fputs(kToolchainHelp, args.empty() ? stderr : stdout);
         return args.empty() ? kUsage : kOk;
     }
-    if (args[0] != "debian") {
-        std::fprintf(stderr, "kettle toolchain: unknown kind '%s' (only 'debian')\n", args[0].c_str());
-        return kUsage;
-    }
-    std::string suite, packages, out, variant = "essential", mirror = "http://deb.debian.org/debian", arch = "amd64";
-    std::string epoch;
-    if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e && *e) epoch = e;
-    else epoch = "1704067200";
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "-h" || a == "--help") { std::fputs(kToolchainHelp, stdout); return kOk; }
-        auto val = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw Error(a + " needs a value");
-            return args[++i];
-        };
-        if (a == "--suite") suite = val();
-        else if (a == "--packages") packages = val();
-        else if (a == "-o" || a == "--output") out = val();
-        else if (a == "--variant") variant = val();
-        else if (a == "--mirror") mirror = val();
-        else if (a == "--epoch") epoch = val();
-        else if (a == "--arch") arch = val();
-        else {
-            std::fprintf(stderr, "kettle toolchain: unknown option '%s'\n", a.c_str());
-            return kUsage;
+    for (const auto& a : args)
+        if (a == "-h" || a == "--help") {
+            std::fputs(kToolchainHelp, stdout);
+            return kOk;
         }
-    }
-    auto bad = [](const std::string& m) {
-        std::fprintf(stderr, "kettle toolchain: %s\n", m.c_str());
-        return kUsage;
-    };
-    if (suite.empty() || out.empty()) return bad("--suite and -o are required");
-    for (char c : suite) if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return bad("bad --suite");
-    for (char c : packages)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr(",.+-:=~", c)) return bad("bad --packages");
-    for (char c : epoch) if (c < '0' || c > '9') return bad("--epoch must be seconds since 1970");
-    if (epoch.empty() || epoch.size() > 11) return bad("--epoch must be seconds since 1970");
-    auto ends = [&](const char* s) { std::string x(s); return out.size() >= x.size() && out.compare(out.size() - x.size(), x.size(), x) == 0; };
-    if (!ends(".tar") && !ends(".tar.zst")) return bad("-o must end in .tar or .tar.zst");
-
-    // mmdebstrap picks the format from the file name; write to a temporary name and rename when done.
-    std::string tmp = out + ".tmp-" + std::to_string(::getpid()) + (ends(".tar.zst") ? ".tar.zst" : ".tar");
-    std::vector<std::string> argv{"env", "SOURCE_DATE_EPOCH=" + epoch, "mmdebstrap", "--quiet", "--variant=" + variant,
-                                  "--architectures=" + arch, "--format=tar",
-                                  // No device nodes: the guest refuses them on the input disk, and the build
-                                  // sandbox mounts its own minimal /dev.
-                                  "--skip=output/dev"};
-    if (!packages.empty()) argv.push_back("--include=" + packages);
-    argv.insert(argv.end(), {suite, tmp, mirror});
-    std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", suite.c_str(),
-                 packages.empty() ? "no extra packages" : packages.c_str(), epoch.c_str());
-    auto [st, o] = runner::run_capture(argv);
-    if (st != 0) {
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        std::fprintf(stderr, "kettle toolchain: mmdebstrap failed (status %d)\n", st);
-        return kInfra;
-    }
-    fs::rename(tmp, out);
-    std::printf("sha256:%s  %s\n", hex(sha256_file(out)).c_str(), out.c_str());
-    return kOk;
+    if (args[0] == "debian") return debian_cmd(args);
+    if (args[0] == "pack") return pack_cmd(args);
+    if (args[0] == "info") return info_cmd(args);
+    std::fprintf(stderr, "kettle toolchain: unknown kind '%s' (debian, pack or info)\n", args[0].c_str());
+    return kUsage;
 }
 
 }  // namespace kettle::cli

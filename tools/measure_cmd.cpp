@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "measure_opts.hpp"
 #include "kettle/boot/eventlog.hpp"
 #include "kettle/boot/pe.hpp"
 #include "kettle/core/bytes.hpp"
@@ -24,7 +25,7 @@ namespace kettle::cli {
 namespace {
 
 const char* kMeasureUsage =
-    "usage: kettle measure <snp|snp-firmware|tdx|tdx-replay> [options]\n"
+    "usage: kettle measure <snp|snp-firmware|tdx|tdx-replay|boot|event-log> [options]\n"
     "\n"
     "Recompute, with no trust in the builder, the launch measurement that the hardware reports for a VM image.\n"
     "\n"
@@ -32,6 +33,8 @@ const char* kMeasureUsage =
     "  snp-firmware  describe an OVMF file: firmware-only digest, SEV metadata sections, hashes-table GPA, reset EIP\n"
     "  tdx           TDX MRTD and RTMR1 of TDVF + a direct-booted PE (UKI)\n"
     "  tdx-replay    replay a CCEL event log and print RTMR0..3\n"
+    "  boot          every event and register value of the measured disk boot of an image (TPM PCRs, TDX RTMRs)\n"
+    "  event-log     parse and replay a TPM or CCEL event log in every bank\n"
     "\n"
     "`kettle measure <sub> --help` for the options of each.\n";
 
@@ -92,55 +95,6 @@ const char* kTdxReplayUsage =
     "/sys/firmware/acpi/tables/data/CCEL) and prints RTMR0..3 (CC MR index 1..4). Compare them with the RTMRs of\n"
     "the TD quote. --ccel may be omitted; when given, its type must be 2 (TDX). --events lists every event.\n";
 
-struct Opts {
-    std::map<std::string, std::string> kv;
-    std::set<std::string> flags;
-    bool help = false;
-};
-
-Opts parse(const Args& a, const std::set<std::string>& valued, const std::set<std::string>& flags) {
-    Opts o;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        std::string k = a[i], v;
-        bool has_v = false;
-        if (k == "-h" || k == "--help") {
-            o.help = true;
-            continue;
-        }
-        if (auto eq = k.find('='); k.rfind("--", 0) == 0 && eq != std::string::npos) {
-            v = k.substr(eq + 1);
-            k = k.substr(0, eq);
-            has_v = true;
-        }
-        if (valued.count(k)) {
-            if (!has_v) {
-                if (i + 1 >= a.size()) throw Error("option " + k + " needs a value");
-                v = a[++i];
-            }
-            if (o.kv.count(k)) throw Error("option " + k + " given twice");
-            o.kv[k] = v;
-        } else if (flags.count(k) && !has_v) {
-            o.flags.insert(k);
-        } else {
-            throw Error("unknown option '" + a[i] + "'");
-        }
-    }
-    return o;
-}
-
-std::uint64_t parse_uint(const std::string& s, const char* what, int base = 0) {
-    if (s.empty()) throw Error(std::string(what) + ": empty value");
-    std::size_t pos = 0;
-    unsigned long long v = 0;
-    try {
-        v = std::stoull(s, &pos, base);
-    } catch (...) {
-        throw Error(std::string(what) + ": '" + s + "' is not a number");
-    }
-    if (pos != s.size() || s[0] == '-') throw Error(std::string(what) + ": '" + s + "' is not a number");
-    return v;
-}
-
 std::uint64_t parse_hex(const std::string& s, const char* what) {
     std::string t = s;
     if (t.rfind("0x", 0) == 0 || t.rfind("0X", 0) == 0) t = t.substr(2);
@@ -192,41 +146,25 @@ Bytes read_input(const std::string& path, std::size_t max_bytes = std::size_t{1}
     return out;
 }
 
-void print_json(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
-
-// The image manifest written by the image build (schema kettle-image-manifest/v1). Checks the SHA-256 of
-// each file we read against the manifest, so a stale or swapped file is an error rather than a wrong digest.
+// The image files the SNP launch digest needs, each checked against the manifest (a stale or swapped file is an
+// error rather than a wrong digest).
 struct ImageFiles {
     Bytes firmware, kernel;
     Bytes firmware_sha256, kernel_sha256;
 };
 
 ImageFiles read_image(const std::string& dir) {
-    const std::string mpath = dir + "/manifest.json";
-    Json m = parse_strict(to_string(read_file(mpath, 16u << 20)));
-    if (!m.is_object() || !m.contains("schema") || m.at("schema") != "kettle-image-manifest/v1")
-        throw Error(mpath + ": schema is not \"kettle-image-manifest/v1\"");
-    if (!m.contains("files") || !m.at("files").is_object()) throw Error(mpath + ": no \"files\" object");
+    const Json m = read_image_manifest(dir);
     ImageFiles f;
-    for (const char* name : {"ovmf-amdsev.fd", "kettle.efi"}) {
-        const Json& files = m.at("files");
-        if (!files.contains(name) || !files.at(name).is_object() || !files.at(name).contains("sha256") ||
-            !files.at(name).at("sha256").is_string())
-            throw Error(mpath + ": files." + name + ".sha256 missing");
-        const std::string want = files.at(name).at("sha256").get<std::string>();
-        const bool fw = std::strcmp(name, "ovmf-amdsev.fd") == 0;
-        Bytes data = read_file(dir + "/" + name, fw ? (64u << 20) : (1u << 30));
-        Bytes digest = sha256(data);
-        if (want != hex(digest))
-            throw Error(dir + "/" + name + ": SHA-256 " + hex(digest) + " differs from the manifest's " + want);
-        (fw ? f.firmware : f.kernel) = std::move(data);
-        (fw ? f.firmware_sha256 : f.kernel_sha256) = std::move(digest);
-    }
+    f.firmware = read_manifest_file(dir, m, "ovmf-amdsev.fd", 64u << 20);
+    f.kernel = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
+    f.firmware_sha256 = sha256(f.firmware);
+    f.kernel_sha256 = sha256(f.kernel);
     return f;
 }
 
 int measure_snp(const Args& args) {
-    Opts o = parse(args,
+    MeasureOpts o = parse_measure_opts(args,
                    {"--firmware", "--firmware-description", "--image", "--kernel", "--uki", "--initrd", "--cmdline",
                     "--vcpus", "--vcpu-type", "--vcpu-sig", "--guest-features", "--vmm"},
                    {"--json"});
@@ -317,7 +255,7 @@ int measure_snp(const Args& args) {
 }
 
 int measure_snp_firmware(const Args& args) {
-    Opts o = parse(args, {"--firmware", "--out"}, {"--json"});
+    MeasureOpts o = parse_measure_opts(args, {"--firmware", "--out"}, {"--json"});
     if (o.help) {
         std::fputs(kSnpFirmwareUsage, stdout);
         return kOk;
@@ -339,7 +277,7 @@ struct TdxValues {
     std::string pe_sha256, firmware_sha256;
 };
 
-TdxValues tdx_values(Opts& o, tdx::MrtdOrder order) {
+TdxValues tdx_values(MeasureOpts& o, tdx::MrtdOrder order) {
     TdxValues v;
     if (o.kv.count("--firmware")) {
         const Bytes fw = read_file(o.kv["--firmware"], 64u << 20);
@@ -362,7 +300,8 @@ TdxValues tdx_values(Opts& o, tdx::MrtdOrder order) {
 }
 
 int measure_tdx(const Args& args) {
-    Opts o = parse(args, {"--firmware", "--uki", "--kernel", "--image", "--memory", "--vcpus", "--mrtd-order"},
+    MeasureOpts o = parse_measure_opts(args, {"--firmware", "--uki", "--kernel", "--image", "--memory", "--vcpus",
+                                              "--mrtd-order"},
                    {"--json", "--pe-pad8"});
     if (o.help) {
         std::fputs(kTdxUsage, stdout);
@@ -417,7 +356,7 @@ int measure_tdx(const Args& args) {
 }
 
 int measure_tdx_replay(const Args& args) {
-    Opts o = parse(args, {"--ccel", "--log"}, {"--json", "--events"});
+    MeasureOpts o = parse_measure_opts(args, {"--ccel", "--log"}, {"--json", "--events"});
     if (o.help) {
         std::fputs(kTdxReplayUsage, stdout);
         return kOk;
@@ -476,6 +415,8 @@ int cmd_measure(const Args& args) {
         if (sub == "snp-firmware") return measure_snp_firmware(rest);
         if (sub == "tdx") return measure_tdx(rest);
         if (sub == "tdx-replay") return measure_tdx_replay(rest);
+        if (sub == "boot") return cmd_measure_boot(rest);
+        if (sub == "event-log") return cmd_measure_event_log(rest);
     } catch (const Error& e) {
         std::fprintf(stderr, "kettle measure %s: %s\n", sub.c_str(), e.what());
         return kUsage;

@@ -69,6 +69,7 @@ AttestResult attest_build(const ProvenanceInputs& inputs, const AttestOptions& o
     Evidence ev;
     ev.signing_key_pem = key.public_pem();
     ev.platform = "none";
+    ev.boot = opt.boot;
     res.mode = backend ? backend->mode() : AttestMode::none;
     res.statement = serialize_statement(inputs, res.mode);
     res.report_data = binding_report_data(as_bytes(res.statement), spki);
@@ -91,6 +92,7 @@ AttestResult attest_build(const ProvenanceInputs& inputs, const AttestOptions& o
             ev = Evidence{};
             ev.platform = "none";
             ev.signing_key_pem = key.public_pem();
+            ev.boot = opt.boot;
         }
     }
     res.platform = ev.platform;

@@ -84,28 +84,58 @@ Bytes authenticode_digest(ByteView pe, HashAlg alg, bool pad_to_8) {
     return h.finish();
 }
 
-std::optional<Bytes> pe_section(ByteView pe, std::string_view name, std::size_t max_size) {
-    if (name.empty() || name.size() > 8) throw Error("PE: a section name has 1..8 bytes");
+// --------------------------------------------------------------------------------------- sections
+
+std::vector<PeSection> pe_sections(ByteView pe) {
     if (pe.size() < 0x40 || pe[0] != 'M' || pe[1] != 'Z') throw Error("PE: no MZ header");
     const std::uint32_t lfanew = le32(pe, 0x3c);
     auto hdr = slice(pe, lfanew, 24, "PE header");
     if (std::memcmp(hdr.data(), "PE\0\0", 4) != 0) throw Error("PE: no PE signature at e_lfanew");
-    const std::uint16_t nsect = le16(hdr, 6);
-    const std::size_t sh = std::size_t{lfanew} + 24 + le16(hdr, 20);
+    const std::uint16_t nsect = le16(hdr, 4 + 2);
+    const std::uint16_t opt_size = le16(hdr, 4 + 16);
+    if (nsect > 96) throw Error("PE: " + std::to_string(nsect) + " sections (more than 96)");
+    const std::size_t table = std::size_t{lfanew} + 24 + opt_size;
+    std::vector<PeSection> out;
     for (std::size_t i = 0; i < nsect; ++i) {
-        auto s = slice(pe, sh + 40 * i, 40, "PE section header");
-        char n[9] = {};
-        std::memcpy(n, s.data(), 8);
-        if (std::string_view(n) != name) continue;
-        const std::uint32_t vsize = le32(s, 8), raw = le32(s, 16), ptr = le32(s, 20);
-        if (vsize > max_size) throw Error("PE: section " + std::string(name) + " is larger than " + std::to_string(max_size) + " bytes");
-        const std::uint32_t take = std::min(vsize, raw);
-        auto data = slice(pe, ptr, take, "PE section data");
-        Bytes out(data.begin(), data.end());
-        out.resize(vsize, 0);
-        return out;
+        auto h = slice(pe, table + 40 * i, 40, "PE section header");
+        PeSection s;
+        const char* n = reinterpret_cast<const char*>(h.data());
+        s.name.assign(n, strnlen(n, 8));
+        s.virtual_size = le32(h, 8);
+        s.virtual_address = le32(h, 12);
+        s.raw_size = le32(h, 16);
+        s.raw_offset = le32(h, 20);
+        if (s.raw_size && (s.raw_offset > pe.size() || s.raw_size > pe.size() - s.raw_offset))
+            throw Error("PE: raw data of section " + std::to_string(i) + " lies outside the file");
+        out.push_back(std::move(s));
     }
-    return std::nullopt;
+    return out;
+}
+
+std::optional<PeSection> find_section(const std::vector<PeSection>& sections, std::string_view prefix) {
+    std::optional<PeSection> found;
+    for (const auto& s : sections)
+        if (s.name.size() >= prefix.size() && s.name.compare(0, prefix.size(), prefix) == 0) found = s;
+    return found;
+}
+
+Bytes section_in_memory(ByteView pe, const PeSection& s, std::size_t max_size) {
+    if (s.virtual_size > max_size)
+        throw Error("PE: section " + s.name + " has VirtualSize " + std::to_string(s.virtual_size) + " (over the limit)");
+    Bytes out(s.virtual_size, 0);
+    const std::size_t n = std::min<std::size_t>(s.virtual_size, s.raw_size);
+    if (n) {
+        auto src = slice(pe, s.raw_offset, n, "PE section data");
+        std::copy(src.begin(), src.end(), out.begin());
+    }
+    return out;
+}
+
+std::optional<Bytes> pe_section(ByteView pe, std::string_view name, std::size_t max_size) {
+    if (name.empty() || name.size() > 8) throw Error("PE: a section name has 1..8 bytes");
+    const auto s = find_section(pe_sections(pe), name);
+    if (!s) return std::nullopt;
+    return section_in_memory(pe, *s, max_size);
 }
 
 }  // namespace kettle::boot

@@ -1,12 +1,16 @@
+// SHA-256 through nettle, whose fat build picks the x86 SHA extensions (SHA-NI) at run time where the CPU has them
+// and its x86_64 assembly otherwise; SHA-384/512 through mbedTLS. mbedTLS 3.6 has no x86 SHA extensions, and the
+// full-disk passes (input disk, toolchain tarball, artifacts, output disk) are SHA-256 (bench/hash_bench.sh).
 #include "kettle/core/hash.hpp"
 
 #include <cerrno>
+#include <cpuid.h>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
+#include <nettle/sha2.h>
 
 #include "kettle/core/error.hpp"
 
@@ -30,15 +34,20 @@ const char* hash_name(HashAlg alg) {
     return "?";
 }
 
+bool cpu_has_sha_extensions() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b >> 29) & 1;  // CPUID.(EAX=7,ECX=0):EBX bit 29 = SHA (Intel SDM vol. 2A, CPUID)
+}
+
 struct Hasher::State {
-    mbedtls_sha256_context s256;
+    sha256_ctx s256;  // nettle
     mbedtls_sha512_context s512;
 };
 
 Hasher::Hasher(HashAlg alg) : alg_(alg), st_(std::make_unique<State>()) {
     if (alg_ == HashAlg::sha256) {
-        mbedtls_sha256_init(&st_->s256);
-        if (mbedtls_sha256_starts(&st_->s256, 0) != 0) throw Error("sha256: init failed");
+        sha256_init(&st_->s256);
     } else {
         mbedtls_sha512_init(&st_->s512);
         if (mbedtls_sha512_starts(&st_->s512, alg_ == HashAlg::sha384 ? 1 : 0) != 0) throw Error("sha512: init failed");
@@ -46,9 +55,7 @@ Hasher::Hasher(HashAlg alg) : alg_(alg), st_(std::make_unique<State>()) {
 }
 
 Hasher::~Hasher() {
-    if (!st_) return;
-    if (alg_ == HashAlg::sha256) mbedtls_sha256_free(&st_->s256);
-    else mbedtls_sha512_free(&st_->s512);
+    if (st_ && alg_ != HashAlg::sha256) mbedtls_sha512_free(&st_->s512);
 }
 
 Hasher::Hasher(Hasher&&) noexcept = default;
@@ -56,20 +63,27 @@ Hasher& Hasher::operator=(Hasher&&) noexcept = default;
 
 void Hasher::update(ByteView data) {
     if (!st_) throw Error("hasher used after finish()");
-    int rc = alg_ == HashAlg::sha256 ? mbedtls_sha256_update(&st_->s256, data.data(), data.size())
-                                     : mbedtls_sha512_update(&st_->s512, data.data(), data.size());
-    if (rc != 0) throw Error("hash update failed");
+    if (alg_ == HashAlg::sha256) {
+        sha256_update(&st_->s256, data.size(), data.data());
+        return;
+    }
+    if (mbedtls_sha512_update(&st_->s512, data.data(), data.size()) != 0) throw Error("hash update failed");
 }
 
 Bytes Hasher::finish() {
     if (!st_) throw Error("hasher used after finish()");
-    Bytes out(alg_ == HashAlg::sha256 ? 32 : 64);
-    int rc = alg_ == HashAlg::sha256 ? mbedtls_sha256_finish(&st_->s256, out.data())
-                                     : mbedtls_sha512_finish(&st_->s512, out.data());
-    if (rc != 0) throw Error("hash finish failed");
+    Bytes out(alg_ == HashAlg::sha256 ? SHA256_DIGEST_SIZE : 64);
+    if (alg_ == HashAlg::sha256) {
+        sha256_digest(&st_->s256, SHA256_DIGEST_SIZE, out.data());
+    } else {
+        int rc = mbedtls_sha512_finish(&st_->s512, out.data());
+        mbedtls_sha512_free(&st_->s512);
+        if (rc != 0) {
+            st_.reset();
+            throw Error("hash finish failed");
+        }
+    }
     out.resize(digest_size(alg_));
-    if (alg_ == HashAlg::sha256) mbedtls_sha256_free(&st_->s256);
-    else mbedtls_sha512_free(&st_->s512);
     st_.reset();
     return out;
 }

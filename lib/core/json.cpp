@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kettle/core/error.hpp"
+#include "kettle/core/text.hpp"
 
 namespace kettle {
 
@@ -128,6 +129,8 @@ std::u16string utf16(const std::string& s) {
 
 void put_string(std::string& out, const std::string& s) {
     static const char hx[] = "0123456789abcdef";
+    if (std::size_t bad = first_invalid_utf8(s); bad != s.size())
+        throw Error("jcs: a string is not valid UTF-8 (byte " + std::to_string(bad) + " of " + quote_text(s, 80) + ")");
     out.push_back('"');
     for (unsigned char c : s) {
         switch (c) {
@@ -244,6 +247,10 @@ void put(std::string& out, const Json& v) {
 }
 
 }  // namespace
+
+std::string dump_text(const Json& value, int indent) {
+    return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 std::string jcs(const Json& value) {
     std::string out;

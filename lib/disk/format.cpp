@@ -1,5 +1,6 @@
 // Build request, input disk writer (host), output disk writer (guest) and reader (host). See docs/formats.md.
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/artifacts.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,6 +18,7 @@
 #include "format_internal.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
 
 namespace kettle {
 
@@ -41,6 +43,9 @@ Json request_to_json(const BuildRequest& r) {
     j["nonce"] = r.nonce;
     j["source_uri"] = r.source_uri;
     j["source_ref"] = r.source_ref;
+    if (r.toolchain_image)
+        j["toolchain_image"] = Json{{"root_hash", hex(r.toolchain_image->root_hash)},
+                                    {"data_blocks", r.toolchain_image->data_blocks}};
     return j;
 }
 
@@ -71,6 +76,21 @@ std::uint64_t get_uint(const Json& j, const char* key, std::uint64_t lo, std::ui
     return v;
 }
 
+/// "toolchain_image": exactly {"root_hash": 64 lower-case hex, "data_blocks": 1 .. 2^28}.
+ToolchainImageRef get_toolchain_image(const Json& t) {
+    if (!t.is_object()) bad("toolchain_image", "not an object");
+    for (auto it = t.begin(); it != t.end(); ++it)
+        if (it.key() != "root_hash" && it.key() != "data_blocks") bad("toolchain_image", it.key() + ": unknown key");
+    std::string root = get_string(t, "root_hash", 64, true);
+    if (root.size() != 64 || root.find_first_not_of("0123456789abcdef") != std::string::npos)
+        bad("toolchain_image", "root_hash is not 64 lower-case hex characters");
+    if (!t.contains("data_blocks")) bad("toolchain_image", "data_blocks: missing");
+    ToolchainImageRef ref;
+    ref.root_hash = unhex(root);
+    ref.data_blocks = get_uint(t, "data_blocks", kToolchainImageMinBlocks, kToolchainImageMaxBlocks, 0);
+    return ref;
+}
+
 void check_relative(const std::string& field, const std::string& p, bool allow_dot) {
     if (allow_dot && (p == "." || p.empty())) return;
     try {
@@ -86,7 +106,7 @@ BuildRequest request_from_json(const Json& j) {
     if (!j.is_object()) throw Error("request: not a JSON object");
     static const char* known[] = {"version", "argv", "env", "workdir", "artifacts", "timeout_seconds",
                                   "memory_limit_mib", "pids_limit", "log_limit_bytes", "nonce", "source_uri",
-                                  "source_ref"};
+                                  "source_ref", "toolchain_image"};
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) ==
             std::end(known))
@@ -128,6 +148,11 @@ BuildRequest request_from_json(const Json& j) {
             if (!a.is_string()) bad("artifacts", "pattern is not a string");
             std::string s = a.get<std::string>();
             check_relative("artifacts", s, false);
+            try {
+                check_glob(s);
+            } catch (const Error& e) {
+                bad("artifacts", e.what());
+            }
             r.artifacts.push_back(std::move(s));
         }
     }
@@ -139,6 +164,7 @@ BuildRequest request_from_json(const Json& j) {
     r.source_uri = get_string(j, "source_uri", 4096, false);
     r.source_ref = get_string(j, "source_ref", 1024, true);
     if (r.source_ref.empty()) bad("source_ref", "empty");
+    if (auto t = j.find("toolchain_image"); t != j.end()) r.toolchain_image = get_toolchain_image(*t);
     return r;
 }
 
@@ -294,11 +320,17 @@ bool ends_with(const std::string& s, const char* suf) {
 InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out_path) {
     std::string req = request_to_json(spec.request).dump(2) + "\n";
     request_from_json(parse_strict(req));  // the guest must accept what we write
-    std::string tc_name;
-    if (ends_with(spec.toolchain_path, ".tar.zst") || ends_with(spec.toolchain_path, ".tzst")) tc_name = "toolchain.tar.zst";
-    else if (ends_with(spec.toolchain_path, ".tar.gz") || ends_with(spec.toolchain_path, ".tgz")) tc_name = "toolchain.tar.gz";
-    else if (ends_with(spec.toolchain_path, ".tar")) tc_name = "toolchain.tar";
-    else throw Error("input disk: toolchain " + spec.toolchain_path + ": name must end in .tar, .tar.zst or .tar.gz");
+    std::string tc_name;  // empty: the toolchain is an image on its own disk, named in the request
+    if (spec.request.toolchain_image) {
+        if (!spec.toolchain_path.empty())
+            throw Error("input disk: the request names a toolchain image, so no toolchain tarball may be given too");
+    } else {
+        const std::string& t = spec.toolchain_path;
+        if (ends_with(t, ".tar.zst") || ends_with(t, ".tzst")) tc_name = "toolchain.tar.zst";
+        else if (ends_with(t, ".tar.gz") || ends_with(t, ".tgz")) tc_name = "toolchain.tar.gz";
+        else if (ends_with(t, ".tar")) tc_name = "toolchain.tar";
+        else throw Error("input disk: toolchain " + t + ": name must end in .tar, .tar.zst or .tar.gz");
+    }
     struct stat st {};
     if (::stat(spec.source_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error("input disk: source " + spec.source_dir + ": not a directory");
@@ -340,7 +372,7 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
             if (is_dir) w.header("source/" + r + "/", AE_IFDIR, 0, 0755);
             else w.file_path("source/" + r, spec.source_dir + "/" + r);
         }
-        info.members.push_back(w.file_path(tc_name, spec.toolchain_path));
+        if (!tc_name.empty()) info.members.push_back(w.file_path(tc_name, spec.toolchain_path));
         for (const auto& [n, path] : files) info.members.push_back(w.file_path("files/" + n, path));
         if (archive_write_close(w.a) != ARCHIVE_OK) {
             if (!sink.error.empty()) throw Error(sink.error);
@@ -630,7 +662,7 @@ void extract_output_member(PayloadExtract& x, struct archive* a, struct archive_
     try {
         name = normalize_member_path(raw, limits.max_path);
     } catch (const Error& ex) {
-        throw Error(std::string("output disk: member \"") + raw + "\": " + ex.what());
+        throw Error("output disk: member " + quote_text(raw) + ": " + ex.what());
     }
     unsigned type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e)) throw Error("output disk: " + name + ": hard links are not allowed");
@@ -640,6 +672,7 @@ void extract_output_member(PayloadExtract& x, struct archive* a, struct archive_
     }
     if (type != AE_IFREG)
         throw Error("output disk: " + name + ": " + detail::entry_type_name(type) + " is not allowed");
+    if (archive_entry_sparse_count(e) > 0) throw Error("output disk: " + name + ": sparse entries are not supported");
     la_int64_t sz = archive_entry_size(e);
     if (sz < 0) throw Error("output disk: " + name + ": negative size");
     std::uint64_t usz = static_cast<std::uint64_t>(sz);

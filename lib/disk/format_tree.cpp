@@ -12,17 +12,20 @@
 #include "format_internal.hpp"
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/text.hpp"
 
 namespace kettle {
 
 std::string normalize_member_path(std::string_view raw, std::size_t max_path) {
     std::string q(raw);
     if (q.empty()) throw Error("empty path");
-    if (q[0] == '/') throw Error("absolute path \"" + q + "\"");
+    if (q[0] == '/') throw Error("absolute path " + quote_text(q));
     for (unsigned char c : q) {
-        if (c < 0x20 || c == 0x7f) throw Error("control byte in path");
-        if (c == '\\') throw Error("backslash in path \"" + q + "\"");
+        if (c < 0x20 || c == 0x7f) throw Error("control byte in path " + quote_text(q));
+        if (c == '\\') throw Error("backslash in path " + quote_text(q));
     }
+    if (std::size_t bad = first_invalid_utf8(q); bad != q.size())
+        throw Error("path " + quote_text(q) + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
     std::string out;
     std::size_t i = 0;
     while (i <= q.size()) {
@@ -30,10 +33,10 @@ std::string normalize_member_path(std::string_view raw, std::size_t max_path) {
         if (j == std::string::npos) j = q.size();
         std::string_view comp(q.data() + i, j - i);
         bool last = j == q.size();
-        if (comp == "..") throw Error("\"..\" in path \"" + q + "\"");
+        if (comp == "..") throw Error("\"..\" in path " + quote_text(q));
         if (comp.empty()) {
             // allow only a single trailing slash (directory entries)
-            if (!(last && i > 0)) throw Error("empty component in path \"" + q + "\"");
+            if (!(last && i > 0)) throw Error("empty component in path " + quote_text(q));
         } else if (comp != ".") {
             if (comp.size() > 255) throw Error("path component longer than 255 bytes");
             if (!out.empty()) out += '/';
@@ -41,7 +44,7 @@ std::string normalize_member_path(std::string_view raw, std::size_t max_path) {
         }
         i = j + 1;
     }
-    if (out.empty()) throw Error("empty path \"" + q + "\"");
+    if (out.empty()) throw Error("empty path " + quote_text(q));
     if (out.size() > max_path) throw Error("path longer than " + std::to_string(max_path) + " bytes");
     return out;
 }
@@ -183,6 +186,7 @@ void SafeTree::make_symlink(const std::string& rel, const std::string& target) {
     if (target.size() > policy_.max_symlink_target) fail(rel, "symbolic link target too long");
     for (unsigned char c : target)
         if (c < 0x20 || c == 0x7f) fail(rel, "control byte in symbolic link target");
+    if (!valid_utf8(target)) fail(rel, "symbolic link target " + quote_text(target) + " is not valid UTF-8");
     if (target[0] != '/') {
         // Resolve lexically from the link's directory; it must never climb above the root.
         long depth = 0;
@@ -193,7 +197,7 @@ void SafeTree::make_symlink(const std::string& rel, const std::string& target) {
             if (j == std::string::npos) j = target.size();
             std::string_view comp(target.data() + i, j - i);
             if (comp == "..") {
-                if (--depth < 0) fail(rel, "symbolic link escapes the root (-> " + target + ")");
+                if (--depth < 0) fail(rel, "symbolic link escapes the root (-> " + quote_text(target) + ")");
             } else if (!comp.empty() && comp != ".") {
                 ++depth;
             }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
 
 namespace kettle {
 
@@ -98,7 +100,8 @@ private:
 struct DeviceSource {
     int fd = -1;
     std::uint64_t size = 0, pos = 0;
-    PipelinedHasher h;
+    std::optional<PipelinedHasher> h;  ///< absent when the reader's caller hashes the stream (ingest_stream)
+    std::vector<char> plain;           ///< the read buffer when `h` is absent
     const IngestProgress* progress = nullptr;
     std::string error;
 };
@@ -107,7 +110,7 @@ la_ssize_t device_read(struct archive*, void* ctx, const void** out) {
     auto* s = static_cast<DeviceSource*>(ctx);
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(PipelinedHasher::kSlotBytes, s->size - s->pos));
     if (want == 0) return 0;
-    char* buf = s->h.buffer();
+    char* buf = s->h ? s->h->buffer() : s->plain.data();
     ssize_t n;
     do n = ::read(s->fd, buf, want);
     while (n < 0 && errno == EINTR);
@@ -119,7 +122,7 @@ la_ssize_t device_read(struct archive*, void* ctx, const void** out) {
         s->error = "input: device ended before its size";
         return -1;
     }
-    s->h.submit(static_cast<std::size_t>(n));
+    if (s->h) s->h->submit(static_cast<std::size_t>(n));
     s->pos += static_cast<std::uint64_t>(n);
     if (s->progress && *s->progress) (*s->progress)(s->pos, s->size);
     *out = buf;
@@ -165,13 +168,14 @@ struct Ingest {
         if (++entries > lim.max_entries)
             throw Error("input: " + where + ": more than " + std::to_string(lim.max_entries) + " entries");
     }
-    void count_bytes(const std::string& name, std::uint64_t size) {
+    /// `what` is the whole message prefix ("input: <member>").
+    void count_bytes(const std::string& what, std::uint64_t size) {
         if (size > lim.max_member_bytes)
-            throw Error("input: " + name + ": size " + std::to_string(size) + " is over the member limit of " +
+            throw Error(what + ": size " + std::to_string(size) + " is over the member limit of " +
                         std::to_string(lim.max_member_bytes) + " bytes");
         if (size > lim.max_total_bytes - total)
-            throw Error("input: " + name + ": total extracted size is over the limit of " +
-                        std::to_string(lim.max_total_bytes) + " bytes");
+            throw Error(what + ": total extracted size is over the limit of " + std::to_string(lim.max_total_bytes) +
+                        " bytes");
         total += size;
     }
 };
@@ -187,7 +191,7 @@ std::string entry_name(struct archive_entry* e, std::size_t max_path, const std:
     try {
         return normalize_member_path(raw, max_path);
     } catch (const Error& ex) {
-        throw Error("input: " + where + ": entry \"" + std::string(raw).substr(0, 200) + "\": " + ex.what());
+        throw Error("input: " + where + ": entry " + quote_text(raw) + ": " + ex.what());
     }
 }
 
@@ -196,6 +200,12 @@ std::uint64_t entry_size(struct archive_entry* e, const std::string& name) {
     la_int64_t s = archive_entry_size(e);
     if (s < 0) throw Error("input: " + name + ": negative size");
     return static_cast<std::uint64_t>(s);
+}
+
+/// GNU sparse members (old-style type 'S', pax GNU.sparse.*) declare their expanded size, so they are refused by
+/// name before any size check could misreport them.
+void refuse_sparse(struct archive_entry* e, const std::string& where) {
+    if (archive_entry_sparse_count(e) > 0) throw Error("input: " + where + ": sparse entries are not supported");
 }
 
 /// Check that a member of `size` bytes whose header starts at `hpos` fits in a container of `container` bytes.
@@ -232,6 +242,7 @@ void extract_toolchain(Ingest& ing, struct archive* outer, const std::string& me
         if (raw && type == AE_IFDIR && (!std::strcmp(raw, ".") || !std::strcmp(raw, "./"))) continue;  // the root
         std::string name = entry_name(e, ing.lim.max_path, member);
         std::string where = member + ": " + name;
+        refuse_sparse(e, where);
         std::uint64_t size = entry_size(e, "input: " + where);
         if (!compressed) {
             auto hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(in.a)));
@@ -281,8 +292,13 @@ void extract_toolchain(Ingest& ing, struct archive* outer, const std::string& me
     ing.res.toolchain = {member, member_size, ns.h.finish()};
 }
 
-bool is_alternates(const std::string& rel) {
-    return rel == "objects/info/alternates" || rel == "objects/info/http-alternates";
+/// A file libgit2 would follow out of the repository: `commondir` and `gitdir` (worktree links) and the object
+/// alternates, at any depth below source/, except below refs/ and logs/ (where the names are ref names).
+bool is_repository_link(const std::string& rel) {
+    if (rel.rfind("refs/", 0) == 0 || rel.rfind("logs/", 0) == 0) return false;
+    std::string_view base(rel);
+    if (auto slash = base.rfind('/'); slash != std::string_view::npos) base.remove_prefix(slash + 1);
+    return base == "commondir" || base == "gitdir" || base == "alternates" || base == "http-alternates";
 }
 
 // The one pass over the input disk's members (docs/formats.md): where each goes, and what was found so far.
@@ -307,6 +323,7 @@ Member read_member_header(InputPass& in, struct archive_entry* e) {
     in.ing.count_entry("input disk");
     Member m;
     m.name = entry_name(e, in.ing.lim.max_path, "input disk");
+    refuse_sparse(e, m.name);
     m.type = archive_entry_filetype(e);
     m.size = entry_size(e, "input: " + m.name);
     auto hpos = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_read_header_position(in.a)));
@@ -346,7 +363,7 @@ Bytes extract_file(InputPass& in, detail::SafeTree& tree, const std::string& rel
     return d;
 }
 
-// A member under source/ (the bare repository; no git alternates) or files/ (the extra inputs).
+// A member under source/ (the bare repository; no alternates, commondir or gitdir) or files/ (the extra inputs).
 void ingest_tree_member(InputPass& in, const Member& m, struct archive_entry* e, const std::string& top,
                         const std::string& rest) {
     bool is_source = top == "source";
@@ -354,7 +371,8 @@ void ingest_tree_member(InputPass& in, const Member& m, struct archive_entry* e,
         if (m.type != AE_IFDIR) throw Error("input: " + top + ": must be a directory");
         return;
     }
-    if (is_source && is_alternates(rest)) throw Error("input: " + m.name + ": git alternates are not allowed");
+    if (is_source && is_repository_link(rest))
+        throw Error("input: " + m.name + ": git alternates, commondir and gitdir files are not allowed");
     detail::SafeTree& tree = is_source ? in.source : in.files;
     if (m.type == AE_IFDIR) {
         tree.make_dir(rest);
@@ -363,6 +381,8 @@ void ingest_tree_member(InputPass& in, const Member& m, struct archive_entry* e,
         in.source_digests.emplace_back(rest, hex(d));
         ++in.ing.res.source_files;
     } else {
+        if (in.ing.res.files.size() >= in.ing.lim.max_files)
+            throw Error("input: " + m.name + ": more than " + std::to_string(in.ing.lim.max_files) + " files under files/");
         Bytes d = extract_file(in, tree, rest, (archive_entry_perm(e) & 0111) != 0, m);
         in.ing.res.files.push_back({m.name, m.size, std::move(d)});
     }
@@ -379,6 +399,8 @@ void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
     } else if (name == "toolchain.tar" || name == "toolchain.tar.zst" || name == "toolchain.tar.gz") {
         if (m.type != AE_IFREG) throw Error("input: " + name + ": must be a regular file");
         if (in.have_toolchain) throw Error("input: " + name + ": duplicate toolchain");
+        if (in.ing.res.request.toolchain_image)
+            throw Error("input: " + name + ": the request names a toolchain image; a toolchain member is not allowed too");
         in.have_toolchain = true;
         extract_toolchain(in.ing, in.a, name, m.size, in.dest_dir);
     } else {
@@ -399,12 +421,12 @@ Bytes source_tree_digest(std::vector<std::pair<std::string, std::string>> digest
     return sh.finish();
 }
 
-}  // namespace
-
-IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits,
-                          const IngestProgress& progress) {
+IngestResult ingest_any(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits,
+                        const IngestProgress& progress, bool hash_device) {
     Ingest ing{limits, {}};
     DeviceSource dev;
+    if (hash_device) dev.h.emplace();
+    else dev.plain.resize(PipelinedHasher::kSlotBytes);
     dev.fd = fd;
     dev.size = device_size;
     dev.progress = &progress;
@@ -428,7 +450,8 @@ IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& 
         first = false;
     }
     if (first) throw Error("input: the input disk holds no members (request.json missing)");
-    if (!in.have_toolchain) throw Error("input: toolchain.tar[.zst|.gz] is missing");
+    if (!in.have_toolchain && !in.ing.res.request.toolchain_image)
+        throw Error("input: toolchain.tar[.zst|.gz] is missing (and the request names no toolchain image)");
     if (ing.res.source_files == 0) throw Error("input: source/ holds no files");
 
     // Hash the rest of the device (tar end blocks, padding): the device digest covers every byte.
@@ -440,10 +463,21 @@ IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& 
     }
     ing.res.source_digest = source_tree_digest(std::move(in.source_digests));
     ing.res.device_size = device_size;
-    ing.res.device_sha256 = dev.h.finish();
+    if (dev.h) ing.res.device_sha256 = dev.h->finish();
     ing.res.entries = ing.entries;
     ing.res.extracted_bytes = ing.total;
     return ing.res;
+}
+
+}  // namespace
+
+IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits,
+                          const IngestProgress& progress) {
+    return ingest_any(fd, device_size, dest_dir, limits, progress, true);
+}
+
+IngestResult ingest_stream(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits) {
+    return ingest_any(fd, device_size, dest_dir, limits, {}, false);
 }
 
 IngestResult ingest_input_path(const std::string& path, const std::string& dest_dir, const IngestLimits& limits,

@@ -1,5 +1,6 @@
 #include "kettle/provenance/evidence.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -41,6 +42,111 @@ bool is_type(const std::string& t) {
 }
 
 bool is_platform(const std::string& p) { return p == "snp" || p == "tdx" || p == "sim-snp" || p == "none"; }
+
+std::size_t bank_size(const std::string& bank) {
+    if (bank == "sha1") return 20;
+    if (bank == "sha256") return 32;
+    if (bank == "sha384") return 48;
+    if (bank == "sha512") return 64;
+    return 0;
+}
+
+void check_boot(const BootEvidence& b) {
+    if (b.logs.size() > 4) throw Error("evidence: more than 4 boot event logs");
+    for (const auto& l : b.logs) {
+        if (l.source != "ccel" && l.source != "tpm") throw Error("evidence: boot event log source \"" + l.source + "\"");
+        if (l.format != "tcg2-crypto-agile") throw Error("evidence: boot event log format \"" + l.format + "\"");
+        if (l.data.size() > kMaxBootEventLog) throw Error("evidence: boot event log larger than 1 MiB");
+    }
+    if (b.ccel_table.size() > 4096) throw Error("evidence: ccel_table larger than 4 KiB");
+    for (const auto& [bank, pcrs] : b.registers.tpm_pcrs) {
+        if (bank_size(bank) == 0) throw Error("evidence: unknown TPM bank \"" + bank + "\"");
+        for (const auto& [i, v] : pcrs)
+            if (i > 23 || v.size() != bank_size(bank)) throw Error("evidence: bad " + bank + " PCR " + std::to_string(i));
+    }
+    if (!b.registers.rtmrs.empty() &&
+        (b.registers.rtmrs.size() != 4 ||
+         std::any_of(b.registers.rtmrs.begin(), b.registers.rtmrs.end(), [](const Bytes& r) { return r.size() != 48; })))
+        throw Error("evidence: rtmrs must be 4 values of 48 bytes");
+}
+
+Json boot_logs_json(const BootEvidence& b) {
+    Json logs = Json::array();
+    for (const auto& l : b.logs)
+        logs.push_back({{"source", l.source}, {"format", l.format}, {"data", base64_encode(l.data)}, {"truncated", l.truncated}});
+    return logs;
+}
+
+Json registers_json(const GuestRegisters& r) {
+    Json pcrs = Json::object();
+    for (const auto& [bank, values] : r.tpm_pcrs) {
+        Json v = Json::object();
+        for (const auto& [i, d] : values) v[std::to_string(i)] = hex(d);
+        pcrs[bank] = v;
+    }
+    Json rtmrs = Json::array();
+    for (const auto& x : r.rtmrs) rtmrs.push_back(hex(x));
+    return {{"tpm_pcrs", pcrs}, {"rtmrs", rtmrs}};
+}
+
+const Json* member(const Json& o, const char* k, bool (Json::*is)() const noexcept) {
+    auto it = o.find(k);
+    if (it == o.end()) return nullptr;
+    if (!((*it).*is)()) throw Error(std::string("evidence: \"") + k + "\" has the wrong type");
+    return &*it;
+}
+
+std::uint32_t pcr_index(const std::string& k) {
+    if (k.empty() || k.size() > 2 || k.find_first_not_of("0123456789") != std::string::npos || (k.size() == 2 && k[0] == '0'))
+        throw Error("evidence: PCR index \"" + k + "\" is not 0..23");
+    return static_cast<std::uint32_t>(std::stoul(k));
+}
+
+GuestRegisters parse_registers(const Json& g) {
+    GuestRegisters r;
+    if (const Json* pcrs = member(g, "tpm_pcrs", &Json::is_object)) {
+        if (pcrs->size() > 4) throw Error("evidence: more than 4 TPM banks");
+        for (const auto& [bank, values] : pcrs->items()) {
+            if (!values.is_object() || values.size() > 24) throw Error("evidence: tpm_pcrs." + bank + " is not an object of <= 24 PCRs");
+            for (const auto& [k, v] : values.items()) {
+                if (!v.is_string() || v.get<std::string>().size() > 128) throw Error("evidence: PCR value is not hex");
+                r.tpm_pcrs[bank][pcr_index(k)] = unhex(v.get<std::string>());
+            }
+        }
+    }
+    if (const Json* rtmrs = member(g, "rtmrs", &Json::is_array)) {
+        if (rtmrs->size() > 4) throw Error("evidence: more than 4 rtmrs");
+        for (const auto& v : *rtmrs) {
+            if (!v.is_string() || v.get<std::string>().size() != 96) throw Error("evidence: rtmr is not 96 hex digits");
+            r.rtmrs.push_back(unhex(v.get<std::string>()));
+        }
+    }
+    return r;
+}
+
+BootEvidence parse_boot(const Json& j) {
+    BootEvidence b;
+    if (const Json* logs = member(j, "boot_event_logs", &Json::is_array)) {
+        if (logs->size() > 4) throw Error("evidence: more than 4 boot event logs");
+        for (const auto& e : *logs) {
+            if (!e.is_object()) throw Error("evidence: boot event log is not an object");
+            const Json* t = member(e, "truncated", &Json::is_boolean);
+            BootEventLog l;
+            for (const char* k : {"source", "format", "data"})
+                if (!member(e, k, &Json::is_string)) throw Error(std::string("evidence: boot event log without \"") + k + "\"");
+            l.source = e.at("source").get<std::string>();
+            l.format = e.at("format").get<std::string>();
+            l.data = base64_decode(e.at("data").get<std::string>(), "evidence: boot event log", false, kMaxBootEventLog);
+            l.truncated = t && t->get<bool>();
+            b.logs.push_back(std::move(l));
+        }
+    }
+    if (const Json* t = member(j, "ccel_table", &Json::is_string))
+        b.ccel_table = base64_decode(t->get<std::string>(), "evidence: ccel_table", false, 4096);
+    if (const Json* g = member(j, "guest_registers", &Json::is_object)) b.registers = parse_registers(*g);
+    check_boot(b);
+    return b;
+}
 
 // True when the certificate's subject CN starts with "SEV-VLEK-" (the ASVK; see AMD KDS naming).
 bool subject_is_asvk(ByteView der) {
@@ -120,17 +226,21 @@ std::string evidence_json(const Evidence& ev) {
         if (!is_type(c.type)) throw Error("evidence: unknown certificate type \"" + c.type + "\"");
         certs.push_back({{"type", c.type}, {"der", base64_encode(c.der)}});
     }
+    check_boot(ev.boot);
     Json j = {{"schema", kEvidenceSchema},
               {"platform", ev.platform},
               {"report_data_layout", ev.report_data_layout},
               {"report", base64_encode(ev.report)},
               {"certificates", certs},
-              {"signing_key", ev.signing_key_pem}};
+              {"signing_key", ev.signing_key_pem},
+              {"boot_event_logs", boot_logs_json(ev.boot)},
+              {"ccel_table", base64_encode(ev.boot.ccel_table)},
+              {"guest_registers", registers_json(ev.boot.registers)}};
     return jcs(j) + "\n";
 }
 
 Evidence parse_evidence(std::string_view text) {
-    if (text.size() > (std::size_t{4} << 20)) throw Error("evidence: file larger than 4 MiB");
+    if (text.size() > (std::size_t{8} << 20)) throw Error("evidence: file larger than 8 MiB");
     Json j = parse_strict(text);
     if (!j.is_object()) throw Error("evidence: not a JSON object");
     auto str = [&](const Json& o, const char* k) {
@@ -155,6 +265,7 @@ Evidence parse_evidence(std::string_view text) {
         if (!is_type(ec.type)) throw Error("evidence: unknown certificate type \"" + ec.type + "\"");
         ev.certificates.push_back(std::move(ec));
     }
+    ev.boot = parse_boot(j);
     return ev;
 }
 

@@ -93,6 +93,38 @@ Json rd(const std::string& name, const std::string& sha256_hex) {
     return Json{{"name", name}, {"digest", {{"sha256", sha256_hex}}}};
 }
 
+/// The "toolchain" dependency: the tarball's SHA-256 and file name, or the image's dm-verity root hash with the
+/// parameters it was computed with (docs/buildtype.md).
+Json toolchain_descriptor(const ProvenanceInputs& in) {
+    const ToolchainImageDigest& ti = in.toolchain_image;
+    if (ti.root_hash.empty()) {
+        if (in.toolchain.name.empty()) throw Error("provenance: toolchain rootfs has no name");
+        need_text(in.toolchain.name, "the toolchain name");
+        need_sha256(in.toolchain.sha256, "toolchain sha256");
+        Json t = rd("toolchain", in.toolchain.sha256);
+        t["annotations"] = {{"file", in.toolchain.name}};
+        if (!in.toolchain.uri.empty()) t["uri"] = in.toolchain.uri;
+        return t;
+    }
+    need_sha256(ti.root_hash, "toolchain image root hash");
+    if (ti.salt.empty() || ti.salt.size() > 512 || ti.salt.size() % 2 || !is_lower_hex(ti.salt))
+        throw Error("provenance: the toolchain image salt is not lower-case hex");
+    need_text(ti.format, "the toolchain image format");
+    need_text(ti.hash_algorithm, "the toolchain image hash algorithm");
+    if (!ti.data_blocks || !ti.data_block_size || !ti.hash_block_size || !ti.image_bytes)
+        throw Error("provenance: the toolchain image parameters are incomplete");
+    Json verity = {{"version", 1},
+                   {"hashAlgorithm", ti.hash_algorithm},
+                   {"dataBlockSize", ti.data_block_size},
+                   {"hashBlockSize", ti.hash_block_size},
+                   {"dataBlocks", ti.data_blocks},
+                   {"hashStartBlock", ti.hash_start_block},
+                   {"salt", ti.salt}};
+    return Json{{"name", "toolchain"},
+                {"digest", {{"dmVerityRootHash", ti.root_hash}}},
+                {"annotations", {{"format", ti.format}, {"imageBytes", ti.image_bytes}, {"verity", std::move(verity)}}}};
+}
+
 std::string source_uri_for(const std::string& uri, const std::string& commit) {
     // SPDX download-location form recommended by in-toto resource_descriptor.md: git+<uri>@<commit>.
     std::string u = uri.rfind("git+", 0) == 0 ? uri : "git+" + uri;
@@ -119,7 +151,6 @@ Json subjects_json(const ProvenanceInputs& in) {
 // Every free-text field that goes into the statement is clean UTF-8 of bounded length.
 void check_texts(const ProvenanceInputs& in) {
     need_text(in.source_uri, "the source URI");
-    need_text(in.toolchain.name, "the toolchain name");
     need_text(in.image.cmdline, "the kernel command line");
     need_text(in.vm.cpu_model, "the CPU model");
     need_text(in.init_version, "the init version");
@@ -143,14 +174,7 @@ Json resolved_dependencies(const ProvenanceInputs& in) {
     deps.push_back(Json{{"name", "build-request"},
                         {"mediaType", "application/json"},
                         {"digest", {{"sha256", request_digest}}}});
-    if (in.toolchain.name.empty()) throw Error("provenance: toolchain rootfs has no name");
-    need_sha256(in.toolchain.sha256, "toolchain sha256");
-    {
-        Json t = rd("toolchain", in.toolchain.sha256);
-        t["annotations"] = {{"file", in.toolchain.name}};
-        if (!in.toolchain.uri.empty()) t["uri"] = in.toolchain.uri;
-        deps.push_back(std::move(t));
-    }
+    deps.push_back(toolchain_descriptor(in));
     std::set<std::string> input_names{"source", "build-request", "toolchain", "input-disk"};
     for (const auto& x : in.extra_inputs) {
         std::string name = "inputs/" + x.name;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `kettle toolchain debian` twice with a tiny package set: both rootfs tarballs must have the same SHA-256, and
-# neither may carry device nodes (the guest refuses them). Skipped (exit 4) when Debian's archive is unreachable.
+# neither may carry device nodes (the guest refuses them); then twice as a toolchain image (the default output):
+# both must have the same root hash and bytes, the same as `kettle toolchain pack` of the tarball. Skipped (exit 4)
+# when Debian's archive is unreachable.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 K=${KETTLE_BIN_DIR:-$top/build/bin}/kettle
@@ -21,3 +23,18 @@ tar -tvf "$T/rootfs1.tar" > "$T/list"
 grep -q ' \./bin/busybox$' "$T/list" || { echo "FAIL: bin/busybox missing"; exit 1; }
 if grep -q '^[cb]' "$T/list"; then echo "FAIL: device nodes in the rootfs"; exit 1; fi
 echo "PASS: identical rootfs $a, no device nodes"
+if ! command -v mkfs.erofs >/dev/null || ! { command -v veritysetup >/dev/null || [ -x /usr/sbin/veritysetup ]; }; then
+  echo "SKIP: erofs-utils or cryptsetup-bin not installed: image output not tested"; exit 4
+fi
+for i in 1 2; do
+  "$K" toolchain debian --suite bookworm --variant extract --packages busybox-static -o "$T/tc$i.img" > "$T/img$i"
+  cat "$T/img$i"
+done
+r1=$(cut -d' ' -f1 "$T/img1"); r2=$(cut -d' ' -f1 "$T/img2")
+case "$r1" in root_hash=????????????????????????????????????????????????????????????????) ;; *) echo "FAIL: no root hash printed"; exit 1;; esac
+[ "$r1" = "$r2" ] || { echo "FAIL: two image runs differ: $r1 vs $r2"; exit 1; }
+cmp -s "$T/tc1.img" "$T/tc2.img" || { echo "FAIL: two image runs have the same root hash but different bytes"; exit 1; }
+"$K" toolchain pack "$T/rootfs1.tar" -o "$T/packed.img" > "$T/packed"
+[ "$(cut -d' ' -f1 "$T/packed")" = "$r1" ] || { echo "FAIL: pack of the tarball gives another root hash"; exit 1; }
+"$K" toolchain info "$T/tc1.img" | grep -q "\"root_hash\": \"${r1#root_hash=}\"" || { echo "FAIL: info"; exit 1; }
+echo "PASS: identical images, $r1"

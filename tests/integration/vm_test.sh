@@ -22,6 +22,8 @@ SH
   for f in provenance.intoto.jsonl evidence.json console.log run.json; do [ -s "$O/$f" ] || fail "$f missing"; done
   [ "$(json "$O/status.json" 'j["attestation"]["attested"]')" = True ] || fail "not attested"
   [ "$(json "$O/evidence.json" 'j["platform"]')" = sim-snp ] || fail "platform"
+  # The parser children could open none of the report interfaces or disks PID 1 can open (docs/formats.md §7).
+  check_parser_probes ingest; check_parser_probes checkout
   # Offline verification: SIMULATED evidence passes only with --allow-sim; a wrong nonce fails.
   V() { "$K" verify "$1" --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 "${@:2}" > "$T/verify.txt" 2>&1; }
   V "$O" --allow-sim --nonce 00112233 || { cat "$T/verify.txt"; fail "the bundle does not verify"; }
@@ -199,6 +201,72 @@ SH
   [ "$got" = "./out/attempts.txt ./out/real.txt " ] || fail "artifacts through links: $got"
   python3 "$top/tests/integration/redteam_verify.py" "$K" "$O" -- --allow-sim --nonce 00112233 \
       --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 || fail "a hostile bundle mutation was not refused"
+  ;;
+# ---- issue 19: every hostile input ends in a status (each at 512 MiB; exit 1, or 2 when the host refuses first) ----
+utf8)  # bytes that are not UTF-8 (a build's file name, an input member name) never cost status.json or build.log
+  make_source "$S" <<'SH'
+#!/bin/sh
+mkdir -p out
+echo bad > "out/$(printf 'bad\377name')"
+echo ok > out/ok.txt
+echo "made a file named with byte 0xFF"
+SH
+  kettle_run "$O" --source "$S" --artifacts 'out/*' --nonce 00112233 -- /bin/sh ./build.sh
+  expect_refused 1 collect 'the file name "out/bad\xFFname" matched by an artifact pattern is not valid UTF-8'
+  grep -q 'made a file named with byte 0xFF' "$O/build.log" || fail "build.log lost"
+  O="$T/out-badname"; disk_run badname
+  expect_refused 1 ingest 'files/bad\xFFname" is not valid UTF-8'
+  ;;
+gitcycle)  # a blob stored as a REF_DELTA whose base is itself: the checkout child dies, PID 1 reports it
+  python3 "$top/tests/integration/hostile_disks.py" gitcycle "$T/gitcycle.img" "$(busybox_toolchain)"
+  disk_run gitcycle
+  expect_refused 1 checkout 'checkout: out of memory: the checkout child reached its limit'
+  ;;
+bomb)  # ~1 GiB of zeros in a few hundred KiB of zstd, and more entries than the tmpfs has inodes
+  disk_run bomb
+  expect_refused 1 ingest 'total extracted size is over the limit of'
+  echo "extraction budget: $(json "$O/status.json" 'j["parser"]["ingest"]["max_total_bytes"]') bytes"
+  O="$T/out-inodes"; disk_run inodes
+  expect_refused 1 ingest 'more than'
+  echo "entry limit: $(json "$O/status.json" 'j["parser"]["ingest"]["max_entries"]')"
+  ;;
+bigblob)  # a legitimate, highly compressible 400 MB file: more than a 512 MiB VM can check out
+  make_source "$S" <<'SH'
+#!/bin/sh
+true
+SH
+  head -c 400000000 /dev/zero > "$S/big.bin"
+  git -C "$S" add big.bin
+  GIT_AUTHOR_DATE='2025-01-01T00:00:00Z' GIT_COMMITTER_DATE='2025-01-01T00:00:00Z' \
+    git -C "$S" -c user.name=kettle-test -c user.email=test@kettle.invalid commit -qm big
+  kettle_run "$O" --source "$S" -- /bin/sh ./build.sh
+  expect_refused 1 checkout 'checkout: out of memory: the checkout child reached its limit'
+  ;;
+glob)  # 40 `**` segments against a 40-deep tree: exponential for the old matcher, one pass now
+  make_source "$S" <<'SH'
+#!/bin/sh
+mkdir -p "$(printf 'd/%.0s' $(seq 40))"
+echo deep > "$(printf 'd/%.0s' $(seq 40))file"
+SH
+  pat=$(printf '**/%.0s' $(seq 40))nomatch
+  kettle_run "$O" --source "$S" --artifacts "$pat" --timeout 60 -- /bin/sh ./build.sh
+  expect_refused 1 collect 'matched no regular file'
+  ;;
+oddsize)  # a disk of 4196 bytes: QEMU would pad it and the guest attest another digest; the host refuses first
+  disk_run oddsize
+  [ "$RC" = 2 ] || fail "expected exit 2, got $RC"
+  grep -q 'not a multiple of 512' "$T/run.stderr" || fail "no reason given: $(cat "$T/run.stderr")"
+  [ ! -e "$O/console.log" ] || fail "a VM was launched"
+  ;;
+repolinks)  # commondir and a worktree's gitdir would let libgit2 read objects and refs from outside source/
+  disk_run commondir
+  expect_refused 1 ingest 'source/commondir: git alternates, commondir and gitdir files are not allowed'
+  O="$T/out-worktree"; disk_run worktree
+  expect_refused 1 ingest 'commondir and gitdir files are not allowed'
+  ;;
+sparse)  # a GNU sparse member is named as such
+  disk_run sparse
+  expect_refused 1 ingest 'files/holes: sparse entries are not supported'
   ;;
 *) fail "unknown case $case" ;;
 esac

@@ -5,7 +5,7 @@
 # deterministic archives (Debian's binutils ar defaults to D).
 . "$(dirname "$0")/common.sh"
 TC=$1
-PKGS=(zlib libzstd mbedtls http-parser libarchive libgit2 nlohmann-json3 catch2)
+PKGS=(zlib libzstd mbedtls nettle http-parser libarchive libgit2 nlohmann-json3 catch2)
 key=$( { cat "$0" "$top/cmake/musl-toolchain.cmake"; basename "$TC"; lock_rows "${PKGS[@]}"; host_versions cmake ninja-build; } | key_of)
 P="$KETTLE_CACHE/libs-$key"
 if [ -f "$P/.done" ]; then echo "$P"; exit 0; fi
@@ -37,6 +37,15 @@ log python3 scripts/config.py set MBEDTLS_X509_RSASSA_PSS_SUPPORT
 log cmake -S . -B "$W/b-mbedtls" "${CM[@]}" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
     -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DGEN_FILES=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 log ninja -C "$W/b-mbedtls" install
+# nettle: SHA-256 with the x86 SHA extensions. The fat build compiles every x86_64 variant and picks one at run time
+# (SHA-NI where the CPU has it). Only libnettle (no public-key part, so no GMP). CFLAGS on the make line replaces
+# nettle's own -ggdb3; the headers are copied, because `make install-headers` re-runs autoheader here.
+cd "$W/nettle"
+log ./configure --host=$T --prefix="$stage" --enable-fat --disable-shared --disable-public-key --disable-openssl \
+    --disable-documentation --disable-gcov
+log make -j2 CFLAGS="$CFLAGS" libnettle.a
+cp libnettle.a "$stage/lib/"; mkdir -p "$stage/include/nettle"
+for h in *.h; do [ "$h" = config.h ] || cp "$h" "$stage/include/nettle/"; done
 cd "$W/http-parser"; log make package CC=$CC AR=$AR CFLAGS="$CFLAGS"
 cp libhttp_parser.a "$stage/lib/"; cp http_parser.h "$stage/include/"
 log cmake -S "$W/libarchive" -B "$W/b-archive" "${CM[@]}" -DENABLE_OPENSSL=OFF -DENABLE_MBEDTLS=OFF -DENABLE_NETTLE=OFF \

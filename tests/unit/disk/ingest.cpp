@@ -161,7 +161,7 @@ TEST_CASE("ingest rejects hostile input disks, each with its own error", "[inges
          "toolchain.tar[.zst|.gz] is missing"},
         {"git alternates in the source",
          [] { return outer([](TarBuilder& t) { request(t); source(t); t.file("source/objects/info/alternates", "/\n"); toolchain(t); }); },
-         "git alternates are not allowed"},
+         "git alternates, commondir and gitdir files are not allowed"},
         {"request with a duplicate key",
          [] { return outer([](TarBuilder& t) { t.file("request.json", R"({"version":1,"version":1,"argv":["x"],"source_ref":"a"})"); source(t); toolchain(t); }); },
          "json:"},
@@ -296,4 +296,84 @@ TEST_CASE("input disk writer refuses bad toolchain names and symlinks in the sou
     spec.toolchain_path = d / "tc.tar";
     REQUIRE(::symlink("/etc/passwd", (d / "repo/HEAD").c_str()) == 0);
     CHECK_THROWS_WITH(write_input_disk(spec, d / "in.img"), ContainsSubstring("only directories and regular files"));
+}
+
+namespace {
+const std::string kRoot = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+std::string image_request(const std::string& image_json) {
+    return R"({"version":1,"argv":["/bin/sh","-c","true"],"source_ref":"main","toolchain_image":)" + image_json + "}";
+}
+}  // namespace
+
+TEST_CASE("a request naming a toolchain image: no toolchain member, nothing extracted", "[ingest][verity]") {
+    std::string req = image_request(R"({"root_hash":")" + kRoot + R"(","data_blocks":1234})");
+    std::string disk = outer([&](TarBuilder& t) {
+        t.file("request.json", req);
+        source(t);
+        t.file("files/notes.txt", "hello\n");
+    });
+    TempDir d;
+    write_file(d / "disk.img", disk);
+    ::mkdir((d / "out").c_str(), 0755);
+    IngestResult r = ingest_input_path(d / "disk.img", d / "out");
+    REQUIRE(r.request.toolchain_image);
+    CHECK(hex(r.request.toolchain_image->root_hash) == kRoot);
+    CHECK(r.request.toolchain_image->data_blocks == 1234);
+    CHECK(r.toolchain.name.empty());
+    CHECK(hex(r.device_sha256) == test::sha256sum(d / "disk.img"));
+    struct stat st {};
+    CHECK(::stat((d / "out/rootfs").c_str(), &st) != 0);  // nothing of a toolchain in guest memory
+    // The request round-trips with the key; without an image the key is not written at all.
+    CHECK(request_to_json(r.request)["toolchain_image"] == Json::parse(R"({"root_hash":")" + kRoot + R"(","data_blocks":1234})"));
+    BuildRequest plain = parse_request(kReq);
+    CHECK_FALSE(request_to_json(plain).contains("toolchain_image"));
+}
+
+TEST_CASE("a request naming a toolchain image refuses a toolchain member and bad identities", "[ingest][verity]") {
+    std::string good = image_request(R"({"root_hash":")" + kRoot + R"(","data_blocks":1234})");
+    std::string both = outer([&](TarBuilder& t) { t.file("request.json", good); source(t); toolchain(t); });
+    CHECK_THROWS_WITH(run_ingest(both, {}), ContainsSubstring("names a toolchain image; a toolchain member is not allowed"));
+    std::string neither = outer([&](TarBuilder& t) { request(t); source(t); });
+    CHECK_THROWS_WITH(run_ingest(neither, {}), ContainsSubstring("toolchain.tar[.zst|.gz] is missing"));
+    struct Bad {
+        std::string json, expect;
+    };
+    for (const Bad& b : std::vector<Bad>{
+             {R"({"root_hash":")" + kRoot.substr(2) + R"(","data_blocks":1234})", "64 lower-case hex"},
+             {R"({"root_hash":")" + std::string(64, 'A') + R"(","data_blocks":1234})", "64 lower-case hex"},
+             {R"({"root_hash":")" + kRoot + R"(0","data_blocks":1234})", "longer than 64"},
+             {R"({"root_hash":")" + kRoot + R"(","data_blocks":0})", "out of range 1..268435456"},
+             {R"({"root_hash":")" + kRoot + R"(","data_blocks":268435457})", "out of range"},
+             {R"({"root_hash":")" + kRoot + R"(","data_blocks":-5})", "not a non-negative integer"},
+             {R"({"root_hash":")" + kRoot + R"("})", "data_blocks: missing"},
+             {R"({"data_blocks":1234})", "root_hash: missing"},
+             {R"({"root_hash":")" + kRoot + R"(","data_blocks":1234,"salt":"00"})", "salt: unknown key"},
+             {R"("abc")", "toolchain_image: not an object"},
+         }) {
+        INFO(b.json);
+        CHECK_THROWS_WITH(parse_request(image_request(b.json)), ContainsSubstring(b.expect));
+    }
+}
+
+TEST_CASE("input disk writer with a toolchain image writes no toolchain member", "[ingest][verity]") {
+    TempDir d;
+    ::mkdir((d / "repo").c_str(), 0755);
+    ::mkdir((d / "repo/objects").c_str(), 0755);
+    write_file(d / "repo/HEAD", "ref: refs/heads/main\n");
+    InputDiskSpec spec;
+    spec.request.argv = {"true"};
+    spec.request.source_ref = "main";
+    spec.request.toolchain_image = ToolchainImageRef{unhex(kRoot), 99};
+    spec.source_dir = d / "repo";
+    InputDiskInfo info = write_input_disk(spec, d / "in.img");
+    for (const auto& m : info.members) CHECK(m.name.rfind("toolchain", 0) != 0);
+    std::string names = test::run_host("tar -tf '" + d / "in.img" + "'");
+    CHECK(names.find("toolchain") == std::string::npos);
+    ::mkdir((d / "out").c_str(), 0755);
+    IngestResult r = ingest_input_path(d / "in.img", d / "out");
+    REQUIRE(r.request.toolchain_image);
+    CHECK(r.request.toolchain_image->data_blocks == 99);
+    write_file(d / "tc.tar", small_toolchain());
+    spec.toolchain_path = d / "tc.tar";
+    CHECK_THROWS_WITH(write_input_disk(spec, d / "in2.img"), ContainsSubstring("no toolchain tarball may be given too"));
 }

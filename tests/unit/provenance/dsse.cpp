@@ -136,7 +136,8 @@ TEST_CASE("evidence.json round trip and strictness", "[evidence]") {
     ev.certificates = {{"vcek", Bytes{1, 2, 3}}, {"ark", Bytes{4}}};
     ev.signing_key_pem = "-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----\n";
     std::string j = evidence_json(ev);
-    CHECK(j.rfind(R"({"certificates":[{"der":"AQID","type":"vcek"},{"der":"BA==","type":"ark"}],"platform":"sim-snp",)", 0) == 0);
+    CHECK(j.rfind(R"({"boot_event_logs":[],"ccel_table":"","certificates":[{"der":"AQID","type":"vcek"},{"der":"BA==","type":"ark"}],)"
+                  R"("guest_registers":{"rtmrs":[],"tpm_pcrs":{}},"platform":"sim-snp",)", 0) == 0);
     CHECK(j.find(R"("report_data_layout":"kettle-binding/v1","schema":"kettle-evidence/v1")") != std::string::npos);
     Evidence back = parse_evidence(j);
     CHECK(back.platform == "sim-snp");
@@ -150,6 +151,50 @@ TEST_CASE("evidence.json round trip and strictness", "[evidence]") {
     std::string bad = j;
     bad.replace(bad.find("\"vcek\""), 6, "\"vlekx\"");
     CHECK_THROWS_AS(parse_evidence(bad), Error);
+}
+
+TEST_CASE("evidence.json boot members: round trip, optional, bounded", "[evidence]") {
+    Evidence ev;
+    ev.platform = "tdx";
+    ev.report = Bytes(100, 1);
+    ev.signing_key_pem = "k";
+    ev.boot.logs.push_back({"ccel", "tcg2-crypto-agile", Bytes{1, 2, 3}, false});
+    ev.boot.logs.push_back({"tpm", "tcg2-crypto-agile", Bytes(5, 9), true});
+    ev.boot.ccel_table = Bytes(56, 7);
+    ev.boot.registers.tpm_pcrs["sha256"][4] = Bytes(32, 0xab);
+    ev.boot.registers.tpm_pcrs["sha384"][23] = Bytes(48, 0xcd);
+    ev.boot.registers.rtmrs = {Bytes(48, 1), Bytes(48, 2), Bytes(48, 3), Bytes(48, 4)};
+    const std::string j = evidence_json(ev);
+    CHECK(j.find(R"("boot_event_logs":[{"data":"AQID","format":"tcg2-crypto-agile","source":"ccel","truncated":false},)") !=
+          std::string::npos);
+    CHECK(j.find(R"("sha256":{"4":")" + hex(Bytes(32, 0xab)) + "\"}") != std::string::npos);
+    const Evidence back = parse_evidence(j);
+    REQUIRE(back.boot.logs.size() == 2);
+    CHECK(back.boot.logs[1].truncated);
+    CHECK(back.boot.logs[0].data == Bytes({1, 2, 3}));
+    CHECK(back.boot.ccel_table == ev.boot.ccel_table);
+    CHECK(back.boot.registers.tpm_pcrs.at("sha384").at(23) == Bytes(48, 0xcd));
+    CHECK(back.boot.registers.rtmrs[3] == Bytes(48, 4));
+    // Written before the boot members existed: still accepted.
+    CHECK(parse_evidence(R"({"certificates":[],"platform":"none","report":"","report_data_layout":"kettle-binding/v1",)"
+                         R"("schema":"kettle-evidence/v1","signing_key":"k"})").boot.logs.empty());
+    auto bad = [&](const std::string& from, const std::string& to) {
+        std::string t = j;
+        const auto p = t.find(from);
+        REQUIRE(p != std::string::npos);
+        t.replace(p, from.size(), to);
+        return t;
+    };
+    CHECK_THROWS_AS(parse_evidence(bad(R"("source":"ccel")", R"("source":"uefi")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("format":"tcg2-crypto-agile","source":"ccel")", R"("format":"tcg1","source":"ccel")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("sha384":{"23")", R"("sha384":{"24")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("sha384":{"23")", R"("sha384":{"07")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("sha256":{"4":")", R"("sm3":{"4":")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("truncated":false)", R"("truncated":"no")")), Error);
+    CHECK_THROWS_AS(parse_evidence(bad(R"("rtmrs":[")", R"("rtmrs":["00",")")), Error);
+    Evidence big = ev;
+    big.boot.logs[0].data.resize(kMaxBootEventLog + 1);
+    CHECK_THROWS_AS(evidence_json(big), Error);
 }
 
 TEST_CASE("SNP certificate table: GUID layout, bounds, ASVK told apart by subject", "[evidence]") {

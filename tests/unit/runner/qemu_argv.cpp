@@ -158,3 +158,49 @@ TEST_CASE("profile names", "[qemu]") {
     CHECK(parse_profile("snp") == Profile::snp);
     CHECK_THROWS_AS(parse_profile("sev"), Error);
 }
+
+TEST_CASE("a toolchain image is a third, read-only virtio disk", "[qemu][verity]") {
+    VmConfig c = base(Profile::tcg);
+    c.toolchain_disk = "/w/tc.img";
+    auto a = qemu_argv(c);
+    CHECK(has_pair(a, "-drive", "file=/w/tc.img,if=none,id=ktc,format=raw,readonly=on"));
+    CHECK(has_pair(a, "-device", "virtio-blk-pci,drive=ktc,serial=kettle-toolchain"));
+    // After the input and output disks (the guest finds every disk by content; the order only keeps argv stable).
+    auto pos = [&](const std::string& s) { return std::find(a.begin(), a.end(), s) - a.begin(); };
+    CHECK(pos("virtio-blk-pci,drive=kout,serial=kettle-output") < pos("virtio-blk-pci,drive=ktc,serial=kettle-toolchain"));
+    VmConfig s = base(Profile::snp);
+    s.toolchain_disk = "/w/tc.img";
+    CHECK(has_pair(qemu_argv(s), "-device",
+                   "virtio-blk-pci,disable-legacy=on,iommu_platform=true,drive=ktc,serial=kettle-toolchain"));
+    c.toolchain_disk = "/w/a,b.img";
+    CHECK_THROWS_AS(qemu_argv(c), Error);
+    for (const auto& x : qemu_argv(base(Profile::tcg))) CHECK(x.find("kettle-toolchain") == std::string::npos);
+}
+
+TEST_CASE("disk boot: no -kernel, the boot disk first in the boot order, every disk on NVMe", "[qemu]") {
+    VmConfig c = base(Profile::tcg);
+    c.boot_disk = "/img/kettle-disk.raw";
+    auto a = qemu_argv(c);
+    CHECK_FALSE(has(a, "-kernel"));
+    CHECK(has_pair(a, "-drive", "file=/img/kettle-disk.raw,if=none,id=kboot,format=raw,snapshot=on"));
+    CHECK(has_pair(a, "-device", "nvme,drive=kboot,serial=kettle-boot,bootindex=0"));
+    CHECK(has_pair(a, "-device", "nvme,drive=kin,serial=kettle-input"));
+    CHECK(has_pair(a, "-device", "nvme,drive=kout,serial=kettle-output"));
+    CHECK(has_pair(a, "-drive", "file=/w/input.img,if=none,id=kin,format=raw,readonly=on"));
+    for (const auto& x : a) CHECK(x.find("virtio-blk") == std::string::npos);
+    // The TPM emulator (QEMU docs/specs/tpm.rst: -chardev socket + -tpmdev emulator + a CRB device).
+    c.tpm_socket = "/w/swtpm.sock";
+    a = qemu_argv(c);
+    CHECK(has_pair(a, "-chardev", "socket,id=ktpmchr,path=/w/swtpm.sock"));
+    CHECK(has_pair(a, "-tpmdev", "emulator,id=ktpm,chardev=ktpmchr"));
+    CHECK(has_pair(a, "-device", "tpm-crb,tpmdev=ktpm"));
+    // Confidential profiles boot the UKI directly (kernel hashes / RTMR1 of -kernel) and take no emulated TPM.
+    VmConfig s = base(Profile::snp);
+    s.boot_disk = "/img/kettle-disk.raw";
+    CHECK_THROWS_AS(qemu_argv(s), Error);
+    s = base(Profile::tdx);
+    s.tpm_socket = "/w/swtpm.sock";
+    CHECK_THROWS_AS(qemu_argv(s), Error);
+    c.boot_disk = "/img/a,b.raw";
+    CHECK_THROWS_AS(qemu_argv(c), Error);
+}

@@ -62,8 +62,8 @@ TEST_CASE("kettle run --help documents every flag and the exit codes", "[run-cli
     CHECK(r.status == 0);
     for (auto f : {"--source", "--rev", "--toolchain", "--file", "--artifacts", "--env", "--timeout", "--nonce",
                    "--profile", "--vcpus", "--memory", "--image", "--out", "--request", "--json", "--allow-dirty",
-                   "--output-size", "--vm-timeout", "--qemu", "--qgs", "--keep-disks", "--workdir", "tcg", "kvm",
-                   "snp", "tdx"})
+                   "--output-size", "--vm-timeout", "--qemu", "--qgs", "--keep-disks", "--workdir", "--boot",
+                   "--tpm-socket", "tcg", "kvm", "snp", "tdx"})
         CHECK(r.out.find(f) != std::string::npos);
     for (auto c : {"  0  ", "  1  ", "  2  ", "  3  "}) CHECK(r.out.find(c) != std::string::npos);
     // Every flag the parser knows appears in the help text.
@@ -81,6 +81,14 @@ TEST_CASE("kettle run usage errors exit 2", "[run-cli]") {
     CHECK(run(fx.args({"--vcpus", "0"})).status == 2);
     CHECK(run(fx.args({"--nonce", "xyz"})).status == 2);
     CHECK(run(fx.args({"--env", "=v"})).status == 2);
+    CHECK(run(fx.args({"--boot", "floppy"})).status == 2);
+    CHECK(run(fx.args({"--boot", "disk", "--profile", "snp"})).status == 2);
+    CHECK(run(fx.args({"--tpm-socket", "/x", "--profile", "tdx"})).status == 2);
+    auto nodisk = run(fx.args({"--boot", "disk"}));  // the fixture image has no kettle-disk.raw
+    CHECK(nodisk.status == 2);
+    CHECK(nodisk.err.find("kettle-disk.raw") != std::string::npos);
+    auto nosock = run(fx.args({"--tpm-socket", fx.dir + "/src"}));
+    CHECK(nosock.status == 2);
     auto r = run({"--source", fx.dir + "/nope", "--toolchain", fx.dir + "/tc.tar", "--image", fx.dir + "/image",
                   "--out", fx.dir + "/out", "--", "make"});
     CHECK(r.status == 2);
@@ -189,4 +197,29 @@ TEST_CASE("run_vm saves the console, follows phases and kills on timeout", "[run
     }
     std::fclose(sink);
     fs::remove_all(dir);
+}
+
+TEST_CASE("kettle run: --toolchain is a tarball by name or else a toolchain image, never anything else", "[run-cli][verity]") {
+    Fixture fx;
+    write_file(fx.dir + "/tc.img", std::string(8192, 'x'));  // neither: no EROFS superblock
+    auto r = run({"--source", fx.dir + "/src", "--toolchain", fx.dir + "/tc.img", "--image", fx.dir + "/image",
+                  "--out", fx.dir + "/out", "--", "make"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("neither a rootfs tarball") != std::string::npos);
+    CHECK(r.err.find("no EROFS superblock") != std::string::npos);
+    // --input-disk carries its own request: --toolchain may only add an image, not a tarball.
+    write_file(fx.dir + "/in.img", std::string(4096, '\0'));
+    r = run({"--input-disk", fx.dir + "/in.img", "--toolchain", fx.dir + "/tc.tar", "--image", fx.dir + "/image",
+             "--out", fx.dir + "/out"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("can only name a toolchain image") != std::string::npos);
+    r = run({"--input-disk", fx.dir + "/in.img", "--toolchain", fx.dir + "/tc.img", "--image", fx.dir + "/image",
+             "--out", fx.dir + "/out"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("neither a rootfs tarball") != std::string::npos);
+    CHECK(is_tarball_name("a.tar"));
+    CHECK(is_tarball_name("a.tar.zst"));
+    CHECK(is_tarball_name("a.tar.gz"));
+    CHECK_FALSE(is_tarball_name("a.img"));
+    CHECK_FALSE(is_tarball_name("a.tar.xz"));
 }

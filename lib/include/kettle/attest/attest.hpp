@@ -123,6 +123,8 @@ struct AttestOptions {
     bool try_sim = true;
     TsmFsOps tsm_ops = TsmFsOps::real();
     IoctlFn ioctl_fn = real_ioctl;
+    /// The guest's measured-boot evidence (event logs, register values), copied into evidence.json as is.
+    BootEvidence boot;
 };
 
 /// First available backend in the documented order, or nullptr (mode "none").

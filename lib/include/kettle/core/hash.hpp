@@ -1,4 +1,5 @@
-// Streaming SHA-2 over mbedTLS (FIPS 180-4). Digest lengths: SHA-256 32 bytes, SHA-384 48, SHA-512 64.
+// Streaming SHA-2 (FIPS 180-4): SHA-256 over nettle (the x86 SHA extensions where the CPU has them, chosen at run
+// time), SHA-384 and SHA-512 over mbedTLS. Digest lengths: SHA-256 32 bytes, SHA-384 48, SHA-512 64.
 #pragma once
 #include <memory>
 #include <string>
@@ -44,5 +45,7 @@ inline Bytes sha256(std::string_view s) { return sha256(as_bytes(s)); }
 inline Bytes sha384(std::string_view s) { return sha384(as_bytes(s)); }
 /// SHA-256 of a file, streamed in 1 MiB blocks. Throws Error naming the path.
 Bytes sha256_file(const std::string& path);
+/// True when this CPU has the x86 SHA extensions (CPUID leaf 7, EBX bit 29), which nettle's SHA-256 then uses.
+bool cpu_has_sha_extensions();
 
 }  // namespace kettle

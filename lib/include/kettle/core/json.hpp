@@ -18,9 +18,15 @@ using Json = nlohmann::json;
 /// Throws Error("json: <reason> at byte N").
 Json parse_strict(std::string_view text, int max_depth = 64);
 
+/// Serialize for a reader on the other side (status.json, console lines, run.json): nlohmann's dump() with
+/// `indent` (-1 = compact), where every byte of a string that is not well-formed UTF-8 becomes U+FFFD instead of
+/// an exception. It cannot fail on content, so a record of a failure can always be written.
+std::string dump_text(const Json& value, int indent = -1);
+
 /// Serialize per RFC 8785 (JSON Canonicalization Scheme): object members sorted by their UTF-16
 /// code units, no whitespace, ECMAScript number formatting (ES2019 Number::toString), minimal
-/// string escapes. Throws Error for NaN/Inf or integers beyond ±2^53-1 (not representable exactly).
+/// string escapes. Throws Error for NaN/Inf, integers beyond ±2^53-1 (not representable exactly) and strings that
+/// are not well-formed UTF-8 (RFC 8785 section 3.2.2.2 requires valid Unicode; a signed document is never repaired).
 std::string jcs(const Json& value);
 
 }  // namespace kettle

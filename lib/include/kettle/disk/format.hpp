@@ -6,7 +6,9 @@
 //     request.json                      the build request (UTF-8 JSON, <= 1 MiB), MUST be the first member
 //     source/...                        a bare git repository (directories and regular files only)
 //     toolchain.tar | toolchain.tar.zst | toolchain.tar.gz
-//                                       the toolchain rootfs, one nested tar member, exactly once
+//                                       the toolchain rootfs, one nested tar member, exactly once, unless the
+//                                       request names a toolchain image (its own disk, kettle/disk/verity.hpp);
+//                                       then no toolchain member at all
 //     files/...                         zero or more extra files (directories and regular files only)
 //   followed by the tar end-of-archive blocks and any padding up to the device size.
 //
@@ -24,12 +26,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/disk/verity.hpp"
 
 namespace kettle {
 
@@ -57,6 +61,10 @@ struct BuildRequest {
     std::string nonce;                              ///< caller nonce, copied to the provenance (<= 1024 bytes)
     std::string source_uri;                         ///< recorded only (<= 4096 bytes)
     std::string source_ref;                         ///< 40-hex commit id, "refs/..." name, or branch/tag name
+    /// "toolchain_image": {"root_hash": 64 hex, "data_blocks": D}: the toolchain is the dm-verity image of that
+    /// identity on the toolchain disk (docs/formats.md §5), and the input disk holds no toolchain member.
+    /// Absent: the toolchain is the tar member of the input disk (and the key is not written).
+    std::optional<ToolchainImageRef> toolchain_image;
 };
 
 /// Serialize a request (all keys, "version": 1).
@@ -82,7 +90,8 @@ struct DiskMember {
 struct InputDiskSpec {
     BuildRequest request;
     std::string source_dir;      ///< a bare git repository on the host (for a work tree, pass its .git directory)
-    std::string toolchain_path;  ///< a file named *.tar, *.tar.zst or *.tar.gz
+    std::string toolchain_path;  ///< a file named *.tar, *.tar.zst or *.tar.gz; empty when the request names a
+                                 ///< toolchain image (exactly one of the two)
     /// Extra files: (name under files/, host path). Names follow the path rules of docs/formats.md.
     std::vector<std::pair<std::string, std::string>> files;
 };
@@ -101,11 +110,14 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
 // ---------------------------------------------------------------------------------------------------------------
 // Input disk: guest streaming reader ("ingest", lib/disk/ingest.cpp)
 
-/// Bounds applied by the guest; none comes from the host.
+/// Bounds applied by the guest; none comes from the host. The defaults are the ceilings; PID 1 lowers
+/// max_entries to the free inodes of the workspace tmpfs and max_total_bytes to the memory it can give the
+/// extraction (docs/formats.md 1.7), so a limit is reported by name before the tmpfs or the memory runs out.
 struct IngestLimits {
     std::uint64_t max_entries = 1'000'000;          ///< entries over both archive levels
     std::uint64_t max_member_bytes = 8ull << 30;    ///< one file's size
     std::uint64_t max_total_bytes = 16ull << 30;    ///< bytes extracted over all levels (decompression bombs)
+    std::uint64_t max_files = 4096;                 ///< regular files under files/ (each is listed in the statement)
     std::size_t max_path = 1024;                    ///< bytes of a normalized member path
     std::size_t max_request_bytes = 1u << 20;       ///< request.json
     std::size_t max_symlink_target = 1024;
@@ -114,7 +126,8 @@ struct IngestLimits {
 struct IngestResult {
     BuildRequest request;
     DiskMember request_member;          ///< request.json
-    DiskMember toolchain;               ///< toolchain.tar[.zst|.gz] (the nested member's bytes as stored)
+    DiskMember toolchain;               ///< toolchain.tar[.zst|.gz] (the nested member's bytes as stored); empty
+                                        ///< name when request.toolchain_image is set (no member, nothing extracted)
     std::vector<DiskMember> files;      ///< files/* regular files, in archive order
     Bytes source_digest;                ///< SHA-256 over "<name>\0<sha256 hex>\n" of every source/ file, sorted
     std::uint64_t source_files = 0;
@@ -136,6 +149,10 @@ using IngestProgress = std::function<void(std::uint64_t done, std::uint64_t tota
 /// or malformed entry (see docs/formats.md "Rejected input"); the destination may then be partly written.
 IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir,
                           const IngestLimits& limits = {}, const IngestProgress& progress = {});
+/// ingest_input reading a stream whose bytes the caller hashes itself (the ingest child reading the pipe that
+/// PID 1 fills from the device and hashes): `fd` may be a pipe, `device_size` is the number of bytes that will
+/// arrive, and the result's device_sha256 is left empty.
+IngestResult ingest_stream(int fd, std::uint64_t device_size, const std::string& dest_dir, const IngestLimits& limits = {});
 /// Convenience: open `path` read-only and take its size (BLKGETSIZE64 for block devices).
 IngestResult ingest_input_path(const std::string& path, const std::string& dest_dir, const IngestLimits& limits = {},
                                const IngestProgress& progress = {});

@@ -32,6 +32,21 @@ struct NamedDigest {
     std::string uri;     ///< optional ResourceURI
 };
 
+/// The toolchain as a dm-verity protected image on its own disk (docs/formats.md §5, docs/buildtype.md): its
+/// identity is the root hash with the parameters that produced it. Recorded as the "toolchain" dependency with
+/// digest {"dmVerityRootHash": root_hash} and the parameters in annotations.
+struct ToolchainImageDigest {
+    std::string root_hash;               ///< 64 lower-case hex: the dm-verity root hash the guest opened the disk with
+    std::string format;                  ///< "erofs+dm-verity/v1"
+    std::string hash_algorithm;          ///< "sha256"
+    std::string salt;                    ///< lower-case hex
+    std::uint64_t data_blocks = 0;       ///< blocks of the EROFS filesystem
+    std::uint64_t data_block_size = 0;   ///< bytes (4096)
+    std::uint64_t hash_block_size = 0;   ///< bytes (4096)
+    std::uint64_t hash_start_block = 0;  ///< first block of the hash tree, in hash blocks from the start of the disk
+    std::uint64_t image_bytes = 0;       ///< data, verity superblock and hash tree, bytes
+};
+
 /// Image identity baked into the initrd at image build time (/etc/kettle/image.json, see docs/buildtype.md).
 struct ImageIdentity {
     std::string kernel_sha256;  ///< hex SHA-256 of the kernel image (bzImage inside the UKI)
@@ -56,7 +71,8 @@ struct ProvenanceInputs {
     std::string source_uri;                  ///< repository URI from the request (may be empty: no uri then)
     std::string git_commit;                  ///< hex commit id that was checked out (40 or 64 hex)
     std::string git_tree;                    ///< hex tree id of that commit
-    NamedDigest toolchain;                   ///< the toolchain rootfs (name, sha256 of its bytes)
+    NamedDigest toolchain;                   ///< the toolchain rootfs tarball (name, sha256 of its bytes), or:
+    ToolchainImageDigest toolchain_image;    ///< the toolchain image; used instead when its root_hash is set
     std::vector<NamedDigest> extra_inputs;   ///< every extra input file
     std::string input_disk_sha256;           ///< SHA-256 of the whole input disk (= SNP HOST_DATA / TDX MRCONFIGID)
     Json internal_parameters = Json::object();  ///< limits and sandbox settings (set by init)
