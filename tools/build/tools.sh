@@ -14,6 +14,10 @@ if [ ! -f "$B/build.ninja" ] || [ "$(cat "$B/.kettle-env" 2>/dev/null)" != "$wan
     || { cat "$B.configure.log" >&2; exit 1; }
   echo "$want" > "$B/.kettle-env"
 fi
-ninja -C "$B" ${NINJA_FLAGS:-} | grep -v '^ninja: Entering' | grep -v '^\[.*\] ' || true
-test "${PIPESTATUS[0]}" -eq 0
+# ninja's own status decides (with pipefail and `|| true`, PIPESTATUS would be that of `true`).
+set +e
+ninja -C "$B" ${NINJA_FLAGS:-} | grep -v '^ninja: Entering' | grep -v '^\[.*\] '
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || { echo "build failed: ninja -C $B exited $rc" >&2; exit 1; }
 printf 'KETTLE_TC=%s\nKETTLE_PREFIX=%s\n' "$TC" "$P" > "$top/build/env"
