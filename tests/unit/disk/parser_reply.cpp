@@ -165,7 +165,7 @@ TEST_CASE("parser reply: hostile replies are errors", "[parser-reply]") {
               {0x21, member + "toolchain.tar"}, {0x23, summary}}),
          "pids_limit"},
         {"an ingest reply without its toolchain", in, raw({{0x10, "sh"}, {0x1A, "m"}, {0x20, member}, {0x23, summary}}),
-         "lacks field"},
+         "exactly one of a toolchain member and a toolchain image"},
         {"an ingest reply with object ids", in,
          raw({{0x10, "sh"}, {0x1A, "m"}, {0x20, member}, {0x21, member + "toolchain.tar"}, {0x23, summary}, {0x30, c}}),
          "carries field"},
