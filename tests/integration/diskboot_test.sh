@@ -127,7 +127,7 @@ tpm)
     || { cat "$T/swtpm_setup.log"; fail "swtpm_setup"; }
   swtpm socket --tpm2 --tpmstate dir="$T/tpm" --ctrl type=unixio,path="$T/tpm/sock" --log file="$T/swtpm.log" &
   SWTPM=$!
-  trap 'kill $SWTPM 2>/dev/null; rm -rf "$T"' EXIT
+  trap 'kill $SWTPM 2>/dev/null || true; rm -rf "$T"' EXIT
   for _ in $(seq 50); do [ -S "$T/tpm/sock" ] && break; sleep 0.1; done
   build_source
   kettle_run "$O" --boot disk --tpm-socket "$T/tpm/sock" --source "$S" --artifacts out/result.txt -- /bin/sh ./build.sh
