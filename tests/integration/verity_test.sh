@@ -44,8 +44,10 @@ import sys
 img, name, blk = sys.argv[1], sys.argv[2], int(sys.argv[3])
 prefix = (b"read-block-%06d-" if "/read" in name else b"unread-block-%06d-") % blk
 data = open(img, "rb").read()
-off = data.find(prefix)
-assert off >= 0 and off % 4096 == 0 and data.find(prefix, off + 1) < 0, "block not found once, block-aligned"
+# At block starts only: "read-block-…" is also a substring of every "unread-block-…" block.
+offs = [o for o in range(0, len(data), 4096) if data.startswith(prefix, o)]
+assert len(offs) == 1, "block not found once, block-aligned"
+off = offs[0]
 b = bytearray(data); b[off + 2000] ^= 0x01
 open(img, "r+b").write(b)
 print(f"flipped byte {off + 2000} (block {off // 4096}) of {img}")
@@ -55,7 +57,7 @@ PY
 run_image() {
   local out=$1 img=$2; shift 2
   set +e
-  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$img" --out "$out" "$@" 2> "$T/run.stderr"
+  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$img" --source "$S" --out "$out" "$@" 2> "$T/run.stderr"
   RC=$?
   set -e
   echo "kettle run exit code $RC"; tail -5 "$T/run.stderr"
