@@ -119,10 +119,15 @@ const char* drop_privileges(uid_t uid, gid_t gid) {
     return nullptr;
 }
 
-std::uint64_t memory_for_child(std::uint64_t reserve, std::uint64_t floor) {
+std::uint64_t meminfo_kib(const char* key) {
     std::string m = read_text_file("/proc/meminfo");
-    auto p = m.find("MemAvailable:");
-    std::uint64_t avail = p == std::string::npos ? 0 : std::strtoull(m.c_str() + p + 13, nullptr, 10) * 1024;
+    auto p = m.find(key);
+    if (p == std::string::npos) return 0;
+    return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
+}
+
+std::uint64_t memory_for_child(std::uint64_t reserve, std::uint64_t floor) {
+    std::uint64_t avail = meminfo_kib("MemAvailable:") * 1024;
     return avail > reserve + floor ? avail - reserve : floor;
 }
 

@@ -54,6 +54,10 @@ std::uint64_t memory_for_child(std::uint64_t reserve, std::uint64_t floor);
 
 /// Read at most `max` bytes of a small text file (sysfs, procfs); "" when it cannot be opened.
 std::string read_text_file(const std::string& path, std::size_t max = 65536);
+
+/// The value of `key` (e.g. "MemTotal:", with the colon) in /proc/meminfo, in KiB; 0 when absent.
+std::uint64_t meminfo_kib(const char* key);
+
 /// Write `text` to a sysfs/cgroupfs file; false on failure.
 bool write_text_file(const std::string& path, const std::string& text);
 

@@ -22,6 +22,7 @@
 #include "boot_log.hpp"
 #include "disks.hpp"
 #include "guest.hpp"
+#include "jail.hpp"
 #include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
@@ -65,24 +66,6 @@ void mount_fs(const char* src, const char* dst, const char* type, unsigned long 
         if (required) throw Error(msg);
         say(msg);
     }
-}
-
-std::string read_small(const std::string& path, std::size_t max = 65536) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while (s.size() < max && (n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    return s;
-}
-
-std::uint64_t meminfo_kib(const char* key) {
-    std::string m = read_small("/proc/meminfo");
-    auto p = m.find(key);
-    if (p == std::string::npos) return 0;
-    return std::strtoull(m.c_str() + p + std::strlen(key), nullptr, 10);
 }
 
 Json member_json(const DiskMember& m) { return Json{{"name", m.name}, {"size", m.size}, {"sha256", hex(m.sha256)}}; }
@@ -203,7 +186,7 @@ void pid1() {
 
         // The command line must be the one built into the image: the firmware would pass any -append.
         run.enter("cmdline");
-        record.kernel_cmdline = read_small("/proc/cmdline", 8192);
+        record.kernel_cmdline = read_text_file("/proc/cmdline", 8192);
         if (!cmdline_matches(record.kernel_cmdline)) {
             std::string got = record.kernel_cmdline;
             if (!got.empty() && got.back() == '\n') got.pop_back();
