@@ -28,6 +28,7 @@
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"
@@ -140,6 +141,26 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
     } catch (const std::exception& e) {
         say(std::string("writing the output disk failed again: ") + e.what());
     }
+}
+
+/// The collect phase (docs/formats.md 1.5): the artifacts the request's patterns record under /src. A matched link
+/// that cannot be followed and a pattern that records nothing are warnings (status.json "warnings" and the
+/// console), unless the request has require_artifacts: then the first pattern that recorded nothing fails the
+/// build. Throws when no pattern recorded anything (the statement needs at least one subject).
+std::vector<Artifact> collect_phase(const BuildRequest& req, Json& status) {
+    if (req.artifacts.empty()) return {};
+    ArtifactCollection c = gather_artifacts("/src", req.artifacts);
+    Json warnings = Json::array();
+    for (const auto& w : c.warnings) warnings.push_back(w);
+    for (const auto& p : c.unmatched) warnings.push_back(unmatched_warning(p));
+    for (const auto& w : warnings) say("warning: " + w.get<std::string>());
+    if (!warnings.empty()) status["warnings"] = warnings;
+    if (req.require_artifacts && !c.unmatched.empty())
+        throw Error("artifacts: pattern " + quote_text(c.unmatched.front()) +
+                    " matched no regular file (the request requires every pattern to match)");
+    if (c.artifacts.empty())
+        throw Error("artifacts: no pattern matched a regular file (nor a link to one inside /src): nothing to attest");
+    return std::move(c.artifacts);
 }
 
 void pid1() {
@@ -303,7 +324,7 @@ void pid1() {
         say("build finished with exit code 0");
 
         run.enter("collect");
-        if (!req.artifacts.empty()) artifacts = collect_artifacts("/src", req.artifacts);
+        artifacts = collect_phase(req, run.status);
         have_artifacts = true;
         record.artifacts = artifacts;
         have_record = true;

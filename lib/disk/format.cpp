@@ -43,6 +43,8 @@ Json request_to_json(const BuildRequest& r) {
     j["nonce"] = r.nonce;
     j["source_uri"] = r.source_uri;
     j["source_ref"] = r.source_ref;
+    if (!r.requested_ref.empty()) j["requested_ref"] = r.requested_ref;
+    if (r.require_artifacts) j["require_artifacts"] = true;
     if (r.toolchain_image)
         j["toolchain_image"] = Json{{"root_hash", hex(r.toolchain_image->root_hash)},
                                     {"data_blocks", r.toolchain_image->data_blocks}};
@@ -106,7 +108,7 @@ BuildRequest request_from_json(const Json& j) {
     if (!j.is_object()) throw Error("request: not a JSON object");
     static const char* known[] = {"version", "argv", "env", "workdir", "artifacts", "timeout_seconds",
                                   "memory_limit_mib", "pids_limit", "log_limit_bytes", "nonce", "source_uri",
-                                  "source_ref", "toolchain_image"};
+                                  "source_ref", "toolchain_image", "requested_ref", "require_artifacts"};
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) ==
             std::end(known))
@@ -165,6 +167,11 @@ BuildRequest request_from_json(const Json& j) {
     r.source_ref = get_string(j, "source_ref", 1024, true);
     if (r.source_ref.empty()) bad("source_ref", "empty");
     if (auto t = j.find("toolchain_image"); t != j.end()) r.toolchain_image = get_toolchain_image(*t);
+    r.requested_ref = get_string(j, "requested_ref", 1024, false);
+    if (auto ra = j.find("require_artifacts"); ra != j.end()) {
+        if (!ra->is_boolean()) bad("require_artifacts", "not true or false");
+        r.require_artifacts = ra->get<bool>();
+    }
     return r;
 }
 

@@ -18,7 +18,8 @@ constexpr std::string_view kMagic = "KETTLEP1";
 enum Tag : std::uint8_t {
     kError = 0x01,
     kArgv = 0x10, kEnv = 0x11, kWorkdir = 0x12, kArtifact = 0x13, kTimeout = 0x14, kMemoryLimit = 0x15,
-    kPids = 0x16, kLogLimit = 0x17, kNonce = 0x18, kSourceUri = 0x19, kSourceRef = 0x1A,
+    kPids = 0x16, kLogLimit = 0x17, kNonce = 0x18, kSourceUri = 0x19, kSourceRef = 0x1A, kRequestedRef = 0x1B,
+    kRequireArtifacts = 0x1C,
     kRequestMember = 0x20, kToolchain = 0x21, kFile = 0x22, kSourceSummary = 0x23, kToolchainImage = 0x24,
     kCommit = 0x30, kTree = 0x31,
     kProbe = 0x40,
@@ -32,7 +33,7 @@ struct FieldRule {
     bool text;
 };
 constexpr std::size_t kDigest = 32, kMember = 8 + kDigest;  // member value: le64 size | sha256 | name
-constexpr std::array<FieldRule, 20> kFields{{
+constexpr std::array<FieldRule, 22> kFields{{
     {kError, 0, kParserErrorMax, 1, true},
     {kArgv, 0, 65536, 4096, true},
     {kEnv, 2, 1u << 20, 4096, true},  // "NAME=value" (names have no bound of their own in request.json)
@@ -45,6 +46,8 @@ constexpr std::array<FieldRule, 20> kFields{{
     {kNonce, 0, 1024, 1, true},
     {kSourceUri, 0, 4096, 1, true},
     {kSourceRef, 1, 1024, 1, true},
+    {kRequestedRef, 1, 1024, 1, true},
+    {kRequireArtifacts, 1, 1, 1, false},  // 0x01 (only written when true)
     {kRequestMember, kMember, kMember, 1, false},
     {kToolchain, kMember + 1, kMember + 32, 1, false},
     {kFile, kMember + 1, kMember + 1024, 4096, false},
@@ -152,6 +155,11 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
         case kNonce: q.nonce = std::string(v); break;
         case kSourceUri: q.source_uri = std::string(v); break;
         case kSourceRef: q.source_ref = std::string(v); break;
+        case kRequestedRef: q.requested_ref = std::string(v); break;
+        case kRequireArtifacts:
+            if (v[0] != 1) bad("require_artifacts is not 0x01");
+            q.require_artifacts = true;
+            break;
         case kRequestMember:
             p.ingest.request_member = member_of(v, "request member");
             p.ingest.request_member.name = "request.json";
@@ -214,6 +222,8 @@ std::string encode_ingest_reply(const IngestResult& r, const std::vector<std::st
     w.field(kNonce, q.nonce);
     w.field(kSourceUri, q.source_uri);
     w.field(kSourceRef, q.source_ref);
+    if (!q.requested_ref.empty()) w.field(kRequestedRef, q.requested_ref);
+    if (q.require_artifacts) w.field(kRequireArtifacts, std::string_view("\x01", 1));
     w.member(kRequestMember, r.request_member, false);
     if (q.toolchain_image) {  // no toolchain member then (docs/formats.md §5)
         Bytes image = q.toolchain_image->root_hash;
@@ -293,7 +303,8 @@ ParserReply decode_parser_reply(std::string_view in, ReplyKind kind) {
         if (seen[kToolchain] + seen[kToolchainImage] != 1)
             bad("the ingest reply must carry exactly one of a toolchain member and a toolchain image");
         only({kArgv, kEnv, kWorkdir, kArtifact, kTimeout, kMemoryLimit, kPids, kLogLimit, kNonce, kSourceUri,
-              kSourceRef, kRequestMember, kToolchain, kToolchainImage, kFile, kSourceSummary},
+              kSourceRef, kRequestedRef, kRequireArtifacts, kRequestMember, kToolchain, kToolchainImage, kFile,
+              kSourceSummary},
              "an ingest reply");
         recheck_request(p);
     } else {

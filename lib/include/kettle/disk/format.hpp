@@ -61,6 +61,11 @@ struct BuildRequest {
     std::string nonce;                              ///< caller nonce, copied to the provenance (<= 1024 bytes)
     std::string source_uri;                         ///< recorded only (<= 4096 bytes)
     std::string source_ref;                         ///< 40-hex commit id, "refs/..." name, or branch/tag name
+    /// "requested_ref": the revision the user named on the host (`kettle run --rev`, e.g. a tag), which the host
+    /// resolved to source_ref; recorded only, a host claim (<= 1024 bytes). Absent (not written) when "".
+    std::string requested_ref;
+    /// "require_artifacts": true = a pattern that records nothing fails the build; false (absent) = a warning.
+    bool require_artifacts = false;
     /// "toolchain_image": {"root_hash": 64 hex, "data_blocks": D}: the toolchain is the dm-verity image of that
     /// identity on the toolchain disk (docs/formats.md §5), and the input disk holds no toolchain member.
     /// Absent: the toolchain is the tar member of the input disk (and the key is not written).
