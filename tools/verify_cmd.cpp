@@ -22,7 +22,7 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
-    "                     [--nonce VALUE]\n"
+    "                     (--nonce VALUE | --no-nonce)\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
@@ -36,6 +36,8 @@ const char* kVerifyHelp =
     "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT (`kettle measure snp --image`) and TDX\n"
     "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
+    "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
+    "                               a nonce needs one of the two (exit 2 otherwise)\n"
     "  --trust-root PEM             extra trusted root certificate (AMD ARK or Intel SGX root); repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
     "  --now RFC3339                time for certificate validity (default: now)\n"
@@ -45,7 +47,8 @@ const char* kVerifyHelp =
     "  --json                       print the verification summary as JSON\n"
     "  --vsa FILE                   write an in-toto Statement (SLSA verification_summary/v1)\n"
     "\n"
-    "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
+    "exit codes: 0 verified, 1 verification failed, 2 usage or IO error (also: a nonce-carrying bundle without\n"
+    "            --nonce or --no-nonce)\n";
 
 const char* kVerifyReportHelp =
     "usage: kettle verify-report REPORT_OR_QUOTE [--vcek PEM|DER] [--chain PEM] [--collateral DIR]\n"
@@ -185,6 +188,61 @@ std::pair<Bytes, Bytes> measure_image_tdx(const std::string& dir) {
     return {r1, r2};
 }
 
+// True when the bundle's statement carries a non-empty externalParameters.nonce. Only decides whether the caller
+// must say --nonce or --no-nonce (exit 2): the bytes are not trusted here, and verify_bundle authenticates them
+// before its nonce row reads the same field (which FAILs in the same case). An unreadable bundle gives false:
+// verification then fails on its own terms.
+bool statement_carries_nonce(const std::string& dir) {
+    try {
+        std::string env = to_string(read_file(dir + "/provenance.intoto.jsonl", 64u << 20));
+        while (!env.empty() && (env.back() == '\n' || env.back() == '\r')) env.pop_back();
+        Json e = parse_strict(env);
+        Bytes payload = bundle::base64_decode_lenient(e.at("payload").get<std::string>(), "payload");
+        Json st = parse_strict(to_string(payload));
+        const Json& n = st.at("predicate").at("buildDefinition").at("externalParameters").at("nonce");
+        return n.is_string() && !n.get<std::string>().empty();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// The expected SNP launch digest from --image DIR --vcpus N --vcpu-type T (all three or none).
+std::optional<Bytes> image_measurement(const Parsed& p) {
+    const bool img = p.has("--image"), shape = p.has("--vcpus") || p.has("--vcpu-type");
+    if (!img && !shape) return std::nullopt;
+    if (!img)
+        throw Error("--vcpus and --vcpu-type describe the VM shape of --image DIR, which is missing (the launch "
+                    "digest is computed from the image's files for that shape)");
+    if (!p.has("--vcpus") || !p.has("--vcpu-type"))
+        throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest; `kettle run` "
+                    "prints them, and run.json records them under \"measured_shape\")");
+    return measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
+}
+
+/// A MEASUREMENT that is not the one computed for --image with --vcpus N --vcpu-type T: say which value was expected
+/// for which shape, which was received, and the shape of this image it corresponds to, if any, among 1..8 vCPUs of
+/// the usual types (a wrong --vcpus or --vcpu-type is the common mistake); else that it is another image or firmware.
+void explain_measurement(const Parsed& p, const Bytes& expected, const bundle::Summary& s) {
+    if (s.ok || s.failed() != "policy" || s.measurement.empty() || s.measurement == hex(expected)) return;
+    const std::string img = *p.get("--image");
+    std::fprintf(stderr, "kettle verify: expected MEASUREMENT %s (launch digest of %s for %s vCPU(s) of type %s)\n",
+                 hex(expected).c_str(), img.c_str(), p.get("--vcpus")->c_str(), p.get("--vcpu-type")->c_str());
+    std::fprintf(stderr, "kettle verify: received MEASUREMENT %s\n", s.measurement.c_str());
+    for (const char* type : {"EPYC-v4", "EPYC", "EPYC-Milan", "EPYC-Genoa"})
+        for (int n = 1; n <= 8; ++n) {
+            try {
+                if (hex(measure_image(img, std::to_string(n), type)) != s.measurement) continue;
+            } catch (const Error&) {
+                continue;
+            }
+            std::fprintf(stderr, "kettle verify: the received one is the launch digest of the same image for %d vCPU(s) "
+                         "of type %s: pass --vcpus %d --vcpu-type %s if the VM ran with that shape\n", n, type, n, type);
+            return;
+        }
+    std::fprintf(stderr, "kettle verify: the received one is no launch digest of %s for 1-8 vCPUs of type EPYC-v4, "
+                 "EPYC, EPYC-Milan or EPYC-Genoa: the VM booted another image or firmware\n", img.c_str());
+}
+
 }  // namespace
 
 int cmd_verify(const Args& args) {
@@ -195,17 +253,17 @@ int cmd_verify(const Args& args) {
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
                            "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain"},
-                          {"--allow-sim", "--json"});
+                          {"--allow-sim", "--json", "--no-nonce"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
         return kUsage;
     }
-    std::optional<Bytes> image_digest;
-    if (p.has("--image") || p.has("--vcpus") || p.has("--vcpu-type")) {
-        if (!p.has("--image") || !p.has("--vcpus") || !p.has("--vcpu-type"))
-            throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest)");
-        image_digest = measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
-    }
+    if (p.has("--nonce") && p.has("--no-nonce")) throw Error("--nonce and --no-nonce exclude each other");
+    if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
+        throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
+                    "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "
+                    "the freshness check");
+    std::optional<Bytes> image_digest = image_measurement(p);
     bundle::Options o;
     std::string policy_path;
     Bytes policy_sha;
@@ -231,6 +289,7 @@ int cmd_verify(const Args& args) {
         if (n->empty()) throw Error("--nonce: empty");
         o.nonce = *n;
     }
+    o.no_nonce = p.has("--no-nonce");
     o.allow_sim = p.has("--allow-sim");
     o.now = now_of(p);
     o.trust_roots = trust_roots_of(p);
@@ -244,6 +303,7 @@ int cmd_verify(const Args& args) {
         for (auto& d : x509::load_certs(read_file(*c, 1u << 20), "--chain")) o.extra_certs.push_back(d);
 
     bundle::Summary s = bundle::verify_bundle(p.pos[0], o);
+    if (image_digest && s.platform != "tdx") explain_measurement(p, *image_digest, s);
     if (p.has("--json")) {
         std::printf("%s\n", bundle::summary_json_text(s).c_str());
     } else {

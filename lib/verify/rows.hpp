@@ -103,7 +103,9 @@ std::string statement(Context& c);
 /// with its sha256; no other file is under artifacts/; every runDetails.byproducts entry (the build log) is a
 /// plain file at the bundle's top level with its sha256 (SLSA provenance v1 byproducts).
 std::string artifacts(Context& c);
-/// "nonce": with a nonce requested, externalParameters.nonce is the same string, or both are hex of the same bytes.
+/// "nonce": with a nonce requested, externalParameters.nonce is the same string, or both are hex of the same bytes;
+/// with Options::no_nonce it passes as "skipped"; with neither, a statement carrying a non-empty nonce FAILs (the
+/// caller must choose). Sets Summary::nonce.
 std::string nonce(Context& c);
 
 }  // namespace rows

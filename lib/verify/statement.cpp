@@ -186,11 +186,24 @@ std::string statement(Context& c) {
 
 std::string nonce(Context& c) {
     const std::optional<std::string>& want = c.opts.nonce;
-    if (!want) return std::string("no nonce requested");
     const Json* pred = member(c.statement, "predicate");
     const Json* bd = pred ? member(*pred, "buildDefinition") : nullptr;
     const Json* ep = bd ? member(*bd, "externalParameters") : nullptr;
     const Json* n = ep ? member(*ep, "nonce") : nullptr;
+    if (!want) {
+        const bool carries = n && n->is_string() && !n->get<std::string>().empty();
+        if (c.opts.no_nonce) {
+            c.summary.nonce = "skipped";
+            return carries ? std::string("not checked (--no-nonce): the statement's nonce was not compared, freshness "
+                                         "is not shown")
+                           : std::string("not checked (--no-nonce); the statement carries no nonce");
+        }
+        if (carries)
+            throw Error("nonce: the statement carries externalParameters.nonce; pass --nonce VALUE (the nonce given to "
+                        "kettle run) to check freshness, or --no-nonce to skip it");
+        c.summary.nonce = "absent";
+        return std::string("the statement carries no nonce and none was requested");
+    }
     if (!n || !n->is_string()) throw Error("nonce: the statement carries no externalParameters.nonce");
     std::string got = n->get<std::string>();
     bool same = equal_ct(as_bytes(got), as_bytes(*want));
@@ -202,6 +215,7 @@ std::string nonce(Context& c) {
         }
     }
     if (!same) throw Error("nonce: statement nonce '" + got + "' != expected '" + *want + "'");
+    c.summary.nonce = "checked";
     return std::string("externalParameters.nonce matches");
 }
 

@@ -32,6 +32,7 @@ Json summary_json(const Summary& s) {
     if (!s.build_type.empty()) j["build_type"] = s.build_type;
     if (!s.tcb_status.empty()) j["tcb_status"] = s.tcb_status;
     if (!s.collateral.is_null()) j["collateral"] = s.collateral;
+    if (!s.nonce.empty()) j["nonce"] = s.nonce;
     Json subj = Json::array();
     for (auto& x : s.subjects) subj.push_back({{"name", x.name}, {"digest", {{"sha256", x.sha256}}}});
     j["subjects"] = subj;
@@ -45,6 +46,7 @@ std::string summary_json_text(const Summary& s, int indent) {
 std::string summary_text(const Summary& s) {
     std::string out;
     for (auto& c : s.checks) out += std::string("  ") + (c.ok ? "ok    " : "FAIL  ") + pad2(c.name, 18) + c.detail + "\n";
+    if (s.ok && s.nonce == "skipped") out += "freshness NOT checked: --no-nonce\n";
     if (s.ok) {
         out += s.simulated ? "VERIFIED (SIMULATED AMD-SP: not hardware evidence)\n" : "VERIFIED\n";
     } else {

@@ -365,8 +365,11 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
         int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
         return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     };
-    CHECK(run(base + " --allow-sim") == 0);
-    CHECK(run(base) == 1);
+    // The bundle's statement carries a nonce: the caller must pass it or say --no-nonce (exit 2 otherwise).
+    CHECK(run(base + " --allow-sim") == 2);
+    CHECK(run(base + " --allow-sim --no-nonce") == 0);
+    CHECK(run(base + " --no-nonce") == 1);
+    CHECK(run(base + " --allow-sim --nonce 00 --no-nonce") == 2);
     CHECK(run(base + " --allow-sim --nonce 00112233445566778899aabbccddeeff --json --vsa " + d + "/vsa.json") == 0);
     CHECK(read_json(d + "/vsa.json")["predicate"]["verificationResult"] == "PASSED");
     fs::remove(d + "/vsa.json");
@@ -380,10 +383,19 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
         ::pclose(f);
         return out;
     };
-    CHECK(output(base + " --allow-sim").find("VERIFIED (SIMULATED") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce").find("VERIFIED (SIMULATED") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce").find("freshness NOT checked: --no-nonce") != std::string::npos);
+    std::string missing = output(base + " --allow-sim");
+    CHECK(missing.find("carries a nonce: pass --nonce VALUE") != std::string::npos);
+    CHECK(missing.find("or --no-nonce") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce --json").find("\"nonce\": \"skipped\"") != std::string::npos);
+    CHECK(output(base + " --allow-sim --nonce 00112233445566778899aabbccddeeff --json").find("\"nonce\": \"checked\"") !=
+          std::string::npos);
+    CHECK(output(bin + " verify " + d + " --vcpus 1 --vcpu-type EPYC-v4")
+              .find("--vcpus and --vcpu-type describe the VM shape of --image DIR, which is missing") != std::string::npos);
     write_file(d + "/artifacts/hello.txt", std::string_view("tampered"));
-    CHECK(run(base + " --allow-sim") == 1);
-    std::string o = output(base + " --allow-sim");
+    CHECK(run(base + " --allow-sim --no-nonce") == 1);
+    std::string o = output(base + " --allow-sim --no-nonce");
     CHECK(o.find("FAIL  artifacts") != std::string::npos);
     CHECK(o.find("FAILED at check 'artifacts'") != std::string::npos);
     CHECK(run(bin + " inspect " + d) == 0);

@@ -36,6 +36,9 @@ struct Options {
     Policy policy;
     /// Must equal externalParameters.nonce: the same string, or (when both are hex) the same bytes.
     std::optional<std::string> nonce;
+    /// The caller chose not to check freshness (`--no-nonce`). Without it and without `nonce`, a statement that
+    /// carries a non-empty externalParameters.nonce FAILs the nonce check: freshness is never skipped silently.
+    bool no_nonce = false;
     bool allow_sim = false;
     std::int64_t now = 0;            ///< certificates and collateral are checked at this time (seconds since the epoch)
     std::vector<Bytes> trust_roots;  ///< extra ARK roots (DER)
