@@ -21,6 +21,8 @@
 #include "progress.hpp"
 #include "qemu.hpp"
 #include "run_options.hpp"
+#include "run_summary.hpp"
+#include "toolchain_recipe.hpp"
 #include "sim_amdsp.hpp"
 
 #include "kettle/disk/format.hpp"
@@ -175,6 +177,9 @@ int cmd_run(const Args& args) {
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
                       " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot + " boot" +
                       (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
+        progress.note("build timeout " + std::to_string(o.timeout) + " s (" +
+                      (o.timeout == default_build_timeout(o.profile) ? "the default for " + std::string(profile_name(o.profile)) : "given") +
+                      "; --timeout SECS changes it)");
 
         // 1. Source and input disk (or the given one, as is).
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
@@ -205,11 +210,20 @@ int cmd_run(const Args& args) {
             r.source_uri = o.source_uri.empty() ? "file://" + fs::absolute(o.source).lexically_normal().string()
                                                 : o.source_uri;
             r.source_ref = src.commit;
+            r.requested_ref = o.rev;
+            r.require_artifacts = o.require_artifacts;
             if (!o.workdir.empty()) r.workdir = o.workdir;
             spec.source_dir = src.bare_repo;
             if (tc_is_image) r.toolchain_image = tc_image.ref;
             else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
+            if (std::string recipe = checked_recipe_for(o.toolchain); !recipe.empty()) {
+                for (auto& [n, p] : spec.files)
+                    if (n == kRecipeInputName) throw Error(std::string("--file: the name ") + n + " is taken by the toolchain recipe " + recipe);
+                spec.files.push_back({kRecipeInputName, recipe});
+                tc_json["recipe"] = recipe;
+                progress.note("toolchain recipe " + recipe + " goes on the input disk (the statement records it)");
+            }
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
             input_size = info.size;
@@ -298,6 +312,7 @@ int cmd_run(const Args& args) {
                          {"output_disk_bytes", o.output_size}}},
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
                  {"toolchain", tc_json},
+                 {"measured_shape", measured_shape(o, argv_value(argv, "-cpu"))},
                  {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
                  {"timings", {{"vm_seconds", vr.seconds}, {"vm_start_s", std::round(vm_start_s * 1000) / 1000},
                               {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
@@ -360,8 +375,12 @@ int cmd_run(const Args& args) {
         cleanup();
         result["ok"] = code == kOk;
         result["status"] = od.status;
+        print_guest_warnings(od.status, stderr);
+        if (std::string used = timeout_use(run, o.timeout); !used.empty())
+            std::fprintf(stderr, "kettle run: %s\n", used.c_str());
         if (code == kOk) {
             std::fprintf(stderr, "kettle run: build succeeded; outputs in %s\n", o.out.c_str());
+            print_verify_hint(o, meas, run["measured_shape"], stderr);
         } else if (!input_problem.empty() && build_exit_code(od.status) == kOk) {
             std::fprintf(stderr, "kettle run: FAILED: %s; outputs in %s\n", input_problem.c_str(), o.out.c_str());
         } else {
@@ -373,6 +392,7 @@ int cmd_run(const Args& args) {
             };
             std::fprintf(stderr, "kettle run: build FAILED in phase %s: %s; outputs in %s\n", field("phase").c_str(),
                          field("error").c_str(), o.out.c_str());
+            if (field("phase") == "build") print_log_tail(o.out, od.status, stderr);
         }
         return emit(code, "");
     } catch (const InfraError& e) {
