@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <unistd.h>
 #include <vector>
 
 #include "kettle/core/bytes.hpp"
@@ -46,8 +47,14 @@ Json measured_shape(const RunOptions& o, const std::string& qemu_cpu) {
     return s;
 }
 
-std::string verify_command(const RunOptions& o, const Json& shape) {
-    std::vector<std::string> w{"kettle", "verify", o.out, "--image", o.image, "--vcpus",
+std::string self_path() {
+    char b[4096];
+    ssize_t n = ::readlink("/proc/self/exe", b, sizeof b - 1);
+    return n > 0 ? std::string(b, static_cast<std::size_t>(n)) : std::string("kettle");
+}
+
+std::string verify_command(const RunOptions& o, const Json& shape, const std::string& kettle) {
+    std::vector<std::string> w{kettle, "verify", o.out, "--image", o.image, "--vcpus",
                                std::to_string(shape.value("vcpus", o.vcpus)), "--vcpu-type",
                                shape.value("vcpu_type", std::string(kSimVcpuType))};
     if (o.nonce.empty()) w.push_back("--no-nonce");
@@ -83,7 +90,7 @@ void print_verify_hint(const RunOptions& o, const Json& meas, const Json& shape,
                      shape.value("vcpu_type", std::string("?")).c_str());
     if (const Json* note = field(shape, "note"); note && note->is_string())
         std::fprintf(to, "kettle run: %s\n", note->get<std::string>().c_str());
-    std::fprintf(to, "kettle run: verify this bundle with:\n  %s\n", verify_command(o, shape).c_str());
+    std::fprintf(to, "kettle run: verify this bundle with:\n  %s\n", verify_command(o, shape, self_path()).c_str());
 }
 
 std::string timeout_use(const Json& run, unsigned timeout_seconds) {

@@ -21,16 +21,19 @@ unsigned default_build_timeout(Profile p);
 /// (as the snp profile, which runs EPYC-v4); the vCPU type changes only the VMSA, i.e. only the digest.
 Json measured_shape(const RunOptions& o, const std::string& qemu_cpu);
 
-/// `kettle verify OUT --image IMAGE --vcpus N --vcpu-type T (--nonce X | --no-nonce) [--allow-sim]`, each word
-/// shell-quoted when needed: the command that verifies the bundle this run wrote.
-std::string verify_command(const RunOptions& o, const Json& shape);
+/// `KETTLE verify OUT --image IMAGE --vcpus N --vcpu-type T (--nonce X | --no-nonce) [--allow-sim]`, each word
+/// shell-quoted when needed: the command that verifies the bundle this run wrote (`kettle`: the program to name).
+std::string verify_command(const RunOptions& o, const Json& shape, const std::string& kettle = "kettle");
+
+/// The path of the running executable (/proc/self/exe), or "kettle" when it cannot be read.
+std::string self_path();
 
 /// The guest's warnings (status.json "warnings": artifact patterns that matched nothing, links skipped), one
 /// "kettle run: warning: ..." line each, printable ASCII only, at most 50 lines.
 void print_guest_warnings(const Json& status, std::FILE* to);
 
 /// The end of a run that produced a bundle: the measurement (`meas` as run.json "sim_amdsp"."measurement", or
-/// unavailable), the measured shape and the `kettle verify` command line.
+/// unavailable), the measured shape and the `kettle verify` command line (naming this executable by its path).
 void print_verify_hint(const RunOptions& o, const Json& meas, const Json& shape, std::FILE* to);
 
 /// "build used 412 s of its 3600 s timeout" from the phases in run.json ("build" to the next phase's start);

@@ -259,11 +259,11 @@ int cmd_verify(const Args& args) {
         return kUsage;
     }
     if (p.has("--nonce") && p.has("--no-nonce")) throw Error("--nonce and --no-nonce exclude each other");
+    std::optional<Bytes> image_digest = image_measurement(p);
     if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
         throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
                     "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "
                     "the freshness check");
-    std::optional<Bytes> image_digest = image_measurement(p);
     bundle::Options o;
     std::string policy_path;
     Bytes policy_sha;

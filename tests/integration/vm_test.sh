@@ -36,7 +36,9 @@ SH
   grep -q "pass --nonce VALUE" "$T/verify.txt" || fail "the message does not say what to pass"
   # kettle run printed the exact verify command for this bundle; it passes as printed (with this test's image).
   cmd=$(grep -A1 "verify this bundle with:" "$T/run.stderr" | tail -1)
-  case "$cmd" in *"--vcpus 1 --vcpu-type EPYC-v4 --nonce 00112233 --allow-sim") ;; *) fail "verify hint: $cmd";; esac
+  case "$cmd" in "  $(readlink -f "$K") verify $O --image "*" --vcpus 1 --vcpu-type EPYC-v4 --nonce 00112233 --allow-sim") ;;
+    *) fail "verify hint: $cmd";; esac
+  eval "$cmd" > "$T/verify.txt" 2>&1 || { cat "$T/verify.txt"; fail "the printed verify command failed"; }
   [ "$(json "$O/run.json" 'j["measured_shape"]["vcpu_type"]')" = EPYC-v4 ] || fail "run.json measured_shape"
   # Tampering with any signed file of the bundle fails verification, naming a check.
   for f in provenance.intoto.jsonl evidence.json build.log artifacts/out/one.txt artifacts/out/two.txt; do

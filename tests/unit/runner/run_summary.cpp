@@ -84,7 +84,8 @@ TEST_CASE("the measured shape and the verify command line", "[run-summary]") {
         print_verify_hint(o, Json{{"launch_digest", std::string(96, 'a')}}, s, f);
     });
     CHECK_THAT(hint, ContainsSubstring("measurement " + std::string(96, 'a') + " (SNP launch digest of my image for 2 vCPU(s) of type EPYC-v4)"));
-    CHECK_THAT(hint, ContainsSubstring("  kettle verify /o --image 'my image'"));
+    CHECK_THAT(hint, ContainsSubstring(" verify /o --image 'my image'"));
+    CHECK(verify_command(o, s, "/opt/k dir/kettle").rfind("'/opt/k dir/kettle' verify /o", 0) == 0);
 }
 
 TEST_CASE("the guest's warnings and the timeout used", "[run-summary]") {
