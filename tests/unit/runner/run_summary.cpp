@@ -53,7 +53,7 @@ TEST_CASE("the build timeout defaults to the profile's, a given one wins", "[run
     CHECK(parse({"--timeout", "30", "--profile", "tcg"}).timeout == 30);
 }
 
-TEST_CASE("--source-uri and --require-artifacts", "[run-summary]") {
+TEST_CASE("kettle run options: the source URI and require-artifacts flags", "[run-summary]") {
     RunOptions o = parse({"--source-uri", "https://example.org/x.git", "--require-artifacts"});
     CHECK(o.source_uri == "https://example.org/x.git");
     CHECK(o.require_artifacts);
