@@ -50,7 +50,9 @@ DepsResult deps_phase(const std::vector<std::string>& ecosystems, const std::vec
     ParserReport report;
     ParserReply r;
     try {
-        r = run_parser_child(j, ReplyKind::deps, "deps: ", [&] { return check_all(ecosystems, probes); }, &report);
+        r = run_parser_child_probed(
+            j, ReplyKind::deps, "deps: ",
+            [&](const std::vector<std::string>& lines) { return check_all(ecosystems, lines); }, &report);
     } catch (...) {
         status["parser"]["deps"] = report_json(report, j);
         throw;

@@ -7,7 +7,7 @@
 # sources offline with the pinned TypeScript. Then: offline verification, the dependency list from the provenance,
 # and the same build run natively (npm ci --ignore-scripts with the same lockfile) must give the same artifact.
 . "$(dirname "$0")/build/common.sh"
-K="$top/build/bin/kettle"; IMAGE="$top/build/image"
+K=${KETTLE_BIN_DIR:-$top/build/bin}/kettle; IMAGE=${KETTLE_IMAGE:-$top/build/image}
 DEMO="$top/build/demo-deps"; rm -rf "$DEMO"; mkdir -p "$DEMO"
 t0=$(date +%s)
 phase() { echo "demo-deps: [$(( $(date +%s) - t0 ))s] $*" >&2; }
