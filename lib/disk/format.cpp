@@ -376,7 +376,6 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
         throw Error("input disk: source " + spec.source_dir + ": not a bare git repository (no objects/)");
     std::vector<std::pair<std::string, bool>> src;
     walk_source(spec.source_dir, "", src, 0);
-
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& [name, path] : spec.files) {
         std::string n;
@@ -391,8 +390,7 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
     for (std::size_t i = 1; i < files.size(); ++i)
         if (files[i].first == files[i - 1].first) throw Error("input disk: duplicate extra file " + files[i].first);
 
-    std::vector<std::pair<std::string, std::string>> deps = dependency_members(spec);
-
+    const std::vector<std::pair<std::string, std::string>> deps = dependency_members(spec);
     int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw Error("input disk: " + out_path + ": " + std::strerror(errno));
     InputDiskInfo info;

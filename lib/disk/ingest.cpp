@@ -406,6 +406,8 @@ void ingest_dep_member(InputPass& in, const Member& m, const std::string& rest) 
         return;
     }
     if (!nested) throw Error("input: " + m.name + ": must be a directory");
+    if (rest.find('/') != rest.rfind('/'))
+        throw Error("input: " + m.name + ": deps/<ecosystem>/ holds files only, no directories");
     if (in.ing.res.dep_files >= in.ing.lim.max_dep_files)
         throw Error("input: " + m.name + ": more than " + std::to_string(in.ing.lim.max_dep_files) + " files under deps/");
     extract_file(in, in.deps, rest, false, m);

@@ -149,6 +149,38 @@ bool is_lower_hex(std::string_view s) {
     return true;
 }
 
+/// A deps lockfile record: le64 files | le64 bytes | sha256 | "<ecosystem>\0<path>".
+DepLockfile lockfile_of(std::string_view v) {
+    ByteView b = as_bytes(v);
+    DepLockfile l;
+    l.files = le64(b, 0);
+    l.bytes = le64(b, 8);
+    l.sha256 = Bytes(b.begin() + 16, b.begin() + kLockHead);
+    std::string_view rest = v.substr(kLockHead);
+    auto nul = rest.find('\0');
+    if (nul == std::string_view::npos) bad("lockfile record without an ecosystem");
+    l.ecosystem = std::string(rest.substr(0, nul));
+    l.path = std::string(rest.substr(nul + 1));
+    if (l.ecosystem != "npm" && l.ecosystem != "cargo" && l.ecosystem != "go") bad("lockfile of an unknown ecosystem");
+    try {
+        if (!valid_utf8(l.path) || normalize_member_path(l.path, 1024) != l.path) bad("lockfile path is not normalized");
+    } catch (const Error& e) {
+        bad("lockfile path " + quote_text(l.path) + ": " + e.what());
+    }
+    return l;
+}
+
+/// A deps package record: algorithm code | digest | purl.
+DepPackage package_of(std::string_view v) {
+    ByteView b = as_bytes(v);
+    auto code = static_cast<std::uint8_t>(v[0]);
+    std::size_t n = alg_length(code);
+    if (!n || v.size() < 1 + n + 5) bad("package record with an unknown digest algorithm or too short");
+    DepPackage d{std::string(v.substr(1 + n)), alg_of_code(code), hex(Bytes(b.begin() + 1, b.begin() + 1 + n))};
+    if (!plain_purl(d.purl)) bad("package URL " + quote_text(d.purl) + " is not pkg: and printable ASCII");
+    return d;
+}
+
 /// Apply one checked field to the reply under construction.
 void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
     BuildRequest& q = p.ingest.request;
@@ -204,31 +236,8 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
             q.dependencies.emplace_back(v);
             break;
         case kDepFiles: p.ingest.dep_files = le64(b, 0); break;
-        case kDepLockfile: {
-            DepLockfile l;
-            l.files = le64(b, 0);
-            l.bytes = le64(b, 8);
-            l.sha256 = Bytes(b.begin() + 16, b.begin() + kLockHead);
-            std::string_view rest = v.substr(kLockHead);
-            auto nul = rest.find('\0');
-            if (nul == std::string_view::npos) bad("lockfile record without an ecosystem");
-            l.ecosystem = std::string(rest.substr(0, nul));
-            l.path = std::string(rest.substr(nul + 1));
-            if (l.ecosystem != "npm" && l.ecosystem != "cargo" && l.ecosystem != "go") bad("lockfile of an unknown ecosystem");
-            if (!valid_utf8(l.path) || l.path.empty() || normalize_member_path(l.path, 1024) != l.path)
-                bad("lockfile path " + quote_text(l.path) + " is not a normalized relative path");
-            p.lockfiles.push_back(std::move(l));
-            break;
-        }
-        case kDepPackage: {
-            auto code = static_cast<std::uint8_t>(v[0]);
-            std::size_t n = alg_length(code);
-            if (!n || v.size() < 1 + n + 5) bad("package record with an unknown digest algorithm or too short");
-            DepPackage d{std::string(v.substr(1 + n)), alg_of_code(code), hex(Bytes(b.begin() + 1, b.begin() + 1 + n))};
-            if (!plain_purl(d.purl)) bad("package URL " + quote_text(d.purl) + " is not pkg: and printable ASCII");
-            p.packages.push_back(std::move(d));
-            break;
-        }
+        case kDepLockfile: p.lockfiles.push_back(lockfile_of(v)); break;
+        case kDepPackage: p.packages.push_back(package_of(v)); break;
         case kCommit:
         case kTree:
             if (!is_lower_hex(v)) bad("object id " + quote_text(v) + " is not 40 or 64 lower-case hex digits");
