@@ -17,7 +17,8 @@ namespace kettle::bundle {
 ///  "allow_migratable":false,"require_sept_ve_disable":true,"allow_pks":true,"allow_kl":true,"allow_perfmon":true,
 ///  "allow_mr_service_td":false}
 /// hex48 = 96 hex digits (48 bytes), hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
-/// components 0..255; vmpl 0..3.
+/// components 0..255 (absent = 0; without "min_tcb" the built-in floor of the product applies, snp::builtin_tcb_floor);
+/// vmpl 0..3.
 struct Policy {
     snp::SnpPolicy snp;
     tdx::TdxPolicy tdx;
