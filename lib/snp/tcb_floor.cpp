@@ -6,11 +6,10 @@ namespace kettle::snp {
 
 namespace {
 
-// AMD-SB-3019 (CVE-2024-56161, improper signature verification in the microcode patch loader, Feb 2025): the
-// SEV firmware that enforces the fixed microcode raises the SNP SPL; an attestation report shows the fix when
-// TCB SNP >= 0x18 on Milan and >= 0x17 on Genoa. The bulletin gives these two values; microsoft/CCF issue #6812
-// (comment of 2025-02-13, citing the bulletin) states them as the minimum to require. Only the SNP component is
-// sourced: bootloader, TEE and microcode stay 0 here (the SNP firmware of this SPL refuses older microcode).
+// AMD-SB-3019 (CVE-2024-56161, improper signature verification in the microcode patch loader, Feb 2025): an
+// attestation report shows the mitigation when TCB SNP >= 0x18 on Milan and >= 0x17 on Genoa, as microsoft/CCF
+// issue #6812 (comment of 2025-02-13, citing the bulletin) states them as the minimum to require. Only the SNP
+// component is sourced: bootloader, TEE and microcode stay 0 here (no cited value for them).
 const char* const kSb3019 = "built-in: AMD-SB-3019 (CVE-2024-56161), SNP SPL as cited by microsoft/CCF issue #6812";
 
 }  // namespace
