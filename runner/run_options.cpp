@@ -68,7 +68,7 @@ const char* run_help_text() {
         "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
         "  --qgs SOCKET         tdx: quote generation service, unix path or vsock:CID:PORT\n"
         "                       (default /var/run/tdx-qgs/qgs.socket)\n"
-        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain)\n"
+        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain-v2)\n"
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"

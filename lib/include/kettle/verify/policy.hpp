@@ -12,15 +12,6 @@
 
 namespace kettle::bundle {
 
-/// Verification policy (JSON; unknown keys are rejected so that a typo cannot loosen it):
-/// {"product":"Milan","measurements":[hex48...],"min_tcb":{"bootloader":n,"tee":n,"snp":n,"microcode":n,"fmc":n},
-///  "allow_debug":false,"allow_migration_agent":false,"smt":"any"|"forbid"|"require","vmpl":0,
-///  "builder_id":"...","build_type":"...","source_uri":"...","source_commit":"...","source_tree":"...",
-///  "mrtd":[hex48...],"rtmr0".."rtmr3":[hex48...],"accepted_tcb_status":["UpToDate",...],"xfam":hex8,
-///  "allow_migratable":false,"require_sept_ve_disable":true,"allow_pks":true,"allow_kl":true,"allow_perfmon":true,
-///  "allow_mr_service_td":false,"packages":{"require":[rule...],"forbid":[rule...]}}
-/// hex48 = 96 hex digits (48 bytes), hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
-/// components 0..255; vmpl 0..3.
 /// One rule of the policy's "packages" (docs/dependencies.md §3): a package URL without version
 /// ("pkg:npm/lodash", "pkg:npm/%40types/node"), optionally a version condition ("4.17.21" exactly, or one of
 /// ">=", ">", "<=", "<", "=" then a version; dotted components compare numerically, others as text) and a digest
@@ -42,6 +33,16 @@ void parse_package_rules(const Json& v, std::vector<PackageRule>& require, std::
 std::string check_package_rules(const Json& resolved, const std::vector<PackageRule>& require,
                                 const std::vector<PackageRule>& forbid);
 
+/// Verification policy (JSON; unknown keys are rejected so that a typo cannot loosen it):
+/// {"product":"Milan","measurements":[hex48...],"min_tcb":{"bootloader":n,"tee":n,"snp":n,"microcode":n,"fmc":n},
+///  "allow_debug":false,"allow_migration_agent":false,"smt":"any"|"forbid"|"require","vmpl":0,
+///  "builder_id":"...","build_type":"...","source_uri":"...","source_commit":"...","source_tree":"...",
+///  "mrtd":[hex48...],"rtmr0".."rtmr3":[hex48...],"accepted_tcb_status":["UpToDate",...],"xfam":hex8,
+///  "allow_migratable":false,"require_sept_ve_disable":true,"allow_pks":true,"allow_kl":true,"allow_perfmon":true,
+///  "allow_mr_service_td":false,"packages":{"require":[rule...],"forbid":[rule...]}}
+/// hex48 = 96 hex digits (48 bytes), hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
+/// components 0..255 (absent = 0; without "min_tcb" the built-in floor of the product applies, snp::builtin_tcb_floor);
+/// vmpl 0..3.
 struct Policy {
     snp::SnpPolicy snp;
     tdx::TdxPolicy tdx;
