@@ -32,6 +32,7 @@ Json summary_json(const Summary& s) {
     if (!s.build_type.empty()) j["build_type"] = s.build_type;
     if (!s.tcb_status.empty()) j["tcb_status"] = s.tcb_status;
     if (!s.collateral.is_null()) j["collateral"] = s.collateral;
+    if (!s.tcb_floor.is_null()) j["tcb_floor"] = s.tcb_floor;
     if (!s.nonce.empty()) j["nonce"] = s.nonce;
     Json subj = Json::array();
     for (auto& x : s.subjects) subj.push_back({{"name", x.name}, {"digest", {{"sha256", x.sha256}}}});

@@ -26,6 +26,7 @@ struct Summary {
     std::vector<Subject> subjects;
     std::string collateral_source;  ///< TDX: the collateral directory used ("bundle collateral/" or --collateral DIR)
     Json collateral;          ///< TDX: tdx::collateral_use_json + "source", once the tcb check passed; null otherwise
+    Json tcb_floor;           ///< SNP: {"min": "bl=.. tee=.. snp=.. ucode=..", "source": ..} the policy check applied; null before
     Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
     /// How the nonce row ended: "checked" (--nonce matched), "skipped" (--no-nonce), "absent" (neither asked and
     /// the statement carries none), or "" when the row did not run or failed.
@@ -35,7 +36,7 @@ struct Summary {
 };
 
 /// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..,
-///  "collateral":{..} (TDX), "nonce":"checked"|"skipped"|"absent" (once the nonce row passed)}. A check detail may quote hostile bytes that are not UTF-8: print it with
+///  "collateral":{..} (TDX), "tcb_floor":{"min","source"} (SNP, once the policy check chose it), "nonce":"checked"|"skipped"|"absent" (once the nonce row passed)}. A check detail may quote hostile bytes that are not UTF-8: print it with
 /// summary_json_text, which replaces them (U+FFFD) instead of throwing.
 Json summary_json(const Summary& s);
 /// summary_json(s) as text (`indent` spaces per level), invalid UTF-8 replaced by U+FFFD: never throws for any input.
