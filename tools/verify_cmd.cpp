@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "measure_opts.hpp"
+#include "kettle/boot/measured_boot.hpp"
 #include "kettle/verify/bundle.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
@@ -22,19 +24,26 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
-    "                     [--nonce VALUE]\n"
+    "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] [--nonce VALUE]\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"
     "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
-    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.)\n"
+    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.) A disk boot path adds event-log\n"
+    "and boot-image after the report or quote (TDX) or after report-signature (vTPM paths, then tpm-quote).\n"
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
     "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT (`kettle measure snp --image`) and TDX\n"
     "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
+    "  --boot PATH                  how the VM booted (default direct: QEMU -kernel). gcp-tdx: disk boot on GCP\n"
+    "                               TDX, the CCEL must replay to the quote's RTMRs and RTMR1/RTMR2 hold exactly the\n"
+    "                               events predicted for --image DIR (`kettle measure boot`); the policy needs\n"
+    "                               mrtd and rtmr0 allow-lists. azure, gcp-snp, aws-snp: vTPM disk boot, the image\n"
+    "                               is vouched for by the paravisor / hypervisor, not the hardware; the TPM log is\n"
+    "                               replayed and matched, and tpm-quote FAILS (no TPM quote is verified yet)\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --trust-root PEM             extra trusted root certificate (AMD ARK or Intel SGX root); repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
@@ -187,6 +196,32 @@ std::pair<Bytes, Bytes> measure_image_tdx(const std::string& dir) {
 
 }  // namespace
 
+// --image DIR for a disk boot path: the prediction of its disk boot (kettle.efi, kettle-disk.raw of the manifest).
+boot::BootPrediction predict_image_disk_boot(const std::string& dir) {
+    const Json m = read_image_manifest(dir);
+    const Bytes uki = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
+    const Bytes head = read_manifest_file_head(dir, m, "kettle-disk.raw", 1u << 20);
+    return boot::predict_disk_boot(uki, head);
+}
+
+// --boot and --image: the boot path, and the expectations computed from the image (direct boot: the SNP launch
+// digest and the TDX direct-boot RTMR1/RTMR2; a disk boot path: the disk-boot prediction).
+void image_expectations(const Parsed& p, bundle::Options& o) {
+    if (auto b = p.get("--boot")) o.boot_path = bundle::parse_boot_path(*b);
+    if (o.boot_path != bundle::BootPath::direct) {
+        if (p.has("--vcpus") || p.has("--vcpu-type")) throw Error("--vcpus/--vcpu-type apply to direct boot only");
+        if (auto dir = p.get("--image")) o.disk_boot = predict_image_disk_boot(*dir);
+        return;
+    }
+    if (!p.has("--image") && !p.has("--vcpus") && !p.has("--vcpu-type")) return;
+    if (!p.has("--image") || !p.has("--vcpus") || !p.has("--vcpu-type"))
+        throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest)");
+    o.policy.snp.measurements.push_back(measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type")));
+    auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
+    o.policy.tdx.rtmr[1].push_back(rtmr1);
+    o.policy.tdx.rtmr[2].push_back(rtmr2);
+}
+
 int cmd_verify(const Args& args) {
     if (is_help(args)) {
         std::fputs(kVerifyHelp, stdout);
@@ -194,17 +229,11 @@ int cmd_verify(const Args& args) {
     }
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
-                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain"},
+                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain", "--boot"},
                           {"--allow-sim", "--json"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
         return kUsage;
-    }
-    std::optional<Bytes> image_digest;
-    if (p.has("--image") || p.has("--vcpus") || p.has("--vcpu-type")) {
-        if (!p.has("--image") || !p.has("--vcpus") || !p.has("--vcpu-type"))
-            throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest)");
-        image_digest = measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
     }
     bundle::Options o;
     std::string policy_path;
@@ -221,12 +250,7 @@ int cmd_verify(const Args& args) {
         o.policy.snp.measurements.push_back(b);
         o.policy.tdx.mr_td.push_back(b);
     }
-    if (image_digest) {
-        o.policy.snp.measurements.push_back(*image_digest);
-        auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
-        o.policy.tdx.rtmr[1].push_back(rtmr1);
-        o.policy.tdx.rtmr[2].push_back(rtmr2);
-    }
+    image_expectations(p, o);
     if (auto n = p.get("--nonce")) {
         if (n->empty()) throw Error("--nonce: empty");
         o.nonce = *n;
