@@ -61,6 +61,8 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     else p.toolchain = named(in.toolchain);
     for (const auto& f : in.files) p.extra_inputs.push_back(named(f));
     p.input_disk_sha256 = hex(in.device_sha256);
+    for (const auto& l : rec.lockfiles) p.lockfiles.push_back({l.ecosystem, l.path, hex(l.sha256)});
+    for (const auto& d : rec.packages) p.packages.push_back({d.purl, d.alg, d.hex});
     p.internal_parameters = Json{{"limits", rec.limits}, {"sandbox", rec.sandbox}};
     p.init_version = kVersion;
     utsname u{};

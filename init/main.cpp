@@ -23,6 +23,7 @@
 #include "disks.hpp"
 #include "guest.hpp"
 #include "jail.hpp"
+#include "deps_phase.hpp"
 #include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
@@ -231,6 +232,7 @@ void pid1() {
                                     {"toolchain", req.toolchain_image ? toolchain_status_json(*req.toolchain_image, nullptr)
                                                                       : member_json(inputs.toolchain)},
                                     {"source_files", inputs.source_files},
+                                    {"dependency_files", inputs.dep_files},
                                     {"files", Json::array()}};
         for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
         run.status["nonce"] = req.nonce;
@@ -254,6 +256,15 @@ void pid1() {
         record.tree_id = co.tree_id;
         run.status["source"] = Json{{"uri", req.source_uri}, {"ref", req.source_ref}, {"commit", co.commit_id},
                                     {"tree", co.tree_id}};
+        // Dependencies: each named ecosystem's lockfile from the checkout, every package checked against it and
+        // laid out under /src by a parser child (init/deps_phase.cpp), before the build user owns /src.
+        DepsResult deps;
+        if (!req.dependencies.empty()) {
+            run.enter("deps");
+            deps = deps_phase(req.dependencies, probes, run.status);
+            record.lockfiles = deps.lockfiles;
+            record.packages = deps.packages;
+        }
         chown_tree("/src", kBuildUid, kBuildGid);
 
         run.enter("build");

@@ -18,6 +18,7 @@
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/version.hpp"
+#include "deps_fetch.hpp"
 #include "progress.hpp"
 #include "qemu.hpp"
 #include "run_options.hpp"
@@ -210,6 +211,14 @@ int cmd_run(const Args& args) {
             if (tc_is_image) r.toolchain_image = tc_image.ref;
             else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
+            r.dependencies = dependency_ecosystems(o.deps, src.bare_repo, src.commit);
+            if (!r.dependencies.empty()) {
+                FetchedDeps fd = fetch_dependencies(r.dependencies, src.bare_repo, src.commit, default_deps_cache(o.deps_cache));
+                spec.deps = fd.members;
+                progress.note("dependencies: " + std::to_string(fd.packages) + " package files (" +
+                              std::to_string(fd.bytes) + " bytes, " + std::to_string(fd.downloaded) +
+                              " fetched now) for the guest to check against the commit's lockfile");
+            }
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
             input_size = info.size;

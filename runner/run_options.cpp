@@ -33,12 +33,19 @@ const char* run_help_text() {
         "                       the guest checks every block it reads), or a rootfs tarball (.tar, .tar.zst,\n"
         "                       .tar.gz; copied into the input disk, hashed and unpacked into guest memory)\n"
         "  --file PATH          extra input file, visible to the build read-only as /inputs/<basename> (repeatable)\n"
+        "  --deps ECOSYSTEM     npm: fetch every package the commit's package-lock.json pins (into the\n"
+        "                       --deps-cache, checked there, never trusted) onto the input disk; the guest\n"
+        "                       checks each against the lockfile it reads from the checkout and lays them out\n"
+        "                       as node_modules/ (docs/dependencies.md). Repeatable. Default: auto-detect\n"
+        "                       (npm when the commit holds package-lock.json); --deps none: no dependencies\n"
+        "  --deps-cache DIR     where fetched packages are kept (default $KETTLE_DEPS_CACHE or\n"
+        "                       ~/.cache/kettle-deps)\n"
         "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
         "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
         "  --workdir DIR        working directory of the build, relative to the source (default .)\n"
         "  --timeout SECS       build timeout inside the VM (default 600)\n"
         "  --nonce HEX          caller nonce, recorded in the provenance\n"
-        "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, artifacts,\n"
+        "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, deps, artifacts,\n"
         "                       env (object), workdir, timeout, vm_timeout, nonce, profile, vcpus, memory,\n"
         "                       image, output_size, out, allow_dirty, boot, tpm_socket, command (array);\n"
         "                       flags override it\n"
@@ -61,7 +68,7 @@ const char* run_help_text() {
         "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
         "  --qgs SOCKET         tdx: quote generation service, unix path or vsock:CID:PORT\n"
         "                       (default /var/run/tdx-qgs/qgs.socket)\n"
-        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain)\n"
+        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain-v2)\n"
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
@@ -159,6 +166,7 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "rev") o.rev = str(k);
         else if (k == "toolchain") o.toolchain = str(k);
         else if (k == "files") o.files = strs(k);
+        else if (k == "deps") o.deps = strs(k);
         else if (k == "artifacts") o.artifacts = strs(k);
         else if (k == "command") o.command = strs(k);
         else if (k == "env") {
@@ -223,6 +231,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--rev") o.rev = val;
         else if (name == "--toolchain") o.toolchain = val;
         else if (name == "--file") o.files.push_back(val);
+        else if (name == "--deps") o.deps.push_back(val);
+        else if (name == "--deps-cache") o.deps_cache = val;
         else if (name == "--artifacts") o.artifacts.push_back(val);
         else if (name == "--env") set_env(o, val);
         else if (name == "--workdir") o.workdir = val;
@@ -246,8 +256,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
     (void)cmd_from_flags;
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
-        if (!o.source.empty() || !o.command.empty() || !o.files.empty())
-            throw Error("--input-disk replaces --source, --file and the command; give one or the other");
+        if (!o.source.empty() || !o.command.empty() || !o.files.empty() || !o.deps.empty())
+            throw Error("--input-disk replaces --source, --file, --deps and the command; give one or the other");
         if (!o.toolchain.empty() && is_tarball_name(o.toolchain))
             throw Error("--input-disk carries its own toolchain tarball; with --input-disk, --toolchain can only "
                         "name a toolchain image to attach");

@@ -20,6 +20,10 @@ struct RunOptions {
     std::string input_disk;
     std::string source, rev = "HEAD", toolchain, out, image = "build/image", nonce, workdir, source_uri;
     std::vector<std::string> files, artifacts, command;
+    /// --deps: ecosystems whose packages go onto the input disk ("npm"; "none" turns auto-detection off);
+    /// empty: auto-detect from the lockfiles in the commit (runner/deps_fetch.hpp).
+    std::vector<std::string> deps;
+    std::string deps_cache;  ///< --deps-cache DIR (default $KETTLE_DEPS_CACHE, else ~/.cache/kettle-deps)
     std::map<std::string, std::string> env;
     unsigned timeout = 600;     ///< build timeout inside the VM, seconds
     unsigned vm_timeout = 0;    ///< wall-clock limit for QEMU; 0 = timeout + 600

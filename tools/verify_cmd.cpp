@@ -33,6 +33,8 @@ const char* kVerifyHelp =
     "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
     "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.) A disk boot path adds event-log\n"
     "and boot-image after the report or quote (TDX) or after report-signature (vTPM paths, then tpm-quote).\n"
+    "Defaults: SNP VMPL 0, debug off, TCB at least the built-in floor of the product (Milan SNP SPL 0x18, Genoa\n"
+    "0x17: AMD-SB-3019; Turin has none: the policy must give \"min_tcb\"); TDX TCB status UpToDate.\n"
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
@@ -64,7 +66,8 @@ const char* kVerifyReportHelp =
     "Verify a raw SEV-SNP ATTESTATION_REPORT (chain, VCEK/VLEK extensions, signature, policy) or a TDX quote\n"
     "(PCK chain and CRLs, QE report and QE identity, signature, TCB status, policy; --collateral DIR is required\n"
     "and must hold every piece). Without a VCEK it names the certificate to fetch (product, hwID, TCB, KDS URL).\n"
-    "Defaults as `kettle verify`: SNP VMPL 0 and debug off; TDX TCB status UpToDate, debug and migratable off,\n"
+    "Defaults as `kettle verify`: SNP VMPL 0, debug off and the built-in TCB floor of the product (Milan, Genoa;\n"
+    "Turin needs \"min_tcb\" in the policy); TDX TCB status UpToDate, debug and migratable off,\n"
     "SEPT_VE_DISABLE on, MRSERVICETD zero. MEASUREMENT/MRTD/RTMRs are checked only when the policy gives them.\n"
     "\n"
     "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
@@ -344,6 +347,8 @@ int cmd_verify_report(const Args& args) {
         extra["platform"] = "snp";
         if (r.report) extra["measurement"] = hex(r.report->measurement);
         if (r.chain) extra["simulated"] = r.chain->simulated;
+        if (r.tcb_floor)
+            extra["tcb_floor"] = {{"min", snp::tcb_string(r.tcb_floor->min, r.product)}, {"source", r.tcb_floor->source}};
         if (!r.needed_certificate.empty()) extra["needed_certificate"] = r.needed_certificate;
         if (ok && r.chain && r.chain->simulated) extra["note"] = "SIMULATED";
     }

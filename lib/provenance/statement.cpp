@@ -1,5 +1,6 @@
 #include "kettle/provenance/statement.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -159,6 +160,31 @@ void check_texts(const ProvenanceInputs& in) {
     need_text(in.build_log_name, "the build log name");
 }
 
+// The lockfiles ("lockfile/<ecosystem>", uri = path in the source) and every package ({uri: purl, digest}),
+// sorted by purl; a purl twice is an error (docs/buildtype.md "Dependencies").
+void append_packages(const ProvenanceInputs& in, Json& deps) {
+    std::set<std::string> ecos;
+    for (const auto& l : in.lockfiles) {
+        need_text(l.path, "a lockfile path");
+        if (l.ecosystem.empty() || !ecos.insert(l.ecosystem).second)
+            throw Error("provenance: lockfile ecosystem \"" + l.ecosystem + "\" is empty or duplicated");
+        need_sha256(l.sha256, "lockfile " + l.path + " sha256");
+        Json j = rd("lockfile/" + l.ecosystem, l.sha256);
+        j["uri"] = l.path;
+        deps.push_back(std::move(j));
+    }
+    std::vector<const PackageDigest*> sorted;
+    for (const auto& p : in.packages) sorted.push_back(&p);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->purl < b->purl; });
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const PackageDigest& p = *sorted[i];
+        need_text(p.purl, "a package URL");
+        if (p.purl.rfind("pkg:", 0) != 0) throw Error("provenance: package URL \"" + p.purl + "\" is not pkg:");
+        if (i && sorted[i - 1]->purl == p.purl) throw Error("provenance: package " + p.purl + " listed twice");
+        deps.push_back(Json{{"uri", p.purl}, {"digest", {{p.alg, p.hex}}}});
+    }
+}
+
 // SLSA provenance v1 resolvedDependencies (docs/buildtype.md): source (gitCommit, gitTree, uri), build-request,
 // toolchain, inputs/<name> for each extra input, input-disk.
 Json resolved_dependencies(const ProvenanceInputs& in) {
@@ -188,6 +214,7 @@ Json resolved_dependencies(const ProvenanceInputs& in) {
     }
     need_sha256(in.input_disk_sha256, "input disk sha256");
     deps.push_back(rd("input-disk", in.input_disk_sha256));
+    append_packages(in, deps);
     return deps;
 }
 

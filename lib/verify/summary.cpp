@@ -34,6 +34,7 @@ Json summary_json(const Summary& s) {
     if (!s.boot_path.empty()) j["boot_path"] = s.boot_path;
     if (!s.image_vouched_by.empty()) j["image_vouched_by"] = s.image_vouched_by;
     if (!s.collateral.is_null()) j["collateral"] = s.collateral;
+    if (!s.tcb_floor.is_null()) j["tcb_floor"] = s.tcb_floor;
     Json subj = Json::array();
     for (auto& x : s.subjects) subj.push_back({{"name", x.name}, {"digest", {{"sha256", x.sha256}}}});
     j["subjects"] = subj;

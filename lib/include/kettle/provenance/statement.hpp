@@ -32,6 +32,21 @@ struct NamedDigest {
     std::string uri;     ///< optional ResourceURI
 };
 
+/// One dependency package the guest verified against its lockfile (docs/buildtype.md "Dependencies"): recorded as
+/// {"uri": purl, "digest": {alg: hex}}.
+struct PackageDigest {
+    std::string purl;  ///< package URL, "pkg:npm/...", "pkg:cargo/...", "pkg:golang/...", "pkg:deb/debian/..."
+    std::string alg;   ///< "sha512", "sha256" or "sha1"
+    std::string hex;   ///< lower-case hex
+};
+/// A lockfile the guest read from the checkout: recorded as {"name": "lockfile/<ecosystem>", "uri": path,
+/// "digest": {"sha256": hex}}.
+struct LockfileDigest {
+    std::string ecosystem;  ///< "npm", "cargo", "go"
+    std::string path;       ///< relative to the source root
+    std::string sha256;     ///< lower-case hex
+};
+
 /// The toolchain as a dm-verity protected image on its own disk (docs/formats.md §5, docs/buildtype.md): its
 /// identity is the root hash with the parameters that produced it. Recorded as the "toolchain" dependency with
 /// digest {"dmVerityRootHash": root_hash} and the parameters in annotations.
@@ -75,6 +90,8 @@ struct ProvenanceInputs {
     ToolchainImageDigest toolchain_image;    ///< the toolchain image; used instead when its root_hash is set
     std::vector<NamedDigest> extra_inputs;   ///< every extra input file
     std::string input_disk_sha256;           ///< SHA-256 of the whole input disk (= SNP HOST_DATA / TDX MRCONFIGID)
+    std::vector<LockfileDigest> lockfiles;   ///< lockfiles checked in the guest (after input-disk)
+    std::vector<PackageDigest> packages;     ///< verified dependency packages (after the lockfiles, sorted by purl)
     Json internal_parameters = Json::object();  ///< limits and sandbox settings (set by init)
     std::string init_version;                ///< kettle-init version
     std::string kernel_version;              ///< uname -r

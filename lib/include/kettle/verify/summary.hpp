@@ -28,13 +28,14 @@ struct Summary {
     Json collateral;          ///< TDX: tdx::collateral_use_json + "source", once the tcb check passed; null otherwise
     std::string boot_path;       ///< bundle::boot_path_name of the boot path verified
     std::string image_vouched_by;  ///< "hardware" | "paravisor" | "hypervisor": who vouches for the image on that path
+    Json tcb_floor;           ///< SNP: {"min": "bl=.. tee=.. snp=.. ucode=..", "source": ..} the policy check applied; null before
     Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
     /// Name of the first failing check, or "".
     std::string failed() const;
 };
 
 /// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..,
-///  "boot_path":..,"image_vouched_by":..,"collateral":{..} (TDX)}. A check detail may quote hostile bytes that are not UTF-8: print it with
+///  "boot_path":..,"image_vouched_by":..,"collateral":{..} (TDX), "tcb_floor":{"min","source"} (SNP, once the policy check chose it)}. A check detail may quote hostile bytes that are not UTF-8: print it with
 /// summary_json_text, which replaces them (U+FFFD) instead of throwing.
 Json summary_json(const Summary& s);
 /// summary_json(s) as text (`indent` spaces per level), invalid UTF-8 replaced by U+FFFD: never throws for any input.
