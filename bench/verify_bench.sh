@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time `kettle verify` on one SNP bundle with certificates present (target <= 20 ms): in process (the hidden
 # Catch2 test "[bench]": verify_bundle on a sim-snp bundle, verify_evidence with the real AMD chain on the
-# virtee Milan sample, verify_quote on the go-tdx-guest v4 quote with its full collateral), and as whole processes
+# virtee Milan sample, verify_quote on the go-tdx-guest v4 quote with its full collateral, the event-log row's
+# parse + RTMR replay + comparison on the public COS-113 CCEL), and as whole processes
 # on a bundle written by "[.make-bundle]". The TDX quote also runs side by side with Phala's @phala/dcap-qvl.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,9 +52,10 @@ fi
 # A benchmark, not a timed test: the figures go to bench/results.json whatever they are.
 num() { grep -F "$1" <<<"$inproc" | sed -n 's/.*: \([0-9.]*\) ms per .*/\1/p' | head -1; }
 b=$(num "kettle verify (sim-snp bundle"); r=$(num "SNP report, real AMD chain"); q=$(num "TDX quote with full collateral")
+e=$(num "CCEL parse and replay")
 qc=$(grep -F "TDX quote with full collateral" <<<"$inproc" | sed -n 's/.*CPU time \([0-9.]*\) ms.*/\1/p' | head -1)
 /usr/bin/python3 "$top/bench/results.py" set verify "{\"in_process_ms\": ${b:-null}, \"amd_chain_report_ms\": ${r:-null},
-  \"tdx_quote_full_collateral_ms\": ${q:-null}, \"tdx_quote_full_collateral_cpu_ms\": ${qc:-null},
+  \"tdx_quote_full_collateral_ms\": ${q:-null}, \"tdx_quote_full_collateral_cpu_ms\": ${qc:-null}, \"ccel_replay_ms\": ${e:-null},
   \"tdx_side_by_side\": {\"kettle_ms\": ${ours_ms}, \"kettle_cpu_ms\": ${ours_cpu_ms}, \"dcap_qvl_js_ms\": ${qvl_ms},
     \"dcap_qvl_js_cpu_ms\": ${qvl_cpu_ms}, \"dcap_qvl_version\": \"$QVL_VERSION\",
     \"dcap_qvl_outcome\": \"$qvl_note\", \"quote\": \"go-tdx-guest quote_v4_spr_e4.dat\"},

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "measure_opts.hpp"
+#include "kettle/boot/measured_boot.hpp"
 #include "kettle/verify/bundle.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
@@ -22,14 +24,15 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
-    "                     (--nonce VALUE | --no-nonce)\n"
+                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"
     "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
-    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.)\n"
+    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.) A disk boot path adds event-log\n"
+    "and boot-image after the report or quote (TDX) or after report-signature (vTPM paths, then tpm-quote).\n"
     "Defaults: SNP VMPL 0, debug off, TCB at least the built-in floor of the product (Milan SNP SPL 0x18, Genoa\n"
     "0x17: AMD-SB-3019; Turin has none: the policy must give \"min_tcb\"); TDX TCB status UpToDate.\n"
     "\n"
@@ -37,6 +40,12 @@ const char* kVerifyHelp =
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
     "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT (`kettle measure snp --image`) and TDX\n"
     "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
+    "  --boot PATH                  how the VM booted (default direct: QEMU -kernel). gcp-tdx: disk boot on GCP\n"
+    "                               TDX, the CCEL must replay to the quote's RTMRs and RTMR1/RTMR2 hold exactly the\n"
+    "                               events predicted for --image DIR (`kettle measure boot`); the policy needs\n"
+    "                               mrtd and rtmr0 allow-lists. azure, gcp-snp, aws-snp: vTPM disk boot, the image\n"
+    "                               is vouched for by the paravisor / hypervisor, not the hardware; the TPM log is\n"
+    "                               replayed and matched, and tpm-quote FAILS (no TPM quote is verified yet)\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
     "                               a nonce needs one of the two (exit 2 otherwise)\n"
@@ -248,6 +257,33 @@ void explain_measurement(const Parsed& p, const Bytes& expected, const bundle::S
 
 }  // namespace
 
+// --image DIR for a disk boot path: the prediction of its disk boot (kettle.efi, kettle-disk.raw of the manifest).
+boot::BootPrediction predict_image_disk_boot(const std::string& dir) {
+    const Json m = read_image_manifest(dir);
+    const Bytes uki = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
+    const Bytes head = read_manifest_file_head(dir, m, "kettle-disk.raw", 1u << 20);
+    return boot::predict_disk_boot(uki, head);
+}
+
+// --boot and --image: the boot path, and the expectations computed from the image (direct boot: the SNP launch
+// digest, returned for explain_measurement, and the TDX direct-boot RTMR1/RTMR2; a disk boot path: the disk-boot
+// prediction).
+std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
+    if (auto b = p.get("--boot")) o.boot_path = bundle::parse_boot_path(*b);
+    if (o.boot_path != bundle::BootPath::direct) {
+        if (p.has("--vcpus") || p.has("--vcpu-type")) throw Error("--vcpus/--vcpu-type apply to direct boot only");
+        if (auto dir = p.get("--image")) o.disk_boot = predict_image_disk_boot(*dir);
+        return std::nullopt;
+    }
+    std::optional<Bytes> digest = image_measurement(p);
+    if (!digest) return std::nullopt;
+    o.policy.snp.measurements.push_back(*digest);
+    auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
+    o.policy.tdx.rtmr[1].push_back(rtmr1);
+    o.policy.tdx.rtmr[2].push_back(rtmr2);
+    return digest;
+}
+
 int cmd_verify(const Args& args) {
     if (is_help(args)) {
         std::fputs(kVerifyHelp, stdout);
@@ -255,18 +291,13 @@ int cmd_verify(const Args& args) {
     }
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
-                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain"},
+                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain", "--boot"},
                           {"--allow-sim", "--json", "--no-nonce"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
         return kUsage;
     }
     if (p.has("--nonce") && p.has("--no-nonce")) throw Error("--nonce and --no-nonce exclude each other");
-    std::optional<Bytes> image_digest = image_measurement(p);
-    if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
-        throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
-                    "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "
-                    "the freshness check");
     bundle::Options o;
     std::string policy_path;
     Bytes policy_sha;
@@ -276,17 +307,16 @@ int cmd_verify(const Args& args) {
         policy_path = *f;
         policy_sha = sha256(t);
     }
+    std::optional<Bytes> image_digest = image_expectations(p, o);  // after the policy file: it adds to its lists
+    if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
+        throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
+                    "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "
+                    "the freshness check");
     for (auto& m : p.all("--expected-measurement")) {
         Bytes b = unhex(m);
         if (b.size() != 48) throw Error("--expected-measurement: expected 48 bytes (96 hex digits)");
         o.policy.snp.measurements.push_back(b);
         o.policy.tdx.mr_td.push_back(b);
-    }
-    if (image_digest) {
-        o.policy.snp.measurements.push_back(*image_digest);
-        auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
-        o.policy.tdx.rtmr[1].push_back(rtmr1);
-        o.policy.tdx.rtmr[2].push_back(rtmr2);
     }
     if (auto n = p.get("--nonce")) {
         if (n->empty()) throw Error("--nonce: empty");
