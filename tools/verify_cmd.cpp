@@ -24,7 +24,7 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
-                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)
+    "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"

@@ -65,6 +65,7 @@ bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<By
     bundle::Options o;
     o.now = x509::parse_rfc3339(kNow);
     o.trust_roots = {f.root_der};
+    o.nonce = "n";  // the statement above carries externalParameters.nonce "n"
     o.boot_path = bundle::BootPath::gcp_tdx;
     o.policy.tdx.mr_td = {Bytes(parsed.body.mr_td.begin(), parsed.body.mr_td.end())};
     o.policy.tdx.rtmr[0] = {rtmrs[0]};
