@@ -17,6 +17,7 @@
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/core/x509.hpp"
 #include "kettle/version.hpp"
 #include "deps_fetch.hpp"
 #include "progress.hpp"
@@ -42,15 +43,6 @@ namespace {
 struct InfraError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
-}
 
 std::string git_out(const std::string& repo, std::vector<std::string> args, const char* what) {
     std::vector<std::string> argv{"git", "-C", repo};
@@ -299,7 +291,7 @@ int cmd_run(const Args& args) {
         auto argv = qemu_argv(vm);
         unsigned vm_timeout = o.vm_timeout ? o.vm_timeout : o.timeout + 600;
         std::string console = work + "/console.log";
-        std::string started_on = utc_now();
+        std::string started_on = x509::format_rfc3339(x509::now_seconds());
         // QEMU's start on the same clock as the phases: the host's own work (input disk, AMD-SP) comes before it.
         const double vm_start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_progress).count();
         VmResult vr = run_vm(argv, console, vm_timeout, progress);
@@ -310,7 +302,7 @@ int cmd_run(const Args& args) {
         std::error_code ec;
         Json run{{"kettle_version", kettle::kVersion},
                  {"started_on", started_on},
-                 {"finished_on", utc_now()},
+                 {"finished_on", x509::format_rfc3339(x509::now_seconds())},
                  {"profile", profile_name(o.profile)},
                  {"qemu", {{"version", qv.str()}, {"version_output", vout.substr(0, vout.find('\n'))}, {"argv", argv},
                            {"exit_code", vr.exit_code}, {"signal", vr.signal}, {"stderr_tail", vr.qemu_stderr.substr(

@@ -19,6 +19,7 @@
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/core/x509.hpp"
 #include "progress.hpp"
 #include "run_options.hpp"
 #include "toolchain_image.hpp"
@@ -200,15 +201,6 @@ void write_recipe(Json recipe, const std::string& out) {
     std::fprintf(stderr, "kettle toolchain: recipe (%zu packages) in %s\n", recipe["packages"].size(), p.c_str());
 }
 
-std::string utc_now_text() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
-}
-
 int debian_cmd(const Args& args) {
     DebianOptions o;
     if (std::string err = parse_debian(args, o); !err.empty()) return usage(err);
@@ -225,7 +217,7 @@ int debian_cmd(const Args& args) {
     argv.insert(argv.end(), {o.suite, tmp, o.mirror});
     std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", o.suite.c_str(),
                  o.packages.empty() ? "no extra packages" : o.packages.c_str(), o.epoch.c_str());
-    const std::string read_at = utc_now_text();
+    const std::string read_at = x509::format_rfc3339(x509::now_seconds());
     auto [st, ignored] = runner::run_capture(argv);
     std::error_code ec;
     if (st != 0) {
