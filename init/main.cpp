@@ -348,7 +348,7 @@ void pid1() {
         run.status["ok"] = false;
         run.status["phase"] = run.phase;
         run.status["error"] = e.what();
-        say("FAILED in phase " + run.phase + ": " + e.what());
+        say("FAILED in phase " + run.phase + ": " + std::string(without_phase_prefix(e.what(), run.phase)));
     } catch (...) {
         run.status["ok"] = false;
         run.status["phase"] = run.phase;

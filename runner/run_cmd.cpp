@@ -17,6 +17,7 @@
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/core/text.hpp"
 #include "kettle/core/x509.hpp"
 #include "kettle/version.hpp"
 #include "deps_fetch.hpp"
@@ -391,8 +392,9 @@ int cmd_run(const Args& args) {
                 for (char& ch : v) if (ch < 0x20 || ch > 0x7e) ch = '?';
                 return v.substr(0, 500);
             };
-            std::fprintf(stderr, "kettle run: build FAILED in phase %s: %s; outputs in %s\n", field("phase").c_str(),
-                         field("error").c_str(), o.out.c_str());
+            const std::string phase = field("phase"), error = field("error");
+            std::fprintf(stderr, "kettle run: build FAILED in phase %s: %s; outputs in %s\n", phase.c_str(),
+                         std::string(without_phase_prefix(error, phase)).c_str(), o.out.c_str());
             if (field("phase") == "build") print_log_tail(o.out, od.status, stderr);
         }
         return emit(code, "");

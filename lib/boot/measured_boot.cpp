@@ -93,9 +93,13 @@ std::map<std::string, Bytes> stub_sections(ByteView uki) {
     for (std::size_t i = 1; i < by_rva.size(); ++i)
         if (std::uint64_t{by_rva[i - 1].virtual_address} + by_rva[i - 1].virtual_size > by_rva[i].virtual_address)
             throw Error("UKI: sections " + by_rva[i - 1].name + " and " + by_rva[i].name + " overlap in memory");
+    // A section's VirtualSize is the UKI's claim: bound what we allocate by the file itself (zero-fill beyond the raw
+    // data is alignment padding, a few pages, not megabytes), so a 1 KB hostile UKI cannot make us allocate 1 GiB.
+    const std::size_t max_section = uki.size() + (std::size_t{16} << 20);
     std::map<std::string, Bytes> out;
     for (const auto& name : stub_measured_sections())
-        if (auto s = find_section(secs, name); s && s->virtual_size > 0) out[name] = section_in_memory(uki, *s);
+        if (auto s = find_section(secs, name); s && s->virtual_size > 0)
+            out[name] = section_in_memory(uki, *s, max_section);
     if (!out.count(".linux")) throw Error("UKI: no .linux section");
     return out;
 }

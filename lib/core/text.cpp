@@ -69,4 +69,11 @@ std::string printable(std::string_view s, std::size_t max_bytes) {
 
 std::string quote_text(std::string_view s, std::size_t max_bytes) { return "\"" + printable(s, max_bytes) + "\""; }
 
+std::string_view without_phase_prefix(std::string_view error, std::string_view phase) {
+    if (!phase.empty() && error.size() > phase.size() + 2 && error.compare(0, phase.size(), phase) == 0 &&
+        error.compare(phase.size(), 2, ": ") == 0)
+        error.remove_prefix(phase.size() + 2);
+    return error;
+}
+
 }  // namespace kettle

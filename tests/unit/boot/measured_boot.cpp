@@ -4,12 +4,14 @@
 // logged in the public COS-113 CCEL. The prediction's agreement with a real firmware is the swtpm test
 // (tests/integration/diskboot_test.sh tpm).
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <filesystem>
 
 #include "kettle/boot/eventlog.hpp"
 #include "kettle/boot/gpt.hpp"
 #include "kettle/boot/measured_boot.hpp"
+#include "kettle/boot/pe.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
@@ -18,6 +20,7 @@
 
 using namespace kettle;
 using namespace kettle::boot;
+using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
@@ -151,6 +154,19 @@ TEST_CASE("the predictor refuses what it does not model", "[boot][measured]") {
     Bytes uki = read_file(f.uki);
     CHECK_THROWS_AS(predict_disk_boot(ByteView(uki).first(200), disk), Error);
     CHECK_THROWS_AS(predict_disk_boot(uki, disk, {}), Error);
+    {  // the last section in memory claims a VirtualSize of ~1 GiB: refused by the file-size bound, not allocated
+        const auto secs = pe_sections(uki);
+        std::size_t last = 0;
+        for (std::size_t i = 1; i < secs.size(); ++i)
+            if (secs[i].virtual_address > secs[last].virtual_address) last = i;
+        const std::size_t pe_off = uki[0x3c] | uki[0x3d] << 8 | uki[0x3e] << 16 | std::size_t{uki[0x3f]} << 24;
+        const std::size_t opt_size = uki[pe_off + 20] | uki[pe_off + 21] << 8;  // COFF SizeOfOptionalHeader
+        const std::size_t vs_at = pe_off + 24 + opt_size + 40 * last + 8;     // PE/COFF section header VirtualSize
+        Bytes big = uki;
+        big[vs_at] = 0x00, big[vs_at + 1] = 0x00, big[vs_at + 2] = 0xf0, big[vs_at + 3] = 0x3f;
+        REQUIRE(pe_sections(big)[last].virtual_size == 0x3ff00000u);
+        CHECK_THROWS_WITH(predict_disk_boot(big, disk), ContainsSubstring("over the limit"));
+    }
     CHECK(stub_cmdline(as_bytes(std::string("a\tb  \n\0tail", 11))) == "a b");
     CHECK_THROWS_AS(stub_cmdline(as_bytes("caf\xc3\xa9")), Error);
 }

@@ -88,3 +88,12 @@ TEST_CASE("JSON writers: status text never throws on content, the canonical form
     CHECK_THROWS_AS(j.dump(), Json::type_error);  // what status.json used before
     CHECK_THROWS_WITH(jcs(j), ContainsSubstring("not valid UTF-8"));
 }
+
+TEST_CASE("without_phase_prefix drops the phase name an error already starts with") {
+    CHECK(kettle::without_phase_prefix("deps: npm: missing package a@1", "deps") == "npm: missing package a@1");
+    CHECK(kettle::without_phase_prefix("ingest: bad tar", "deps") == "ingest: bad tar");
+    CHECK(kettle::without_phase_prefix("depsx: y", "deps") == "depsx: y");
+    CHECK(kettle::without_phase_prefix("deps: ", "deps") == "deps: ");  // nothing would be left: kept whole
+    CHECK(kettle::without_phase_prefix("deps", "deps") == "deps");
+    CHECK(kettle::without_phase_prefix("x: y", "") == "x: y");
+}

@@ -28,4 +28,8 @@ std::string printable(std::string_view s, std::size_t max_bytes = 200);
 /// printable(s, max_bytes) between double quotes: the form every error message uses to quote a name it received.
 std::string quote_text(std::string_view s, std::size_t max_bytes = 200);
 
+/// `error` without a leading "<phase>: ": guest errors often start with their phase's name ("deps: npm: ..."), so a
+/// line "FAILED in phase deps: " + the result names the phase once. A view into `error`; never throws.
+std::string_view without_phase_prefix(std::string_view error, std::string_view phase);
+
 }  // namespace kettle
