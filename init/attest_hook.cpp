@@ -17,7 +17,7 @@ namespace kettle::init {
 
 namespace {
 
-NamedDigest named(const DiskMember& m) { return {m.name, hex(m.sha256), ""}; }
+NamedDigest named(const DiskMember& m) { return {m.name, hex(m.sha256), "", ""}; }
 
 /// The identity PID 1 opened the toolchain disk with (the request's root hash and D, the fixed parameters).
 ToolchainImageDigest image_digest(const ToolchainImageRef& r) {

@@ -287,7 +287,7 @@ void check_glob(std::string_view p) {
 
 ArtifactCollection gather_artifacts(const std::string& root, const std::vector<std::string>& patterns,
                                     const ArtifactLimits& limits) {
-    Walker w{patterns, limits, {}, std::vector<bool>(patterns.size(), false), {}, 0, 0, root};
+    Walker w{patterns, limits, {}, std::vector<bool>(patterns.size(), false), {}, 0, 0, root, 0, -1, {}, {}, 0};
     w.deadline_ms = now_ms() + std::uint64_t{limits.max_seconds} * 1000;
     for (const auto& p : patterns) {
         try {

@@ -533,7 +533,7 @@ ImageIdentity parse_image_identity(std::string_view text) {
         return it->get<std::string>();
     };
     if (str("schema") != "kettle-image-identity/v1") throw Error("image.json: schema is not \"kettle-image-identity/v1\"");
-    ImageIdentity id{str("kernel_sha256"), str("init_sha256"), str("cmdline")};
+    ImageIdentity id{str("kernel_sha256"), str("init_sha256"), str("cmdline"), "", false};
     need_sha256(id.kernel_sha256, "image.json kernel_sha256");
     need_sha256(id.init_sha256, "image.json init_sha256");
     if (auto c = j.find("kettle_commit"); c != j.end()) {

@@ -407,17 +407,17 @@ namespace {
 ProvenanceInputs small_inputs() {
     auto h = [](std::string_view s) { return hex(sha256(s)); };
     ProvenanceInputs in;
-    in.subjects = {{"out/a.bin", h("a"), ""}};
+    in.subjects = {{"out/a.bin", h("a"), "", ""}};
     in.build_request = R"({"nonce":"n-1","source":{"uri":"https://example.org/r.git","ref":"main"}})";
     in.source_uri = "https://example.org/r.git";
     in.git_commit = std::string(40, 'a');
     in.git_tree = std::string(40, 'b');
-    in.toolchain = {"rootfs.tar", h("t"), ""};
+    in.toolchain = {"rootfs.tar", h("t"), "", ""};
     in.input_disk_sha256 = h("disk");
     in.internal_parameters = {{"limits", {{"cpuSeconds", 60}}}};
     in.init_version = "0.1.0";
     in.kernel_version = "6.12.0";
-    in.image = {h("k"), h("i"), "console=ttyS0"};
+    in.image = {h("k"), h("i"), "console=ttyS0", "", false};
     in.vm = {1, 1000, "cpu"};
     in.invocation_id = "inv-1";
     in.started_on = "2026-01-01T00:00:00Z";

@@ -23,21 +23,21 @@ std::string h(std::string_view s) { return hex(sha256(s)); }
 // The same inputs as tests/data/provenance/gen_statement.py.
 ProvenanceInputs known_inputs() {
     ProvenanceInputs in;
-    in.subjects = {{"bin/hello", h("hello binary"), ""}, {"share/man/hello.1", h("manpage"), ""}};
+    in.subjects = {{"bin/hello", h("hello binary"), "", ""}, {"share/man/hello.1", h("manpage"), "", ""}};
     in.build_request =
         "{ \"source\": {\"uri\": \"https://example.org/hello.git\", \"ref\": \"main\"},\n"
         "  \"target\": \"all\", \"nonce\": \"c2VjcmV0LW5vbmNl\" }";
     in.source_uri = "https://example.org/hello.git";
     in.git_commit = "0123456789abcdef0123456789abcdef01234567";
     in.git_tree = "89abcdef0123456789abcdef0123456789abcdef";
-    in.toolchain = {"toolchain.tar", h("toolchain"), ""};
-    in.extra_inputs = {{"data.bin", h("data"), ""}};
+    in.toolchain = {"toolchain.tar", h("toolchain"), "", ""};
+    in.extra_inputs = {{"data.bin", h("data"), "", ""}};
     in.input_disk_sha256 = h("input disk");
     in.internal_parameters = Json::parse(
         R"({"limits":{"cpuSeconds":600,"memoryMiB":2048},"sandbox":{"network":"none","uid":65534}})");
     in.init_version = "0.1.0";
     in.kernel_version = "6.12.48";
-    in.image = {h("kernel"), h("init"), "console=ttyS0 quiet"};
+    in.image = {h("kernel"), h("init"), "console=ttyS0 quiet", "", false};
     in.vm = {2, 2030000, "QEMU Virtual CPU version 2.5+"};
     in.invocation_id = "3f1c2a9e-0000-4000-8000-000000000001";
     in.started_on = "2026-01-02T03:04:05Z";
