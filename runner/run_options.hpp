@@ -7,6 +7,7 @@
 
 #include "kettle/core/json.hpp"
 #include "kettle/disk/verity.hpp"
+#include "cloud_run.hpp"
 #include "qemu.hpp"
 
 namespace kettle::runner {
@@ -32,7 +33,14 @@ struct RunOptions {
     /// kettle-disk.raw, every disk on NVMe: the cloud layout, docs/formats.md §0).
     std::string boot = "direct";
     std::string tpm_socket;  ///< tcg/kvm: a TPM 2.0 emulator's control socket; the firmware becomes ovmf-tpm.fd
+    /// --profile gcp-tdx: a one-shot GCP Confidential VM through gcloud instead of QEMU (docs/cloud.md); `profile`
+    /// is then unused.
+    bool gcp_tdx = false;
+    GcpOptions gcp;
 };
+
+/// The --profile value of `o`: "gcp-tdx" or profile_name(o.profile).
+std::string run_profile_name(const RunOptions& o);
 
 /// The firmware file in the image directory that `o` boots: ovmf-amdsev.fd (snp), ovmf-tpm.fd (with a TPM),
 /// ovmf.fd (otherwise).
