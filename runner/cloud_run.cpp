@@ -26,7 +26,12 @@ struct CloudFailure : std::runtime_error {
 };
 struct DryRunDone {};  // --dry-run: the plan is printed up to the download; nothing to read back
 
-std::string tail(const std::string& s, std::size_t n) { return s.size() > n ? s.substr(s.size() - n) : s; }
+// The last `n` bytes of gcloud's stderr, without trailing white space, for a one-line message.
+std::string tail(const std::string& s, std::size_t n) {
+    std::string t = s.size() > n ? s.substr(s.size() - n) : s;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    return t;
+}
 
 void check_interrupt() {
     if (cloud_interrupted()) throw CloudFailure("interrupted");

@@ -19,6 +19,7 @@ case=${1:?case}
 S="$T/src"; O="$T/out"
 [ -f "$IMAGE/kettle-gcp.tar.gz" ] || { echo "SKIP: $IMAGE has no kettle-gcp.tar.gz (make image)"; exit 4; }
 
+REAL_GCLOUD=$(command -v gcloud || true)  # Google's own CLI, when installed: an outside parser of our argv (plan)
 export FAKE_GCLOUD_STATE="$T/cloud" FAKE_GCLOUD_IMAGE="$IMAGE" KETTLE_BIN_DIR="${KETTLE_BIN_DIR:-$top/build/bin}"
 mkdir -p "$FAKE_GCLOUD_STATE" "$T/bin"
 printf '#!/bin/sh\nexec python3 %s "$@"\n' "$top/tests/integration/fake_gcloud.py" > "$T/bin/gcloud"
@@ -97,10 +98,30 @@ plan)
       > "$T/doc.plan"
   diff -u "$T/doc.plan" "$T/plan.norm" || fail "--dry-run differs from docs/cloud.md"
   echo "dry run: $(wc -l < "$T/plan") gcloud commands, as documented"
+  # Google's own gcloud, with an empty configuration (no account, no project): it parses every flag and value of
+  # each command and stops only at the missing account. An unknown flag or a bad value would stop it earlier.
+  if [ -z "$REAL_GCLOUD" ]; then echo "(Google Cloud CLI not installed: its parser was not consulted)"; exit 0; fi
+  mkdir -p "$T/gcloud-config"
+  python3 - "$T/plan" "$REAL_GCLOUD" "$T/gcloud-config" <<'PY' || fail "Google's gcloud refused a planned command"
+import os, shlex, subprocess, sys
+env = dict(os.environ, CLOUDSDK_CONFIG=sys.argv[3], CLOUDSDK_CORE_DISABLE_PROMPTS="1")
+n = 0
+for line in open(sys.argv[1]):
+    argv = shlex.split(line)
+    argv[0] = sys.argv[2]
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    ok = "do not currently have an active account" in r.stderr or (argv[1:3] == ["auth", "list"] and r.returncode == 0)
+    if not ok:
+        print("refused:", line.strip(), "\n", r.stderr[:600])
+        sys.exit(1)
+    n += 1
+print(f"Google's gcloud parsed all {n} planned commands (each stopped only for want of an account)")
+PY
+  echo "gcloud version: $("$REAL_GCLOUD" --version 2>/dev/null | head -1)"
   ;;
 refuse)
   build_source
-  PATH=/usr/bin:/bin cloud_run "$O" -- /bin/sh ./build.sh || true
+  cloud_run "$O" --gcloud gcloud-not-installed-kettle-test -- /bin/sh ./build.sh
   [ "$RC" = 3 ] || fail "no gcloud: expected exit 3, got $RC"
   grep -q "is not on PATH" "$O.stderr" || fail "no clear message for a missing gcloud"
   rm -rf "$O"
@@ -135,7 +156,7 @@ success)
     [ -f "$O/$f" ] || fail "$f missing from the bundle"
   done
   grep -q "KETTLE-PHASE" "$O/console.log" || fail "the console was not followed"
-  grep -qE "phase (ingest|build)" "$O.stderr" || fail "no progress on stderr"
+  grep -qE "\] (ingest|build)" "$O.stderr" || fail "no progress on stderr"
   [ "$(json "$O/run.json" 'j["gcp"]["machine_type"]')" = c3-standard-4 ] || fail "run.json machine type"
   [ "$(json "$O/run.json" 'j["input_disk"]["sha256"]')" = "$(json "$O/status.json" 'j["inputs"]["device_sha256"]')" ] \
     || fail "the guest read another input disk"

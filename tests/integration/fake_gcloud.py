@@ -490,23 +490,30 @@ def hypervisor(zone, name):
     with open(out_raw, "rb") as f:
         labelled = f.read(16) == b"KETTLE-BLANK-OUT"
     image = os.environ["FAKE_GCLOUD_IMAGE"]
-    for f in ("kettle.efi", "ovmf.fd"):
+    for f in ("kettle.efi", "ovmf.fd", "ovmf-amdsev.fd"):
         os.symlink(os.path.join(image, f), os.path.join(vm, f))
-    if labelled:
-        os.makedirs(os.path.join(vm, "tmp"), exist_ok=True)
-        env = dict(os.environ, TMPDIR=os.path.join(vm, "tmp"))
-        subprocess.run([os.path.join(os.environ["KETTLE_BIN_DIR"], "kettle"), "run", "--profile", "tcg", "--boot",
-                        "disk", "--vcpus", "1", "--memory", "512M", "--image", vm, "--input-disk", in_raw,
-                        "--keep-disks", "--output-size", "%dM" % (os.path.getsize(out_raw) >> 20),
-                        "--out", os.path.join(vm, "local-out")], env=env)
-        work = glob.glob(os.path.join(vm, "tmp", "kettle-run.*"))[0]
-        subprocess.run(["cp", "--sparse=always", os.path.join(work, "output.img"), out_raw], check=True)
-    with open(p("lock"), "a") as lk:
-        fcntl.flock(lk, fcntl.LOCK_EX)
-        if os.path.exists(meta):
-            rec = load(meta)
-            rec["status"] = "TERMINATED"
-            save(meta, rec)
+    try:
+        if labelled:
+            boot_vm(vm, in_raw, out_raw)
+    finally:  # the VM powers off, whatever happened inside
+        with open(p("lock"), "a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            if os.path.exists(meta):
+                rec = load(meta)
+                rec["status"] = "TERMINATED"
+                save(meta, rec)
+
+
+def boot_vm(vm, in_raw, out_raw):
+    """The guest: a TCG disk boot of the instance's boot disk, NVMe disks; its output disk onto ours."""
+    os.makedirs(os.path.join(vm, "tmp"), exist_ok=True)
+    env = dict(os.environ, TMPDIR=os.path.join(vm, "tmp"))
+    subprocess.run([os.path.join(os.environ["KETTLE_BIN_DIR"], "kettle"), "run", "--profile", "tcg", "--boot",
+                    "disk", "--vcpus", "1", "--memory", "512M", "--image", vm, "--input-disk", in_raw,
+                    "--keep-disks", "--output-size", "%dM" % (os.path.getsize(out_raw) >> 20),
+                    "--out", os.path.join(vm, "local-out")], env=env)
+    work = glob.glob(os.path.join(vm, "tmp", "kettle-run.*"))[0]
+    subprocess.run(["cp", "--sparse=always", os.path.join(work, "output.img"), out_raw], check=True)
 
 
 def main():
