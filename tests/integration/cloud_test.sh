@@ -224,8 +224,8 @@ killed)
 parallel)
   build_source
   for i in 1 2 3; do
-    ( "$K" run "${CLOUD[@]}" --toolchain "$(busybox_toolchain)" --source "$S" --out "$T/p$i" -- /bin/sh ./build.sh \
-        2> "$T/p$i.stderr"; echo $? > "$T/p$i.rc" ) &
+    ( rc=0; "$K" run "${CLOUD[@]}" --toolchain "$(busybox_toolchain)" --source "$S" --out "$T/p$i" \
+        --artifacts out/result.txt -- /bin/sh ./build.sh 2> "$T/p$i.stderr" || rc=$?; echo "$rc" > "$T/p$i.rc" ) &
   done
   wait
   for i in 1 2 3; do
