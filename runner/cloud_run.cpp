@@ -230,7 +230,7 @@ std::pair<std::string, std::string> ensure_shared_images(GcloudExec& g, Ledger& 
     return {boot, blank};
 }
 
-// The whole flow; the cleanup runs whatever happened (see the header). Long because it is the one place that
+// The whole flow; the cleanup runs whatever happened (see the header). This is the one place that
 // orders the steps and guarantees the cleanup and the run.json; each step is its own function above.
 CloudOutcome run_gcp_build(const GcpOptions& o, CloudBuild& b, Progress& progress) {
     CloudOutcome res;
