@@ -57,7 +57,7 @@ int run_on_gcp(const RunOptions& o, const std::string& input_img, const std::str
     std::string why = oc.message;
     const std::string digest = hex(oc.input_digest);
     if (oc.code == 0) {
-        std::string problem = input_disk_problem(oc.status, digest);
+        std::string problem = input_disk_problem(oc.status, digest, false);  // GCP cannot set MRCONFIGID
         if (code == kOk && !problem.empty()) { code = kFailed; why = problem; }
         else if (code != kOk) why = "the build failed in phase " + status_field(oc.status, "phase") + ": " +
                                     status_field(oc.status, "error");
@@ -87,6 +87,7 @@ namespace {
 
 const char* kCloudHelp =
     "usage: kettle cloud upload-image --project P --bucket B [--image DIR] [--image-name N] [--dry-run]\n"
+    "                                 [--small-disks-for-testing]\n"
     "       kettle cloud list --project P\n"
     "       kettle cloud cleanup OUT [--dry-run]\n"
     "\n"
@@ -94,7 +95,8 @@ const char* kCloudHelp =
     "\n"
     "  upload-image  import DIR/kettle-gcp.tar.gz (default DIR build/image) as the boot image, guest OS features\n"
     "                UEFI_COMPATIBLE,TDX_CAPABLE, named kettle-boot-<sha256> (or N), and the shared blank-output\n"
-    "                image; each is skipped when it already exists\n"
+    "                image; each is skipped when it already exists (--small-disks-for-testing: the 1 MiB blank\n"
+    "                image of `kettle run --small-disks-for-testing`, for a fake gcloud only)\n"
     "  list          the Kettle resources in the project: instances, disks and images labelled kettle-run, and\n"
     "                the shared kettle-boot-* and kettle-blank-* images\n"
     "  cleanup OUT   delete what the run whose --out was OUT still lists in OUT/cloud-resources.json (a run that\n"
@@ -112,6 +114,7 @@ CloudArgs parse_cloud_args(const Args& args, std::size_t from) {
     for (std::size_t i = from; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--dry-run") { c.g.dry_run = true; continue; }
+        if (a == "--small-disks-for-testing") { c.g.small_disks = true; continue; }
         if (a.rfind("--", 0) != 0) {
             if (!c.dir.empty()) throw Error("unexpected argument '" + a + "'");
             c.dir = a;

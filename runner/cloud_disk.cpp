@@ -18,12 +18,15 @@ namespace fs = std::filesystem;
 
 namespace kettle::runner {
 
-unsigned pad_to_gib(const std::string& path, unsigned min_gib) {
-    std::uint64_t size = fs::file_size(path);
-    std::uint64_t gib = std::max<std::uint64_t>((size + kGiB - 1) / kGiB, min_gib);
-    if (gib > 65536) throw Error(path + " would need more than 64 TiB");
-    if (::truncate(path.c_str(), static_cast<off_t>(gib * kGiB)) != 0) throw Error("cannot grow " + path);
-    return static_cast<unsigned>(gib);
+std::uint64_t DiskSizing::units_for(std::uint64_t bytes) const {
+    return std::max<std::uint64_t>(bytes / unit + (bytes % unit != 0), min_units);
+}
+
+std::uint64_t pad_disk(const std::string& path, const DiskSizing& s) {
+    const std::uint64_t units = s.units_for(fs::file_size(path));
+    if (units > (std::uint64_t{64} << 40) / s.unit) throw Error(path + " would need more than 64 TiB");
+    if (::truncate(path.c_str(), static_cast<off_t>(units * s.unit)) != 0) throw Error("cannot grow " + path);
+    return units;
 }
 
 void pack_gcp_disk(const std::string& raw, const std::string& tar_gz, const std::string& scratch) {
@@ -46,12 +49,12 @@ void pack_gcp_disk(const std::string& raw, const std::string& tar_gz, const std:
     fs::rename(tar + ".gz", tar_gz);
 }
 
-void write_blank_output_raw(const std::string& path) {
+void write_blank_output_raw(const std::string& path, std::uint64_t bytes) {
     const Bytes label = blank_output_label();
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw Error("cannot create " + path);
     bool ok = ::write(fd, label.data(), label.size()) == static_cast<ssize_t>(label.size()) &&
-              ::ftruncate(fd, static_cast<off_t>(kGiB)) == 0;
+              ::ftruncate(fd, static_cast<off_t>(bytes)) == 0;
     if (::close(fd) != 0 || !ok) throw Error("cannot write " + path);
 }
 

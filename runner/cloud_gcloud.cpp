@@ -54,7 +54,9 @@ void check_target(const GcpTarget& t) {
     if (t.project.empty()) throw Error("--project is required for the gcp-tdx profile");
     if (t.zone.empty()) throw Error("--zone is required for the gcp-tdx profile (e.g. us-central1-a)");
     if (t.bucket.empty()) throw Error("--bucket is required for the gcp-tdx profile (a Cloud Storage bucket name)");
-    if (t.project.size() > 64 || !only(t.project, "-")) throw Error("--project: '" + t.project + "' is not a project id");
+    if (t.project.size() > 64 || !only(t.project, "-"))
+        throw Error("--project: '" + t.project + "' is not a project id (lower-case letters, digits and '-', as "
+                    "`gcloud projects list` shows in PROJECT_ID; not the project's display name)");
     if (t.zone.size() > 64 || !only(t.zone, "-")) throw Error("--zone: '" + t.zone + "' is not a zone name");
     if (t.bucket.size() > 222 || !only(t.bucket, "-._") || t.bucket.front() == '.' || t.bucket.front() == '-')
         throw Error("--bucket: '" + t.bucket + "' is not a bucket name (give the name, without gs://)");
@@ -62,6 +64,17 @@ void check_target(const GcpTarget& t) {
         throw Error("--machine-type: '" + t.machine_type + "' is not a machine type");
     if (t.disk_type.empty() || t.disk_type.size() > 64 || !only(t.disk_type, "-"))
         throw Error("--disk-type: '" + t.disk_type + "' is not a disk type");
+}
+
+void check_zone(const std::string& zone) {
+    // REGION-LETTER, REGION = AREA-LOCATION<digits> (us-central1, europe-west4, northamerica-northeast1).
+    std::size_t last = zone.rfind('-');
+    std::size_t mid = last == std::string::npos || last == 0 ? std::string::npos : zone.rfind('-', last - 1);
+    bool ok = last != std::string::npos && mid != std::string::npos && mid > 0 && last + 2 == zone.size() &&
+              zone.back() >= 'a' && zone.back() <= 'z' && last > mid + 1 && zone[last - 1] >= '0' && zone[last - 1] <= '9';
+    if (!ok)
+        throw Error("--zone: '" + zone + "' is not a zone: a zone is a region and a letter, e.g. us-central1-a (a region "
+                    "such as us-central1 is not enough; `gcloud compute zones list` shows them)");
 }
 
 CloudNames cloud_names(const std::string& id, const std::string& bucket) {
@@ -84,6 +97,12 @@ std::string image_object(const GcpTarget& t, const std::string& image) {
 
 Argv gcloud_auth_check(const GcpTarget& t) {
     return base(t, {"auth", "list", "--filter=status:ACTIVE", "--format=value(account)"});
+}
+
+Argv gcloud_zone_describe(const GcpTarget& t) {
+    Argv a = base(t, {"compute", "zones", "describe"});
+    a.insert(a.end(), {t.zone, flag("--project", t.project), "--format=value(status)"});
+    return a;
 }
 
 Argv gcloud_image_describe(const GcpTarget& t, const std::string& image) {
@@ -130,11 +149,11 @@ Argv gcloud_image_export(const GcpTarget& t, const std::string& image, const std
     return a;
 }
 
-Argv gcloud_disk_create(const GcpTarget& t, const std::string& disk, const std::string& image, unsigned size_gb,
+Argv gcloud_disk_create(const GcpTarget& t, const std::string& disk, const std::string& image, const std::string& size,
                         const std::string& label) {
     Argv a = base(t, {"compute", "disks", "create"});
     a.insert(a.end(), {disk, flag("--project", t.project), flag("--zone", t.zone), flag("--image", image),
-                       flag("--image-project", t.project), flag("--size", std::to_string(size_gb) + "GB"),
+                       flag("--image-project", t.project), flag("--size", size),
                        flag("--type", t.disk_type), flag("--labels", label)});
     return a;
 }

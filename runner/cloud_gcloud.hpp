@@ -44,6 +44,9 @@ void check_gce_name(const std::string& name, const char* what);
 /// Throws Error when project, zone or bucket is empty or holds characters outside their documented sets
 /// (project [a-z0-9-], zone [a-z0-9-], bucket [a-z0-9._-]): these go into argv and gs:// URLs.
 void check_target(const GcpTarget& t);
+/// Throws Error, saying what a zone looks like, when `zone` is not of the form REGION-LETTER with REGION ending in a
+/// digit (us-central1-a): catches a region or a typo before anything is created.
+void check_zone(const std::string& zone);
 
 /// The shared images, keyed by content: "kettle-boot-" + the first 48 hex digits of the SHA-256 of
 /// kettle-gcp.tar.gz, and "kettle-blank-" + the same of the blank-output tar.gz.
@@ -56,6 +59,9 @@ std::string image_object(const GcpTarget& t, const std::string& image_name);
 
 /// gcloud auth list --filter=status:ACTIVE --format=value(account): prints the active account, or nothing.
 Argv gcloud_auth_check(const GcpTarget& t);
+/// gcloud compute zones describe ZONE --project=P --format=value(status): prints UP for a zone the project can use;
+/// fails for an unknown zone or a project the account cannot see.
+Argv gcloud_zone_describe(const GcpTarget& t);
 /// gcloud compute images describe NAME --project=P --format=value(status): prints READY when the image is usable.
 Argv gcloud_image_describe(const GcpTarget& t, const std::string& image);
 /// gcloud storage cp SRC DST (a local path and a gs:// URL, either way).
@@ -71,8 +77,9 @@ Argv gcloud_image_create_from_disk(const GcpTarget& t, const std::string& image,
                                    const std::string& label);
 /// gcloud compute images export --image=NAME --destination-uri=URL --project=P --zone=Z (a disk.raw, tar + gzip).
 Argv gcloud_image_export(const GcpTarget& t, const std::string& image, const std::string& uri);
-/// gcloud compute disks create NAME --project=P --zone=Z --image=IMG --image-project=P --size=NGB --type=T --labels=...
-Argv gcloud_disk_create(const GcpTarget& t, const std::string& disk, const std::string& image, unsigned size_gb,
+/// gcloud compute disks create NAME --project=P --zone=Z --image=IMG --image-project=P --size=SIZE --type=T --labels=...
+/// `size` is gcloud's form, e.g. "10GB" (DiskSizing::size_flag).
+Argv gcloud_disk_create(const GcpTarget& t, const std::string& disk, const std::string& image, const std::string& size,
                         const std::string& label);
 /// The instance: TDX, TERMINATE on maintenance, no restart, Secure Boot off, no external IP, no service account,
 /// serial port logging on, the boot disk from `boot_image`, the input disk read-only and the output disk

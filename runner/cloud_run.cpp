@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -13,6 +12,8 @@
 #include "cloud_disk.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
+#include "kettle/core/x509.hpp"
 #include "kettle/disk/format.hpp"
 
 namespace fs = std::filesystem;
@@ -73,21 +74,26 @@ void ensure_image(GcloudExec& g, Ledger& ledger, const GcpTarget& t, const std::
     if (g.run(gcloud_storage_rm(t, obj), false).status == 0) ledger.set("objects", obj, "deleted");
 }
 
-// Grow, hash, package and import the input disk; returns the digest the guest must report.
+// Grow, hash, package and import the input disk; returns the digest the guest must report. A dry run grows the
+// disk only to know its size: it neither hashes nor packages it (at GCP's 10 GB minimum that alone takes minutes),
+// and its plan names the digest by a placeholder.
 Bytes stage_input(GcloudExec& g, Ledger& ledger, const GcpOptions& o, CloudBuild& b, const CloudNames& n,
-                  unsigned& input_gb, Progress& progress) {
-    input_gb = pad_to_gib(b.input_raw, o.min_disk_gb);
-    Bytes digest = sha256_file(b.input_raw);
-    progress.note("input disk " + std::to_string(input_gb) + " GiB, sha256 " + hex(digest));
+                  std::uint64_t& input_units, Progress& progress) {
+    const DiskSizing sz = o.sizing();
+    input_units = pad_disk(b.input_raw, sz);
+    const std::string size = std::to_string(input_units) + (o.small_disks ? " MiB" : " GiB");
+    Bytes digest = o.dry_run ? Bytes() : sha256_file(b.input_raw);
+    progress.note("input disk " + size + (o.dry_run ? " (dry run: not hashed)" : ", sha256 " + hex(digest)));
     const std::string tgz = b.work + "/input.tar.gz";
-    pack_gcp_disk(b.input_raw, tgz, b.work + "/pack-input");
+    if (!o.dry_run) pack_gcp_disk(b.input_raw, tgz, b.work + "/pack-input");
     const GcpTarget& t = o.target;
     ledger.creating("objects", n.input_object);
     must(g, gcloud_storage_cp(t, tgz, n.input_object), "uploading the input disk");
     ledger.set("objects", n.input_object, "created");
     ledger.creating("images", n.input_image);
     must(g, gcloud_image_create_from_uri(t, n.input_image, n.input_object, false, "kettle-run=" + n.run_id,
-                                         "Kettle input disk sha256:" + hex(digest)),
+                                         "Kettle input disk sha256:" +
+                                             (o.dry_run ? std::string("<computed in a real run>") : hex(digest))),
          "creating the input image");
     ledger.set("images", n.input_image, "created");
     if (g.run(gcloud_storage_rm(t, n.input_object), false).status == 0) ledger.set("objects", n.input_object, "deleted");
@@ -95,14 +101,16 @@ Bytes stage_input(GcloudExec& g, Ledger& ledger, const GcpOptions& o, CloudBuild
 }
 
 void create_vm(GcloudExec& g, Ledger& ledger, const GcpOptions& o, const CloudNames& n, const std::string& boot,
-               const std::string& blank, unsigned input_gb, unsigned output_gb) {
+               const std::string& blank, std::uint64_t input_units, std::uint64_t output_units) {
     const GcpTarget& t = o.target;
     const std::string label = "kettle-run=" + n.run_id;
     ledger.creating("disks", n.input_disk);
-    must(g, gcloud_disk_create(t, n.input_disk, n.input_image, input_gb, label), "creating the input disk");
+    const DiskSizing sz = o.sizing();
+    must(g, gcloud_disk_create(t, n.input_disk, n.input_image, sz.size_flag(input_units), label),
+         "creating the input disk");
     ledger.set("disks", n.input_disk, "created");
     ledger.creating("disks", n.output_disk);
-    must(g, gcloud_disk_create(t, n.output_disk, blank, output_gb, label), "creating the output disk");
+    must(g, gcloud_disk_create(t, n.output_disk, blank, sz.size_flag(output_units), label), "creating the output disk");
     ledger.set("disks", n.output_disk, "created");
     ledger.creating("instances", n.instance);
     must(g, gcloud_instance_create(t, n, boot, o.min_disk_gb), "creating the instance");
@@ -190,15 +198,6 @@ OutputDisk read_back(GcloudExec& g, Ledger& ledger, const GcpOptions& o, CloudBu
     return od;
 }
 
-std::string utc_now() {
-    std::time_t tt = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 void gcloud_preflight(GcloudExec& g, const GcpTarget& t) {
@@ -211,6 +210,16 @@ void gcloud_preflight(GcloudExec& g, const GcpTarget& t) {
                     (r.err.empty() ? std::string() : ": " + tail(r.err, 500)));
 }
 
+void gcloud_zone_check(GcloudExec& g, const GcpTarget& t) {
+    GcloudReply r = g.run(gcloud_zone_describe(t));
+    if (r.status != 0)
+        throw Error("zone " + t.zone + " in project " + t.project + " cannot be used (`gcloud compute zones describe` " +
+                    "failed: a zone that does not exist, a project id that does not exist, or no access to it): " +
+                    tail(r.err, 1000));
+    std::string st = r.out.substr(0, r.out.find('\n'));
+    if (!g.dry_run() && st != "UP") throw Error("zone " + t.zone + " is " + (st.empty() ? "not UP" : printable(st, 40)));
+}
+
 std::pair<std::string, std::string> ensure_shared_images(GcloudExec& g, Ledger& ledger, const GcpOptions& o,
                                                          const std::string& image_dir, const std::string& work,
                                                          Progress& progress) {
@@ -221,12 +230,14 @@ std::pair<std::string, std::string> ensure_shared_images(GcloudExec& g, Ledger& 
     ensure_image(g, ledger, o.target, boot, boot_tgz, true, "kettle=boot",
                  "Kettle boot disk (kettle-gcp.tar.gz) sha256:" + boot_sha, progress);
     const std::string blank_raw = work + "/blank.raw", blank_tgz = work + "/blank.tar.gz";
-    write_blank_output_raw(blank_raw);
+    write_blank_output_raw(blank_raw, o.sizing().unit);
     pack_gcp_disk(blank_raw, blank_tgz, work + "/pack-blank");
     const std::string blank_sha = hex(sha256_file(blank_tgz));
     const std::string blank = blank_image_name(blank_sha);
     ensure_image(g, ledger, o.target, blank, blank_tgz, false, "kettle=blank-output",
-                 "Kettle blank output disk (1 GiB, KETTLE-BLANK-OUT label) sha256:" + blank_sha, progress);
+                 std::string("Kettle blank output disk (1 ") + (o.small_disks ? "MiB" : "GiB") +
+                     ", KETTLE-BLANK-OUT label) sha256:" + blank_sha,
+                 progress);
     return {boot, blank};
 }
 
@@ -239,27 +250,30 @@ CloudOutcome run_gcp_build(const GcpOptions& o, CloudBuild& b, Progress& progres
     Ledger ledger(o.dry_run ? "" : b.out + "/cloud-resources.json", o.target, n.run_id);
     ledger.save();
     install_cloud_interrupt_handlers();
-    const unsigned output_gb = static_cast<unsigned>(
-        std::max<std::uint64_t>((b.output_bytes + kGiB - 1) / kGiB, o.min_disk_gb));
+    const DiskSizing sz = o.sizing();
+    const std::uint64_t output_units = sz.units_for(b.output_bytes);
     Console con;
     if (!o.dry_run) con.file.open(b.out + "/console.log", std::ios::binary);
     Json gcp{{"project", o.target.project}, {"zone", o.target.zone}, {"machine_type", o.target.machine_type},
              {"disk_type", o.target.disk_type}, {"run_id", n.run_id}, {"instance", n.instance},
-             {"input_disk", n.input_disk}, {"output_disk", n.output_disk}, {"output_disk_gb", output_gb}};
+             {"input_disk", n.input_disk}, {"output_disk", n.output_disk},
+             {"disk_size_unit", o.small_disks ? "MiB (--small-disks-for-testing)" : "GiB"},
+             {"output_disk_size", output_units}};
     double vm_seconds = 0;
     bool timed_out = false;
     std::string started_vm;
     try {
         gcloud_preflight(g, o.target);
+        gcloud_zone_check(g, o.target);
         auto [boot, blank] = ensure_shared_images(g, ledger, o, b.image_dir, b.work, progress);
         gcp["boot_image"] = boot;
         gcp["blank_image"] = blank;
-        unsigned input_gb = 0;
-        res.input_digest = stage_input(g, ledger, o, b, n, input_gb, progress);
-        gcp["input_disk_gb"] = input_gb;
-        started_vm = utc_now();
+        std::uint64_t input_units = 0;
+        res.input_digest = stage_input(g, ledger, o, b, n, input_units, progress);
+        gcp["input_disk_size"] = input_units;
+        started_vm = x509::format_rfc3339(x509::now_seconds());
         const auto t_vm = std::chrono::steady_clock::now();
-        create_vm(g, ledger, o, n, boot, blank, input_gb, output_gb);
+        create_vm(g, ledger, o, n, boot, blank, input_units, output_units);
         progress.note("instance " + n.instance + " (" + o.target.machine_type + ", " + o.target.zone + ") started");
         VmEnd end = follow_vm(g, o, n, b.vm_timeout, con, progress);
         vm_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_vm).count();
@@ -268,7 +282,7 @@ CloudOutcome run_gcp_build(const GcpOptions& o, CloudBuild& b, Progress& progres
             timed_out = true;
             throw CloudFailure("the VM did not stop within " + std::to_string(b.vm_timeout) + " s; it is deleted");
         }
-        OutputDisk od = read_back(g, ledger, o, b, n, std::uint64_t{output_gb} * kGiB, progress);
+        OutputDisk od = read_back(g, ledger, o, b, n, output_units * sz.unit, progress);
         res.status = od.status;
         res.code = 0;
         b.run["output_disk"] = {{"payload_bytes", od.payload_length}, {"payload_sha256", hex(od.payload_sha256)},
@@ -290,7 +304,7 @@ CloudOutcome run_gcp_build(const GcpOptions& o, CloudBuild& b, Progress& progres
         if (res.code == 0) res.code = 3;
     }
     gcp["started_vm_on"] = started_vm;
-    gcp["finished_on"] = utc_now();
+    gcp["finished_on"] = x509::format_rfc3339(x509::now_seconds());
     gcp["gcloud_commands"] = g.log();
     gcp["left_behind"] = left;
     b.run["gcp"] = gcp;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cloud_disk.hpp"
 #include "cloud_exec.hpp"
 #include "cloud_gcloud.hpp"
 #include "cloud_ledger.hpp"
@@ -24,15 +25,17 @@ struct GcpOptions {
     unsigned min_disk_gb = 10;  ///< --min-disk-gb: smallest disk of the disk type (pd-balanced: 10 GB)
     unsigned poll_seconds = 5;  ///< --poll-seconds: console and status polling interval
     bool dry_run = false;
+    bool small_disks = false;   ///< --small-disks-for-testing: MiB disks for a fake gcloud (GCP refuses them)
+    DiskSizing sizing() const { return small_disks ? DiskSizing::for_tests() : DiskSizing::gcp(min_disk_gb); }
 };
 
 /// What the local part of `kettle run` prepared.
 struct CloudBuild {
     std::string image_dir;          ///< holds kettle-gcp.tar.gz
-    std::string input_raw;          ///< the input disk (grown to whole GiB in place)
+    std::string input_raw;          ///< the input disk (grown to whole units of GcpOptions::sizing() in place)
     std::string work;               ///< scratch directory
     std::string out;                ///< --out: the bundle, console.log, run.json, cloud-resources.json
-    std::uint64_t output_bytes = 0; ///< --output-size (rounded up to whole GiB, at least min_disk_gb)
+    std::uint64_t output_bytes = 0; ///< --output-size (rounded up by GcpOptions::sizing())
     unsigned vm_timeout = 0;        ///< seconds from instance creation to the VM's stop
     Json run;                       ///< run.json so far (source, toolchain); the cloud part adds "gcp" and more
 };
@@ -41,7 +44,7 @@ struct CloudOutcome {
     int code = 3;         ///< 0 ok, 1 build failed, 3 infrastructure (timeout, interrupt, gcloud failure)
     std::string message;  ///< why, when not 0
     Json status;          ///< status.json from the output disk, when it was read
-    Bytes input_digest;   ///< SHA-256 of the (grown) input disk
+    Bytes input_digest;   ///< SHA-256 of the (grown) input disk; empty after --dry-run (not hashed)
 };
 
 /// Run the whole cloud flow. Never leaves a created resource without trying to delete it; what could not be
@@ -56,5 +59,8 @@ std::pair<std::string, std::string> ensure_shared_images(GcloudExec& g, Ledger& 
 
 /// Refuse clearly when gcloud is not on PATH or has no active account. Throws Error.
 void gcloud_preflight(GcloudExec& g, const GcpTarget& t);
+/// Refuse clearly, before anything is created, when the zone does not exist, the project does not, or the account
+/// cannot use them (gcloud compute zones describe fails or the zone is not UP). Throws Error.
+void gcloud_zone_check(GcloudExec& g, const GcpTarget& t);
 
 }  // namespace kettle::runner

@@ -175,8 +175,9 @@ int cmd_run(const Args& args) {
             progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " +
                           std::to_string(o.vcpus) + " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot +
                           " boot" + (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
+        const Profile timeout_profile = o.gcp_tdx ? Profile::tdx : o.profile;  // gcp-tdx runs on hardware
         progress.note("build timeout " + std::to_string(o.timeout) + " s (" +
-                      (o.timeout == default_build_timeout(o.profile) ? "the default for " + std::string(profile_name(o.profile)) : "given") +
+                      (o.timeout == default_build_timeout(timeout_profile) ? "the default for " + run_profile_name(o) : "given") +
                       "; --timeout SECS changes it)");
 
         // 1. Source and input disk (or the given one, as is).

@@ -92,12 +92,17 @@ const char* run_help_text() {
         "                       uploaded once and reused while it exists\n"
         "  --run-id ID          names this run's resources kettle-ID, kettle-ID-input, kettle-ID-output\n"
         "                       (default: r + 12 random hex digits; [a-z0-9-], at most 32)\n"
-        "  --min-disk-gb N      smallest disk (GiB) of the disk type (default 10); the input disk is padded to\n"
-        "                       whole GiB, at least N, before it is hashed\n"
+        "  --min-disk-gb N      smallest disk (GiB) of the disk type (default 10, pd-balanced's minimum); the input\n"
+        "                       disk is padded to whole GiB, at least N, before it is hashed, and the guest\n"
+        "                       hashes all of it\n"
         "  --disk-type T        default pd-balanced\n"
         "  --poll-seconds N     console and VM status polling interval (default 5)\n"
         "  --gcloud PATH        the gcloud to run (default: gcloud on PATH)\n"
-        "  --dry-run            print every gcloud command in order (images as if absent), run nothing\n"
+        "  --dry-run            print every gcloud command in order (images as if absent), run nothing; the\n"
+        "                       input disk is built and sized but not hashed (its digest is a placeholder)\n"
+        "  --small-disks-for-testing\n"
+        "                       for tests against a fake gcloud only: input and output disks in whole MiB\n"
+        "                       (--size=NMB), no --min-disk-gb floor; GCP refuses such disks and images\n"
         "  The resources a run creates are listed in OUT/cloud-resources.json and deleted at the end, also on\n"
         "  failure and Ctrl-C; `kettle cloud cleanup OUT` deletes what a killed run left.\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
@@ -202,11 +207,13 @@ static void check_cloud_options(const RunOptions& o) {
     const GcpOptions& g = o.gcp;
     if (!o.gcp_tdx) {
         if (!g.target.project.empty() || !g.target.zone.empty() || !g.target.bucket.empty() || g.dry_run ||
-            !g.run_id.empty() || !g.image_name.empty())
-            throw Error("--project, --zone, --bucket, --run-id, --image-name and --dry-run are for --profile gcp-tdx");
+            !g.run_id.empty() || !g.image_name.empty() || g.small_disks)
+            throw Error("--project, --zone, --bucket, --run-id, --image-name, --dry-run and --small-disks-for-testing "
+                        "are for --profile gcp-tdx");
         return;
     }
     check_target(g.target);
+    check_zone(g.target.zone);
     if (!g.run_id.empty()) check_run_id(g.run_id);
     if (!g.image_name.empty()) check_gce_name(g.image_name, "--image-name");
     if (o.boot != "direct" || !o.tpm_socket.empty() || !o.qgs.empty())
@@ -306,6 +313,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         if (a == "--allow-dirty") { o.allow_dirty = true; continue; }
         if (a == "--keep-disks") { o.keep_disks = true; continue; }
         if (a == "--dry-run") { o.gcp.dry_run = true; continue; }
+        if (a == "--small-disks-for-testing") { o.gcp.small_disks = true; continue; }
         if (a == "--require-artifacts") { o.require_artifacts = true; continue; }
         if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "' (put the build command after --)");
         std::string name = a, val;
@@ -345,7 +353,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
-    if (!o.timeout) o.timeout = default_build_timeout(o.profile);
+    if (!o.timeout) o.timeout = default_build_timeout(o.gcp_tdx ? Profile::tdx : o.profile);  // gcp-tdx: hardware
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
         if (!o.source.empty() || !o.command.empty() || !o.files.empty() || !o.deps.empty())

@@ -83,7 +83,9 @@ int build_exit_code(const Json& status);
 /// Why a build that the guest reports as successful must still not count (exit 1), or "" when nothing is wrong:
 /// the guest's input-disk digest (status "inputs"."device_sha256") is absent or differs from
 /// `committed_sha256_hex`, the digest the host put in HOST_DATA / MRCONFIGID and run.json; or the guest was
-/// attested and saw HOST_DATA differ from what it read ("attestation"."host_data_matches" false).
-std::string input_disk_problem(const Json& status, const std::string& committed_sha256_hex);
+/// attested and saw HOST_DATA differ from what it read ("attestation"."host_data_matches" false). With
+/// `host_can_commit` false (gcp-tdx: GCP cannot set MRCONFIGID) a report whose "host_commitment" is "none" is
+/// accepted: the guest's digest in the statement is then the only binding of the input disk.
+std::string input_disk_problem(const Json& status, const std::string& committed_sha256_hex, bool host_can_commit = true);
 
 }  // namespace kettle::runner

@@ -21,6 +21,9 @@ S="$T/src"; O="$T/out"
 
 REAL_GCLOUD=$(command -v gcloud || true)  # Google's own CLI, when installed: an outside parser of our argv (plan)
 export FAKE_GCLOUD_STATE="$T/cloud" FAKE_GCLOUD_IMAGE="$IMAGE" KETTLE_BIN_DIR="${KETTLE_BIN_DIR:-$top/build/bin}"
+# Disks in MiB (kettle run --small-disks-for-testing, which GCP refuses): the stand-in guest hashes its whole input
+# disk under TCG, a few MiB instead of GCP's 10 GB minimum. The plan case keeps GCP's real sizes.
+export FAKE_GCLOUD_SMALL_DISKS=1
 mkdir -p "$FAKE_GCLOUD_STATE" "$T/bin"
 printf '#!/bin/sh\nexec python3 %s "$@"\n' "$top/tests/integration/fake_gcloud.py" > "$T/bin/gcloud"
 chmod +x "$T/bin/gcloud"
@@ -28,8 +31,8 @@ export PATH="$T/bin:$PATH"
 # Stop any stand-in VM a failed case left running (only the ones this test started, by their recorded pid).
 trap 'for r in "$FAKE_GCLOUD_STATE"/instances/*/*.json; do [ -f "$r" ] && kill -KILL -- "-$(json "$r" "j[\"pid\"]")" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-CLOUD=(--profile gcp-tdx --project kettle-test --zone us-central1-a --bucket kettle-test-bucket --min-disk-gb 1
-       --output-size 1G --poll-seconds 1 --image "$IMAGE")
+CLOUD=(--profile gcp-tdx --project kettle-test --zone us-central1-a --bucket kettle-test-bucket
+       --small-disks-for-testing --output-size 32M --poll-seconds 1 --image "$IMAGE")
 
 build_source() {
   make_source "$S" <<'SH'
@@ -103,19 +106,30 @@ plan)
   if [ -z "$REAL_GCLOUD" ]; then echo "(Google Cloud CLI not installed: its parser was not consulted)"; exit 0; fi
   mkdir -p "$T/gcloud-config"
   python3 - "$T/plan" "$REAL_GCLOUD" "$T/gcloud-config" <<'PY' || fail "Google's gcloud refused a planned command"
-import os, shlex, subprocess, sys
+import concurrent.futures, os, shlex, subprocess, sys
 env = dict(os.environ, CLOUDSDK_CONFIG=sys.argv[3], CLOUDSDK_CORE_DISABLE_PROMPTS="1")
-n = 0
+# One command per shape (its words and the names of its flags): the same shape differs only in values of the same
+# kind (names, URLs), and each gcloud start costs seconds of Python on this machine.
+shapes = {}
 for line in open(sys.argv[1]):
     argv = shlex.split(line)
     argv[0] = sys.argv[2]
-    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    nverb = 3 if argv[1] == "compute" else 2
+    key = tuple(a if i < nverb else a.split("=", 1)[0] if a.startswith("--") else "ARG" for i, a in enumerate(argv[1:]))
+    shapes.setdefault(key, (line.strip(), argv))
+def parse(item):
+    line, argv = item
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     ok = "do not currently have an active account" in r.stderr or (argv[1:3] == ["auth", "list"] and r.returncode == 0)
-    if not ok:
-        print("refused:", line.strip(), "\n", r.stderr[:600])
-        sys.exit(1)
-    n += 1
-print(f"Google's gcloud parsed all {n} planned commands (each stopped only for want of an account)")
+    return line, ok, r.stderr[:600]
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    results = list(pool.map(parse, shapes.values()))
+bad = [(l, e) for l, ok, e in results if not ok]
+for l, e in bad:
+    print("refused:", l, "\n", e)
+if bad:
+    sys.exit(1)
+print(f"Google's gcloud parsed all {len(results)} command shapes of the plan (each stopped only for want of an account)")
 PY
   echo "gcloud version: $("$REAL_GCLOUD" --version 2>/dev/null | head -1)"
   ;;
@@ -130,11 +144,29 @@ refuse)
   grep -q "gcloud auth login" "$O.stderr" || fail "no clear message for a logged-out gcloud"
   [ "$(verbs | sort -u)" = "auth list" ] || fail "gcloud was asked for more than the account: $(verbs)"
   expect_clean "$O"
-  echo "missing and logged-out gcloud refused before anything was created"
+  rm -rf "$O"
+  # A region where a zone belongs: refused before gcloud runs, saying what a zone is.
+  set +e
+  "$K" run --profile gcp-tdx --project kettle-test --zone us-central1 --bucket b --toolchain "$(busybox_toolchain)" \
+      --source "$S" --out "$O" -- /bin/sh ./build.sh 2> "$T/zone.err"
+  RC=$?
+  set -e
+  [ "$RC" = 2 ] || fail "a region as --zone: expected exit 2, got $RC"
+  grep -q "a zone is a region and a letter" "$T/zone.err" || { cat "$T/zone.err"; fail "no clear message for a region"; }
+  # A zone of the right shape that the project cannot use: refused after `zones describe`, nothing created.
+  rm -f "$FAKE_GCLOUD_STATE/calls.jsonl"
+  cloud_run "$O" --zone us-west9-z -- /bin/sh ./build.sh
+  [ "$RC" = 3 ] || fail "an unknown zone: expected exit 3, got $RC"
+  grep -q "zone us-west9-z in project kettle-test cannot be used" "$O.stderr" || fail "no clear message for an unknown zone"
+  grep -q "Unknown zone" "$O.stderr" || fail "gcloud's own reason is not passed on"
+  [ "$(verbs | paste -sd '|')" = "auth list|compute zones describe" ] || fail "more than the preflight ran: $(verbs)"
+  expect_clean "$O"
+  echo "missing and logged-out gcloud, a region and an unknown zone: refused before anything was created"
   ;;
 gcloudfail)
   build_source
-  "$K" cloud upload-image --project kettle-test --bucket kettle-test-bucket --image "$IMAGE" > "$T/upload.txt" \
+  "$K" cloud upload-image --project kettle-test --bucket kettle-test-bucket --image "$IMAGE" --small-disks-for-testing \
+      > "$T/upload.txt" \
     || fail "kettle cloud upload-image"
   grep -q "^boot image: kettle-boot-" "$T/upload.txt" || fail "upload-image output: $(cat "$T/upload.txt")"
   [ "$(verbs | grep -c 'compute images create')" = 2 ] || fail "upload-image did not import both shared images"
@@ -165,8 +197,8 @@ success)
   grep -q "^VERIFIED (SIMULATED" "$T/verify.txt" || fail "verdict"
   expect_clean "$O"
   # The documented order of one run (docs/cloud.md), with the first upload of both shared images.
-  want="auth list|compute images describe|storage cp|compute images create|storage rm|compute images describe|storage cp|compute images create|storage rm|storage cp|compute images create|storage rm|compute disks create|compute disks create|compute instances create"
-  got=$(verbs | grep -v -e get-serial-port-output -e "instances describe" | head -15 | paste -sd '|')
+  want="auth list|compute zones describe|compute images describe|storage cp|compute images create|storage rm|compute images describe|storage cp|compute images create|storage rm|storage cp|compute images create|storage rm|compute disks create|compute disks create|compute instances create"
+  got=$(verbs | grep -v -e get-serial-port-output -e "instances describe" | head -16 | paste -sd '|')
   [ "$got" = "$want" ] || fail "call order: $got"
   echo "build on the fake cloud: $(json "$O/run.json" 'j["gcp"]["instance"]'), $(wc -l < "$FAKE_GCLOUD_STATE/calls.jsonl") gcloud calls, verified"
   ;;

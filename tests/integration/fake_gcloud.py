@@ -12,6 +12,9 @@ boot image's disk.raw under QEMU TCG with every disk on NVMe, through `kettle ru
 guest wrote onto the instance's output disk and marks the instance TERMINATED. $FAKE_GCLOUD_VM=hang gives a VM that
 never stops. $FAKE_GCLOUD_LOGGED_OUT=1 makes `auth list` show no account. $FAKE_GCLOUD_FAIL=<words> makes the
 first call whose argv contains those words (space separated, in order) fail once.
+$FAKE_GCLOUD_SMALL_DISKS=1 (with `kettle run --small-disks-for-testing`) lets disks be sized in MB and disk.raw be
+whole MiB, so that the stand-in guest hashes a few MiB under TCG instead of a GiB; without it the fake holds disks
+to GCP's whole GB, as GCP does.
 
 Accepted flags: only those on Google's reference pages (cloud.google.com/sdk/gcloud/reference/...; the synopsis of
 each command used), in the --flag=value form for flags that take a value, plus the gcloud-wide flags. Anything else
@@ -21,6 +24,9 @@ import fcntl, glob, gzip, json, os, re, shutil, signal, subprocess, sys, tarfile
 
 STATE = os.environ.get("FAKE_GCLOUD_STATE", "")
 GIB = 1 << 30
+MIB = 1 << 20
+SMALL = os.environ.get("FAKE_GCLOUD_SMALL_DISKS") == "1"
+UNIT = MIB if SMALL else GIB  # the granularity of disk.raw and of --size
 
 # gcloud-wide flags (reference: gcloud topic flags / GCLOUD_WIDE_FLAG).
 WIDE = {"--project", "--format", "--quiet", "--verbosity", "--account", "--billing-project", "--configuration",
@@ -33,6 +39,7 @@ FLAGS = {
     ("storage", "cp"): {"--recursive", "--no-clobber", "--content-type", "--cache-control", "--continue-on-error"},
     ("storage", "rm"): {"--recursive", "--all-versions", "--continue-on-error"},
     ("storage", "ls"): {"--recursive", "--long", "--full", "--json"},
+    ("compute", "zones", "describe"): set(),
     ("compute", "images", "describe"): set(),
     ("compute", "images", "delete"): set(),
     ("compute", "images", "list"): LIST | {"--show-deprecated", "--standard-images", "--no-standard-images",
@@ -215,6 +222,20 @@ def storage(cmd, pos, flags):
             print(pos[0])
 
 
+# ---- zones -------------------------------------------------------------------------------------------------------
+
+# The fake's zones: a few of those that offer C3 (check supported-configurations for the real list).
+ZONES = {r + "-" + z for r in ("us-central1", "europe-west4", "asia-southeast1") for z in "abc"}
+
+
+def zones(cmd, pos, flags):
+    if cmd[2] != "describe" or len(pos) != 1:
+        refuse("zones: only `describe ZONE` here")
+    if pos[0] not in ZONES:
+        fail("Could not fetch resource:\n - Invalid value for field 'zone': '%s'. Unknown zone." % pos[0])
+    print("UP")
+
+
 # ---- images ------------------------------------------------------------------------------------------------
 
 def import_tar_gz(src, raw):
@@ -226,8 +247,8 @@ def import_tar_gz(src, raw):
         members = t.getmembers()
         if [m.name for m in members] != ["disk.raw"] or not members[0].isfile():
             fail("the archive must hold exactly one file, disk.raw: %s" % [m.name for m in members])
-        if members[0].size % GIB:
-            fail("disk.raw is %d bytes, not a whole number of GB" % members[0].size)
+        if members[0].size % UNIT:
+            fail("disk.raw is %d bytes, not a whole number of %s" % (members[0].size, "MiB" if SMALL else "GB"))
     # GNU tar restores the holes of a sparse member (Python's tarfile would write the zeros out).
     tmp = raw + ".d"
     os.makedirs(tmp, exist_ok=True)
@@ -312,11 +333,12 @@ def image_create(name, meta, flags):
 
 # ---- disks ---------------------------------------------------------------------------------------------------
 
-def parse_gb(v):
-    m = re.match(r"^([0-9]+)GB$", v or "")
-    if not m:
+def parse_size(v):
+    """--size in bytes: NGB (GCP), or NMB with $FAKE_GCLOUD_SMALL_DISKS."""
+    m = re.match(r"^([0-9]+)(GB|MB)$", v or "")
+    if not m or (m.group(2) == "MB" and not SMALL):
         refuse("invalid size '%s'" % v)
-    return int(m.group(1))
+    return int(m.group(1)) * (GIB if m.group(2) == "GB" else MIB)
 
 
 def disks(cmd, pos, flags):
@@ -351,17 +373,17 @@ def disks(cmd, pos, flags):
     imeta = p("images", image + ".json")
     if not os.path.exists(imeta):
         fail("image %s was not found" % image)
-    size = parse_gb(one(flags, "--size"))
-    if size * GIB < load(imeta)["bytes"]:
+    size = parse_size(one(flags, "--size"))
+    if size < load(imeta)["bytes"]:
         fail("the disk is smaller than the image")
     if one(flags, "--type") not in ("pd-balanced", "pd-ssd", "hyperdisk-balanced", "pd-standard"):
         refuse("invalid disk type")
     os.makedirs(p("disks", zone), exist_ok=True)
     raw = p("disks", zone, name + ".raw")
     subprocess.run(["cp", "--sparse=always", p("images", image + ".raw"), raw], check=True)
-    os.truncate(raw, size * GIB)
+    os.truncate(raw, size)
     labels = dict(l.split("=", 1) for l in (one(flags, "--labels", False) or "").split(",") if l)
-    save(meta, {"name": name, "size_gb": size, "labels": labels})
+    save(meta, {"name": name, "size_bytes": size, "labels": labels})
 
 
 # ---- instances -------------------------------------------------------------------------------------------------
@@ -538,6 +560,8 @@ def main():
                 print("tester@example.invalid")
         elif cmd[0] == "storage":
             storage(cmd, pos, flags)
+        elif cmd[1] == "zones":
+            zones(cmd, pos, flags)
         elif cmd[1] == "images":
             images(cmd, pos, flags)
         elif cmd[1] == "disks":

@@ -110,6 +110,13 @@ TEST_CASE("kettle run --profile gcp-tdx: required flags, and QEMU-only or cloud-
     CHECK(o.gcp_tdx);
     CHECK(run_profile_name(o) == "gcp-tdx");
     CHECK(o.gcp.target.machine_type == "c3-standard-4");
+    CHECK(o.timeout == 600);  // hardware: the tdx default, not tcg's 3600
+    CHECK(o.gcp.min_disk_gb == 10);
+    CHECK_FALSE(o.gcp.small_disks);
+    CHECK(o.gcp.sizing().unit == kGiB);
+    CHECK(parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "z", "--bucket", "b",
+                               "--small-disks-for-testing"})).gcp.sizing().size_flag(3) == "3MB");
+    CHECK_THROWS_WITH(parse_run_args(with({"--small-disks-for-testing"})), ContainsSubstring("for --profile gcp-tdx"));
     CHECK_THROWS_WITH(parse_run_args(with({"--profile", "gcp-tdx", "--zone", "z", "--bucket", "b"})),
                       ContainsSubstring("--project is required"));
     CHECK_THROWS_WITH(parse_run_args(with({"--project", "p"})), ContainsSubstring("for --profile gcp-tdx"));
@@ -192,7 +199,7 @@ TEST_CASE("an exported disk: exactly one regular disk.raw, bounded, holes kept",
 TEST_CASE("GCP's import form of a disk: disk.raw, oldgnu sparse, gzip without name or time", "[cloud][disk]") {
     test::TempDir d;
     write_blank_output_raw(d / "blank.raw");
-    CHECK(pad_to_gib(d / "blank.raw", 2) == 2);
+    CHECK(pad_disk(d / "blank.raw", DiskSizing::gcp(2)) == 2);
     pack_gcp_disk(d / "blank.raw", d / "blank.tar.gz", d / "scratch");
     Bytes gz = read_file(d / "blank.tar.gz", 1 << 20);
     REQUIRE(gz.size() > 10);
@@ -203,4 +210,36 @@ TEST_CASE("GCP's import form of a disk: disk.raw, oldgnu sparse, gzip without na
     extract_gcp_disk(d / "blank.tar.gz", d / "back.raw", 2 * kGiB);
     CHECK(std::filesystem::file_size(d / "back.raw") == 2 * kGiB);
     CHECK(classify_disk(head_of(d / "back.raw")) == DiskRole::output);
+}
+
+TEST_CASE("disk sizing: whole GiB at least the minimum on GCP, whole MiB for the fake cloud", "[cloud][disk]") {
+    const DiskSizing gcp = DiskSizing::gcp(10), small = DiskSizing::for_tests();
+    CHECK(gcp.units_for(1) == 10);
+    CHECK(gcp.units_for(11 * kGiB) == 11);
+    CHECK(gcp.units_for(11 * kGiB + 1) == 12);
+    CHECK(gcp.size_flag(12) == "12GB");
+    CHECK(small.units_for(0) == 1);
+    CHECK(small.units_for(3 * kMiB + 512) == 4);
+    CHECK(small.size_flag(4) == "4MB");
+    test::TempDir d;
+    write_file(d / "in.raw", std::string(5000, 'x'));
+    CHECK(pad_disk(d / "in.raw", small) == 1);
+    CHECK(std::filesystem::file_size(d / "in.raw") == kMiB);
+    CHECK(pad_disk(d / "in.raw", gcp) == 10);
+    CHECK(std::filesystem::file_size(d / "in.raw") == 10 * kGiB);
+    Bytes head = head_of(d / "in.raw");
+    CHECK(std::all_of(head.begin(), head.end(), [](std::uint8_t b) { return b == 'x'; }));  // content kept
+    write_blank_output_raw(d / "blank.raw", kMiB);
+    CHECK(std::filesystem::file_size(d / "blank.raw") == kMiB);
+    CHECK(classify_disk(head_of(d / "blank.raw")) == DiskRole::output);
+}
+
+TEST_CASE("--zone must look like a zone; the zone check is the second command", "[cloud]") {
+    for (const char* z : {"us-central1-a", "europe-west4-b", "northamerica-northeast1-c", "me-central2-a"})
+        CHECK_NOTHROW(check_zone(z));
+    for (const char* z : {"us-central1", "us-central1-", "central1-a", "us-centrala-a", "-a", "a", "us-central1-ab", ""})
+        CHECK_THROWS_WITH(check_zone(z), ContainsSubstring("a zone is a region and a letter"));
+    const Argv a = gcloud_zone_describe(target());
+    CHECK(a == Argv{"gcloud", "compute", "zones", "describe", target().zone, "--project=" + target().project,
+                    "--format=value(status)"});
 }
