@@ -101,6 +101,7 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     status["attestation"] = Json{{"attested", r.attested},     {"mode", mode_name(r.mode)},
                                  {"platform", r.platform},     {"backend", r.backend},
                                  {"keyid", r.keyid},           {"host_data_matches", r.host_data_matches},
+                                 {"host_commitment", r.host_commitment},
                                  {"error", r.error}};
 }
 

@@ -36,7 +36,8 @@ struct BuildRecord {
 /// names, for example "provenance.intoto.jsonl", "evidence.json"). May add keys to `status` (under
 /// "attestation"). Throws Error on failure; PID 1 then reports phase "attest" as failed.
 /// Adds provenance.intoto.jsonl and evidence.json, and status["attestation"] (attested, mode, platform,
-/// backend, keyid, host_data_matches, error). A backend failure is not thrown: the statement then says mode
+/// backend, keyid, host_data_matches, host_commitment: "matches", "none" or "differs", see attest.hpp, error). A
+/// backend failure is not thrown: the statement then says mode
 /// "none" and status["attestation"]["attested"] is false.
 void attest_and_write(const BuildRecord& record, OutputWriter& out, Json& status);
 

@@ -20,6 +20,7 @@
 #include "kettle/core/text.hpp"
 #include "kettle/core/x509.hpp"
 #include "kettle/version.hpp"
+#include "cloud_cmd.hpp"
 #include "deps_fetch.hpp"
 #include "progress.hpp"
 #include "qemu.hpp"
@@ -135,7 +136,7 @@ int cmd_run(const Args& args) {
     auto emit = [&](int code, const std::string& msg) {
         result["exit_code"] = code;
         if (!msg.empty()) result["message"] = msg;
-        if (o.json) std::printf("%s\n", dump_text(result).c_str());
+        if (o.json && !o.gcp.dry_run) std::printf("%s\n", dump_text(result).c_str());
         return code;
     };
 
@@ -150,17 +151,17 @@ int cmd_run(const Args& args) {
     try {
         validate_run_options(o);  // files exist, --out empty: usage/input errors
 
-        // QEMU and its version.
-        auto [vst, vout] = run_capture({o.qemu, "--version"});
+        // QEMU and its version (not for a cloud profile).
+        auto [vst, vout] = o.gcp_tdx ? std::pair<int, std::string>{0, ""} : run_capture({o.qemu, "--version"});
         if (vst != 0) throw InfraError("cannot run '" + o.qemu + " --version' (is qemu-system-x86 installed?)");
-        QemuVersion qv = parse_qemu_version(vout);
+        QemuVersion qv = o.gcp_tdx ? QemuVersion{} : parse_qemu_version(vout);
         try {
-            require_qemu_version(o.profile, qv);
+            if (!o.gcp_tdx) require_qemu_version(o.profile, qv);
         } catch (const Error& e) {
             throw InfraError(e.what());
         }
 
-        fs::create_directories(o.out);
+        if (!o.gcp.dry_run) fs::create_directories(o.out);
         const char* tmpdir = std::getenv("TMPDIR");
         std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/kettle-run.XXXXXX";
         if (!::mkdtemp(tmpl.data())) throw InfraError("cannot create a work directory under " + tmpl);
@@ -168,11 +169,16 @@ int cmd_run(const Args& args) {
 
         const auto t_progress = std::chrono::steady_clock::now();  // the origin of the phases' started_s
         Progress progress(stderr, ::isatty(2) != 0);
-        progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
-                      " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot + " boot" +
-                      (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
+        if (o.gcp_tdx)
+            progress.note("profile gcp-tdx: project " + o.gcp.target.project + ", zone " + o.gcp.target.zone + ", " +
+                          o.gcp.target.machine_type + (o.gcp.dry_run ? " (dry run: gcloud commands on stdout)" : ""));
+        else
+            progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " +
+                          std::to_string(o.vcpus) + " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot +
+                          " boot" + (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
+        const Profile timeout_profile = o.gcp_tdx ? Profile::tdx : o.profile;  // gcp-tdx runs on hardware
         progress.note("build timeout " + std::to_string(o.timeout) + " s (" +
-                      (o.timeout == default_build_timeout(o.profile) ? "the default for " + std::string(profile_name(o.profile)) : "given") +
+                      (o.timeout == default_build_timeout(timeout_profile) ? "the default for " + run_profile_name(o) : "given") +
                       "; --timeout SECS changes it)");
 
         // 1. Source and input disk (or the given one, as is).
@@ -188,7 +194,12 @@ int cmd_run(const Args& args) {
         Json tc_json = tc_is_image ? Json{{"kind", "image"}, {"path", tc_disk}, {"root_hash", hex(tc_image.ref.root_hash)},
                                           {"data_blocks", tc_image.ref.data_blocks}, {"bytes", tc_image.file_bytes}}
                                    : Json{{"kind", o.toolchain.empty() ? "input-disk" : "tarball"}, {"path", o.toolchain}};
-        if (!o.input_disk.empty()) {
+        if (!o.input_disk.empty() && o.gcp_tdx) {
+            // The cloud flow grows the disk to whole GiB in place: work on a copy, never on the user's file.
+            auto [cst, cout] = run_capture({"cp", "--sparse=always", o.input_disk, input_img});
+            if (cst != 0) throw InfraError("cannot copy " + o.input_disk + " to " + input_img);
+            input_size = fs::file_size(input_img);
+        } else if (!o.input_disk.empty()) {
             input_img = fs::absolute(o.input_disk).string();
             input_digest = sha256_file(input_img);
             input_size = fs::file_size(input_img);
@@ -229,6 +240,14 @@ int cmd_run(const Args& args) {
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
             input_size = info.size;
+        }
+        if (o.gcp_tdx) {
+            Json run{{"kettle_version", kettle::kVersion}, {"started_on", x509::format_rfc3339(x509::now_seconds())}, {"profile", "gcp-tdx"},
+                     {"toolchain", tc_json},
+                     {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}}};
+            int code = run_on_gcp(o, input_img, work, t_start, run, progress, result);
+            cleanup();
+            return emit(code, result.contains("message") ? result["message"].get<std::string>() : "");
         }
         make_sparse(output_img, o.output_size);
         write_blank_label(output_img);

@@ -21,6 +21,8 @@ const char* run_help_text() {
         "                  [--output-size SIZE] [--allow-dirty] [--json] [--request FILE]\n"
         "                  [--source-uri URI] [--require-artifacts]\n"
         "                  --out DIR -- BUILD COMMAND...\n"
+        "       kettle run --profile gcp-tdx --project P --zone Z --bucket B [--machine-type T] [--image-name N]\n"
+        "                  [--run-id ID] [--min-disk-gb N] [--disk-type T] [--dry-run] (the inputs above) -- CMD...\n"
         "\n"
         "Build a git commit inside a one-shot VM and collect the outputs and the attestation.\n"
         "\n"
@@ -63,7 +65,7 @@ const char* run_help_text() {
         "\n"
         "VM:\n"
         "  --profile P          tcg (default; QEMU TCG + simulated AMD-SP), kvm (KVM + simulated AMD-SP),\n"
-        "                       snp (SEV-SNP, QEMU >= 9.1), tdx (TDX, QEMU >= 10.1)\n"
+        "                       snp (SEV-SNP, QEMU >= 9.1), tdx (TDX, QEMU >= 10.1), gcp-tdx (Google Cloud, below)\n"
         "  --vcpus N            virtual CPUs (default 2)\n"
         "  --memory SIZE        guest memory (default 2G; M/G suffix, bare number = MiB)\n"
         "  --image DIR          directory with kettle.efi, ovmf.fd, ovmf-amdsev.fd (default build/image)\n"
@@ -80,6 +82,29 @@ const char* run_help_text() {
         "                       (default /var/run/tdx-qgs/qgs.socket)\n"
         "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain-v2)\n"
         "  --keep-disks         keep the work directory with the input and output disks\n"
+        "\n"
+        "Google Cloud (--profile gcp-tdx; docs/cloud.md; argv and flow tested against a fake gcloud, not run on GCP):\n"
+        "  --project P          the project the VM and images go into (required)\n"
+        "  --zone Z             a zone with C3 Confidential VMs (TDX), e.g. us-central1-a (required)\n"
+        "  --bucket B           a Cloud Storage bucket (name, no gs://) for staging disk images (required)\n"
+        "  --machine-type T     default c3-standard-4 (--vcpus and --memory do not apply)\n"
+        "  --image-name N       name of the boot image (default kettle-boot-<sha256 of kettle-gcp.tar.gz>); it is\n"
+        "                       uploaded once and reused while it exists\n"
+        "  --run-id ID          names this run's resources kettle-ID, kettle-ID-input, kettle-ID-output\n"
+        "                       (default: r + 12 random hex digits; [a-z0-9-], at most 32)\n"
+        "  --min-disk-gb N      smallest disk (GiB) of the disk type (default 10, pd-balanced's minimum); the input\n"
+        "                       disk is padded to whole GiB, at least N, before it is hashed, and the guest\n"
+        "                       hashes all of it\n"
+        "  --disk-type T        default pd-balanced\n"
+        "  --poll-seconds N     console and VM status polling interval (default 5)\n"
+        "  --gcloud PATH        the gcloud to run (default: gcloud on PATH)\n"
+        "  --dry-run            print every gcloud command in order (images as if absent), run nothing; the\n"
+        "                       input disk is built and sized but not hashed (its digest is a placeholder)\n"
+        "  --small-disks-for-testing\n"
+        "                       for tests against a fake gcloud only: input and output disks in whole MiB\n"
+        "                       (--size=NMB), no --min-disk-gb floor; GCP refuses such disks and images\n"
+        "  The resources a run creates are listed in OUT/cloud-resources.json and deleted at the end, also on\n"
+        "  failure and Ctrl-C; `kettle cloud cleanup OUT` deletes what a killed run left.\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
         "                       the guest with hostile input); the guest validates it like any other.\n"
@@ -153,6 +178,48 @@ static void set_nonce(RunOptions& o, const std::string& n) {
     o.nonce = n;
 }
 
+static void set_profile(RunOptions& o, const std::string& p) {
+    o.gcp_tdx = p == "gcp-tdx";
+    if (!o.gcp_tdx) o.profile = parse_profile(p);
+}
+
+std::string run_profile_name(const RunOptions& o) { return o.gcp_tdx ? "gcp-tdx" : profile_name(o.profile); }
+
+// The flags of --profile gcp-tdx; true when `name` was one of them.
+static bool set_cloud_flag(RunOptions& o, const std::string& name, const std::string& val) {
+    GcpOptions& g = o.gcp;
+    if (name == "--project") g.target.project = val;
+    else if (name == "--zone") g.target.zone = val;
+    else if (name == "--bucket") g.target.bucket = val;
+    else if (name == "--machine-type") g.target.machine_type = val;
+    else if (name == "--disk-type") g.target.disk_type = val;
+    else if (name == "--gcloud") g.target.gcloud = val;
+    else if (name == "--image-name") g.image_name = val;
+    else if (name == "--run-id") g.run_id = val;
+    else if (name == "--min-disk-gb") g.min_disk_gb = parse_uint(val, "--min-disk-gb", 1, 65536);
+    else if (name == "--poll-seconds") g.poll_seconds = parse_uint(val, "--poll-seconds", 1, 600);
+    else return false;
+    return true;
+}
+
+// --profile gcp-tdx: the cloud flags are complete and well-formed, and no QEMU-only flag is given.
+static void check_cloud_options(const RunOptions& o) {
+    const GcpOptions& g = o.gcp;
+    if (!o.gcp_tdx) {
+        if (!g.target.project.empty() || !g.target.zone.empty() || !g.target.bucket.empty() || g.dry_run ||
+            !g.run_id.empty() || !g.image_name.empty() || g.small_disks)
+            throw Error("--project, --zone, --bucket, --run-id, --image-name, --dry-run and --small-disks-for-testing "
+                        "are for --profile gcp-tdx");
+        return;
+    }
+    check_target(g.target);
+    check_zone(g.target.zone);
+    if (!g.run_id.empty()) check_run_id(g.run_id);
+    if (!g.image_name.empty()) check_gce_name(g.image_name, "--image-name");
+    if (o.boot != "direct" || !o.tpm_socket.empty() || !o.qgs.empty())
+        throw Error("--boot, --tpm-socket and --qgs are QEMU options; gcp-tdx boots the disk image on GCP");
+}
+
 void check_source_uri(const std::string& uri) {
     if (uri.empty() || uri.size() > 4096) throw Error("--source-uri: must be 1..4096 bytes");
     if (!valid_utf8(uri) || printable(uri, 8192) != uri)
@@ -198,7 +265,11 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "timeout") o.timeout = num(k, 1, 86400);
         else if (k == "vm_timeout") o.vm_timeout = num(k, 1, 172800);
         else if (k == "nonce") set_nonce(o, str(k));
-        else if (k == "profile") o.profile = parse_profile(str(k));
+        else if (k == "profile") set_profile(o, str(k));
+        else if (k == "project") o.gcp.target.project = str(k);
+        else if (k == "zone") o.gcp.target.zone = str(k);
+        else if (k == "bucket") o.gcp.target.bucket = str(k);
+        else if (k == "machine_type") o.gcp.target.machine_type = str(k);
         else if (k == "vcpus") o.vcpus = num(k, 1, 64);
         else if (k == "memory") o.memory_mib = parse_size(str(k), "memory") >> 20;
         else if (k == "image") o.image = str(k);
@@ -241,6 +312,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         if (a == "--json") { o.json = true; continue; }
         if (a == "--allow-dirty") { o.allow_dirty = true; continue; }
         if (a == "--keep-disks") { o.keep_disks = true; continue; }
+        if (a == "--dry-run") { o.gcp.dry_run = true; continue; }
+        if (a == "--small-disks-for-testing") { o.gcp.small_disks = true; continue; }
         if (a == "--require-artifacts") { o.require_artifacts = true; continue; }
         if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "' (put the build command after --)");
         std::string name = a, val;
@@ -263,7 +336,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--timeout") o.timeout = parse_uint(val, "--timeout", 1, 86400);
         else if (name == "--vm-timeout") o.vm_timeout = parse_uint(val, "--vm-timeout", 1, 172800);
         else if (name == "--nonce") set_nonce(o, val);
-        else if (name == "--profile") o.profile = parse_profile(val);
+        else if (name == "--profile") set_profile(o, val);
+        else if (set_cloud_flag(o, name, val)) {}
         else if (name == "--vcpus") o.vcpus = parse_uint(val, "--vcpus", 1, 64);
         else if (name == "--memory") o.memory_mib = parse_size(val, "--memory") >> 20;
         else if (name == "--image") o.image = val;
@@ -279,7 +353,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
-    if (!o.timeout) o.timeout = default_build_timeout(o.profile);
+    if (!o.timeout) o.timeout = default_build_timeout(o.gcp_tdx ? Profile::tdx : o.profile);  // gcp-tdx: hardware
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
         if (!o.source.empty() || !o.command.empty() || !o.files.empty() || !o.deps.empty())
@@ -293,6 +367,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         if (o.command.empty()) throw Error("no build command: give it after --");
     }
     if (o.boot != "direct" && o.boot != "disk") throw Error("--boot: '" + o.boot + "' is not direct or disk");
+    check_cloud_options(o);
     const bool local = o.profile == Profile::tcg || o.profile == Profile::kvm;
     if (o.boot == "disk" && !local)
         throw Error("--boot disk is for the tcg and kvm profiles; snp and tdx boot the UKI directly (measured with -kernel)");
@@ -319,6 +394,12 @@ void validate_run_options(const RunOptions& o) {
     }
     std::vector<std::string> need{"kettle.efi", firmware_name(o)};
     if (o.boot == "disk") need.push_back("kettle-disk.raw");
+    if (o.gcp_tdx) {
+        need = {"kettle-gcp.tar.gz"};
+        if (!o.toolchain.empty() && !is_tarball_name(o.toolchain))
+            throw Error("--toolchain: gcp-tdx takes a rootfs tarball for now; a toolchain image would need a third "
+                        "disk image, which is not implemented (docs/cloud.md)");
+    }
     for (const auto& f : need)
         if (!fs::is_regular_file(o.image + "/" + f))
             throw Error("--image: " + o.image + "/" + f + " is missing (run `make image` or pass --image DIR)");
@@ -370,7 +451,7 @@ int build_exit_code(const Json& s) {
     return 1;
 }
 
-std::string input_disk_problem(const Json& s, const std::string& committed) {
+std::string input_disk_problem(const Json& s, const std::string& committed, bool host_can_commit) {
     if (!s.is_object()) return "status.json is not an object";
     const Json* inputs = s.contains("inputs") && s["inputs"].is_object() ? &s["inputs"] : nullptr;
     if (!inputs || !inputs->contains("device_sha256") || !(*inputs)["device_sha256"].is_string())
@@ -384,6 +465,8 @@ std::string input_disk_problem(const Json& s, const std::string& committed) {
         bool attested = a.contains("attested") && a["attested"].is_boolean() && a["attested"].get<bool>();
         bool matches = a.contains("host_data_matches") && a["host_data_matches"].is_boolean() &&
                        a["host_data_matches"].get<bool>();
+        bool none = a.contains("host_commitment") && a["host_commitment"] == "none";
+        if (attested && !matches && none && !host_can_commit) return "";
         if (attested && !matches)
             return "the report's HOST_DATA / MRCONFIGID is not the SHA-256 of the input disk the guest read";
     }

@@ -7,6 +7,7 @@
 
 #include "kettle/core/json.hpp"
 #include "kettle/disk/verity.hpp"
+#include "cloud_run.hpp"
 #include "qemu.hpp"
 
 namespace kettle::runner {
@@ -37,7 +38,14 @@ struct RunOptions {
     /// kettle-disk.raw, every disk on NVMe: the cloud layout, docs/formats.md §0).
     std::string boot = "direct";
     std::string tpm_socket;  ///< tcg/kvm: a TPM 2.0 emulator's control socket; the firmware becomes ovmf-tpm.fd
+    /// --profile gcp-tdx: a one-shot GCP Confidential VM through gcloud instead of QEMU (docs/cloud.md); `profile`
+    /// is then unused.
+    bool gcp_tdx = false;
+    GcpOptions gcp;
 };
+
+/// The --profile value of `o`: "gcp-tdx" or profile_name(o.profile).
+std::string run_profile_name(const RunOptions& o);
 
 /// The firmware file in the image directory that `o` boots: ovmf-amdsev.fd (snp), ovmf-tpm.fd (with a TPM),
 /// ovmf.fd (otherwise).
@@ -75,7 +83,9 @@ int build_exit_code(const Json& status);
 /// Why a build that the guest reports as successful must still not count (exit 1), or "" when nothing is wrong:
 /// the guest's input-disk digest (status "inputs"."device_sha256") is absent or differs from
 /// `committed_sha256_hex`, the digest the host put in HOST_DATA / MRCONFIGID and run.json; or the guest was
-/// attested and saw HOST_DATA differ from what it read ("attestation"."host_data_matches" false).
-std::string input_disk_problem(const Json& status, const std::string& committed_sha256_hex);
+/// attested and saw HOST_DATA differ from what it read ("attestation"."host_data_matches" false). With
+/// `host_can_commit` false (gcp-tdx: GCP cannot set MRCONFIGID) a report whose "host_commitment" is "none" is
+/// accepted: the guest's digest in the statement is then the only binding of the input disk.
+std::string input_disk_problem(const Json& status, const std::string& committed_sha256_hex, bool host_can_commit = true);
 
 }  // namespace kettle::runner

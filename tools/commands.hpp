@@ -14,6 +14,7 @@ int cmd_verify(const Args& args);     // tools/verify_cmd.cpp
 int cmd_verify_report(const Args& args);  // tools/verify_cmd.cpp
 int cmd_inspect(const Args& args);    // tools/inspect_cmd.cpp
 int cmd_toolchain(const Args& args);  // runner/toolchain_cmd.cpp
+int cmd_cloud(const Args& args);      // runner/cloud_cmd.cpp
 
 /// Exit codes shared by every subcommand.
 enum Exit : int { kOk = 0, kFailed = 1, kUsage = 2, kInfra = 3 };

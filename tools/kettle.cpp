@@ -22,6 +22,7 @@ static const char* kUsageText =
     "  verify-report  verify a bare SNP report or TDX quote\n"
     "  inspect        print a report, quote, certificate, envelope or bundle\n"
     "  toolchain      make a reproducible toolchain rootfs (Debian)\n"
+    "  cloud          Google Cloud helpers for the gcp-tdx profile: upload-image, list, cleanup\n"
     "\n"
     "options:\n"
     "  -h, --help     this text; `kettle <command> --help` for a command\n"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
         if (cmd == "verify-report") return cmd_verify_report(args);
         if (cmd == "inspect") return cmd_inspect(args);
         if (cmd == "toolchain") return cmd_toolchain(args);
+        if (cmd == "cloud") return cmd_cloud(args);
     } catch (const kettle::Error& e) {
         std::fprintf(stderr, "kettle %s: %s\n", cmd.c_str(), e.what());
         return kUsage;

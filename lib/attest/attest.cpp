@@ -1,6 +1,8 @@
 // Detection of the report backend and attest_build, the attestation step of guest PID 1.
 #include "kettle/attest/attest.hpp"
 
+#include <algorithm>
+
 #include "kettle/provenance/dsse.hpp"
 #include "kettle/core/error.hpp"
 
@@ -44,6 +46,13 @@ bool host_data_matches(const std::string& platform, ByteView report, ByteView in
     return true;
 }
 
+std::string host_commitment(const std::string& platform, ByteView report, ByteView input_disk_sha256) {
+    if (host_data_matches(platform, report, input_disk_sha256)) return "matches";
+    ByteView hd = host_data_of(platform, report);
+    if (platform == "tdx" && std::all_of(hd.begin(), hd.end(), [](std::uint8_t b) { return b == 0; })) return "none";
+    return "differs";
+}
+
 std::unique_ptr<AttestBackend> detect_backend(const AttestOptions& opt) {
     if (opt.try_configfs_tsm)
         if (auto b = detect_configfs_tsm(opt.tsm_report_root, opt.tsm_ops)) return b;
@@ -83,6 +92,7 @@ AttestResult attest_build(const ProvenanceInputs& inputs, const AttestOptions& o
             ev.report = std::move(raw.report);
             res.attested = true;
             res.host_data_matches = host_data_matches(ev.platform, ev.report, unhex(inputs.input_disk_sha256));
+            res.host_commitment = host_commitment(ev.platform, ev.report, unhex(inputs.input_disk_sha256));
         } catch (const Error& e) {
             res.error = e.what();
             // Never publish a statement that claims a mode whose report we do not have.

@@ -1,5 +1,7 @@
 // The TDX rows of the bundle verifier (see rows.hpp): the TDX verifier's own rows (lib/tdx/checks.cpp) over the
-// bundle's evidence, plus the bundle's policy (MRCONFIGID = the input disk).
+// bundle's evidence, plus the bundle's policy (MRCONFIGID = the input disk, or all
+// zero on the gcp-tdx boot path).
+#include <algorithm>
 #include <filesystem>
 
 #include "kettle/core/error.hpp"
@@ -27,6 +29,32 @@ void prepare_tdx(Context& c) {
 }
 
 namespace rows {
+
+namespace {
+
+// MRCONFIGID (TD report body offset 0xB8, 48 bytes) on each boot path. A host that launches the TD with QEMU sets it
+// to the input-disk digest followed by 16 zero bytes. GCP offers no way to set it, so on the gcp-tdx path it must be
+// all zero and the input disk is bound by the attested guest's own digest (the statement's "input-disk"
+// resolvedDependency, bound by REPORTDATA); any other value there is unexplained and fails.
+std::string mrconfigid_policy(const Context& c) {
+    const tdx::TdReportBody& b = c.tdx.result.quote->body;
+    const ByteView cfg(b.mr_config_id.data(), b.mr_config_id.size());
+    Bytes disk = input_disk_digest(c.payload);  // the statement names exactly one input disk on every path
+    if (c.opts.boot_path == BootPath::gcp_tdx) {
+        if (!std::all_of(cfg.begin(), cfg.end(), [](std::uint8_t x) { return x == 0; }))
+            throw Error("policy: MRCONFIGID " + hex(cfg) + " is not all zero: GCP cannot set MRCONFIGID, so a value "
+                        "on the gcp-tdx boot path is unexplained");
+        return "MRCONFIGID all zero (input disk bound by the attested guest's digest in the statement; MRCONFIGID "
+               "unavailable on GCP)";
+    }
+    if (!equal_ct(disk, cfg.first(32)))
+        throw Error("policy: MRCONFIGID[0:32] " + hex(cfg.first(32)) + " != input-disk " + hex(disk));
+    for (std::size_t i = 32; i < 48; ++i)
+        if (cfg[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
+    return "MRCONFIGID = input-disk";
+}
+
+}  // namespace
 
 std::string tdx_quote_format(Context& c) {
     tdx::rows::evidence(c.tdx);  // parse: a quote that does not parse fails here, as quote-format
@@ -57,12 +85,8 @@ std::string tdx_policy(Context& c) {
     for (std::size_t i = 0; i < 4; ++i)
         if (!pol.rtmr[i].empty() && !tdx::is_allowed(pol.rtmr[i], b.rtmr[i]))
             throw Error("policy: RTMR" + std::to_string(i) + " " + hex(b.rtmr[i]) + " is not an allowed value");
-    Bytes disk = input_disk_digest(c.payload);
-    if (!equal_ct(disk, ByteView(b.mr_config_id.data(), 32)))
-        throw Error("policy: MRCONFIGID[0:32] " + hex(ByteView(b.mr_config_id.data(), 32)) + " != input-disk " + hex(disk));
-    for (std::size_t i = 32; i < 48; ++i)
-        if (b.mr_config_id[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
-    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., RTMR1/RTMR2 as expected, MRCONFIGID = input-disk, " + attrs;
+    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., RTMR1/RTMR2 as expected, " + mrconfigid_policy(c) + ", " +
+           attrs;
 }
 
 }  // namespace rows

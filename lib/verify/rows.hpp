@@ -90,8 +90,10 @@ std::string tdx_quote_format(Context& c);
 /// the TCB status and MRTD.
 std::string tdx_tcb(Context& c);
 /// TDX "policy" (after binding and dsse-signature): expected MRTD, RTMR1 and RTMR2 must be given;
-/// tdx::check_td_attributes; MRTD and RTMR0-3 allowed; MRCONFIGID[0:32] = the input-disk digest of the statement,
-/// MRCONFIGID[32:48] zero (TD report body, Appendix A).
+/// tdx::check_td_attributes; MRTD and RTMR0-3 allowed; the statement names exactly one input disk; MRCONFIGID (TD
+/// report body offset 0xB8, 48 bytes; Appendix A): on the gcp-tdx boot path all zero (GCP cannot set it; the input
+/// disk is bound by the attested guest's digest in the statement), on every other path [0:32] = the input-disk
+/// digest of the statement and [32:48] zero.
 std::string tdx_policy(Context& c);
 
 /// "event-log" (disk boot paths, after the report or quote is authentic; docs/verify.md "Measured boot").

@@ -571,6 +571,20 @@ TEST_CASE("REPORT_DATA and HOST_DATA offsets: real SNP sample and fake TDX quote
     CHECK(host_data_matches("snp", snp, disk));
     CHECK_FALSE(host_data_matches("snp", snp, sha256(std::string_view("other"))));
 
+    // The guest's record of the host binding: an all-zero MRCONFIGID (GCP cannot set it) is no host commitment,
+    // not a mismatch; a non-zero one that differs stays a mismatch; an all-zero SNP HOST_DATA is a mismatch.
+    Bytes t = fake_tdx_quote(rd);
+    CHECK(host_commitment("tdx", t, disk) == "none");
+    std::memcpy(t.data() + 0x30 + 0xB8, disk.data(), 32);
+    CHECK(host_commitment("tdx", t, disk) == "matches");
+    t[0x30 + 0xB8] ^= 1;
+    CHECK(host_commitment("tdx", t, disk) == "differs");
+    t[0x30 + 0xB8] ^= 1;
+    t[0x30 + 0xB8 + 47] = 1;
+    CHECK(host_commitment("tdx", t, disk) == "differs");
+    CHECK(host_commitment("snp", snp, disk) == "matches");
+    CHECK(host_commitment("snp", fake_snp_report(rd, Bytes(32, 0)), disk) == "differs");
+
     // go-sev-guest's hardware sample: REPORT_DATA is 01 02 03 04 05 then zeros (tests/data/snp/README.md).
     Bytes real = read_file(test::fixture("snp/go-sev-guest-milan-v2") + "/report.bin");
     ByteView got = report_data_of("snp", real);

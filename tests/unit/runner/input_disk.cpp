@@ -44,6 +44,14 @@ TEST_CASE("a status that names another input disk is a failure", "[run][input-di
     Json unattested = good;  // no report at all: nothing to compare (the verifier fails such a bundle anyway)
     unattested["attestation"] = Json{{"attested", false}, {"host_data_matches", false}};
     CHECK(input_disk_problem(unattested, committed).empty());
+    Json none = mismatch;  // a TDX report with MRCONFIGID all zero: the host committed to nothing
+    none["attestation"]["host_commitment"] = "none";
+    CHECK_THAT(input_disk_problem(none, committed), ContainsSubstring("HOST_DATA"));  // a QEMU host always commits
+    CHECK(input_disk_problem(none, committed, false).empty());                         // gcp-tdx: GCP cannot
+    CHECK(input_disk_problem(none, std::string(64, 'c'), false).find("not the") != std::string::npos);
+    Json differs = mismatch;
+    differs["attestation"]["host_commitment"] = "differs";
+    CHECK_THAT(input_disk_problem(differs, committed, false), ContainsSubstring("HOST_DATA"));
     Json silent{{"ok", true}};
     CHECK_THAT(input_disk_problem(silent, committed), ContainsSubstring("does not say which input disk"));
     Json hostile = good;

@@ -7,6 +7,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include "../boot/tcg_log_builder.hpp"
 #include "../tdx/forged_tdx.hpp"
@@ -29,8 +30,10 @@ Bytes extend384(Bytes reg, const Bytes& d) {
 }
 
 /// A TDX bundle in `d` whose forged quote binds its statement and carries `rtmrs`; `boot` is merged into
-/// evidence.json (boot_event_logs, ccel_table). Returns options under which everything but the boot rows passes.
-bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot) {
+/// evidence.json (boot_event_logs, ccel_table); the quote's MRCONFIGID is `mrconfigid` (48 bytes) when given, else
+/// the input-disk digest and 16 zero bytes. Returns options under which everything but the boot rows passes.
+bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot,
+                           std::optional<Bytes> mrconfigid = std::nullopt) {
     forged_fs::create_directories(d + "/artifacts");
     write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
     const std::string disk = hex(sha256(std::string_view("the input disk")));
@@ -54,6 +57,7 @@ bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<By
     ReportData rd = binding_report_data(as_bytes(S), spki);
     Bytes mrcfg = unhex(disk);
     mrcfg.resize(48, 0);
+    if (mrconfigid) mrcfg = *mrconfigid;
     f.rtmrs = rtmrs;
     Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
     Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
@@ -305,5 +309,63 @@ TEST_CASE("vTPM paths: the GCE SEV log replays to its PCRs, the hypervisor vouch
     SECTION("gcp-tdx does not fit SNP evidence") {
         o.boot_path = bundle::BootPath::gcp_tdx;
         CHECK(bundle::verify_bundle(t.path, o).failed() == "boot-path");
+    }
+}
+
+TEST_CASE("MRCONFIGID: all zero on gcp-tdx (GCP cannot set it), the input-disk digest on every other TDX path",
+          "[bundle][tdx][bootchain][mrconfigid]") {
+    const Bytes disk = sha256(std::string_view("the input disk"));  // the statement's input-disk digest
+    Bytes matching = disk;
+    matching.resize(48, 0);
+    Bytes other = sha256(std::string_view("another disk"));
+    other.resize(48, 0);
+    Bytes tail = matching;
+    tail[47] = 1;
+    auto [log, rtmrs] = ccel(kImageLog);
+    auto verify = [&](const Bytes& mrconfigid, bundle::BootPath path) {
+        Forgery f;
+        test::TempDir t;
+        bundle::Options o = tdx_bundle(f, t.path, rtmrs, ccel_boot(log), mrconfigid);
+        o.boot_path = path;
+        if (path == bundle::BootPath::gcp_tdx) {
+            o.disk_boot = cc_prediction();
+        } else {  // a QEMU-launched TD: RTMR1/RTMR2 expected from the policy, as --image gives them
+            o.policy.tdx.rtmr[1] = {rtmrs[1]};
+            o.policy.tdx.rtmr[2] = {rtmrs[2]};
+        }
+        bundle::Summary s = bundle::verify_bundle(t.path, o);
+        for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+        return s;
+    };
+    auto policy_row = [](const bundle::Summary& s) {
+        for (auto& c : s.checks)
+            if (c.name == "policy") return c;
+        FAIL("no policy row");
+        return s.checks.front();
+    };
+    SECTION("gcp-tdx: all zero passes, and the row says how the input disk is bound") {
+        bundle::Summary s = verify(Bytes(48, 0), bundle::BootPath::gcp_tdx);
+        REQUIRE(s.ok);
+        CHECK_THAT(policy_row(s).detail,
+                   Catch::Matchers::ContainsSubstring("input disk bound by the attested guest's digest in the statement; "
+                                                      "MRCONFIGID unavailable on GCP"));
+    }
+    SECTION("gcp-tdx: any non-zero value is unexplained, even the input-disk digest itself") {
+        for (const Bytes& m : {matching, other, tail}) {
+            bundle::Summary s = verify(m, bundle::BootPath::gcp_tdx);
+            CHECK(s.failed() == "policy");
+            CHECK_THAT(policy_row(s).detail, Catch::Matchers::ContainsSubstring("is not all zero"));
+        }
+    }
+    SECTION("direct: MRCONFIGID must be the input-disk digest and 16 zero bytes") {
+        bundle::Summary s = verify(matching, bundle::BootPath::direct);
+        REQUIRE(s.ok);
+        CHECK_THAT(policy_row(s).detail, Catch::Matchers::ContainsSubstring("MRCONFIGID = input-disk"));
+        CHECK_THAT(policy_row(verify(Bytes(48, 0), bundle::BootPath::direct)).detail,
+                   Catch::Matchers::ContainsSubstring("!= input-disk"));
+        CHECK(verify(Bytes(48, 0), bundle::BootPath::direct).failed() == "policy");
+        CHECK(verify(other, bundle::BootPath::direct).failed() == "policy");
+        CHECK_THAT(policy_row(verify(tail, bundle::BootPath::direct)).detail,
+                   Catch::Matchers::ContainsSubstring("MRCONFIGID[32:48] is not zero"));
     }
 }

@@ -37,6 +37,13 @@ ByteView host_data_of(const std::string& platform, ByteView report);
 /// zero bytes).
 bool host_data_matches(const std::string& platform, ByteView report, ByteView input_disk_sha256);
 
+/// What the launch-time host binding of a report says about the input disk: "matches" (host_data_matches),
+/// "none" (TDX only: all 48 bytes of MRCONFIGID are zero, the host committed to nothing, as on GCP, which cannot set
+/// MRCONFIGID; the input disk is then bound only by the guest's own digest in the statement), or "differs"
+/// (anything else, including an all-zero SNP HOST_DATA: a QEMU host always sets it). Throws Error like
+/// host_data_of.
+std::string host_commitment(const std::string& platform, ByteView report, ByteView input_disk_sha256);
+
 /// What a backend returns.
 struct RawReport {
     std::string platform;  ///< evidence platform: "snp" | "tdx" | "sim-snp"
@@ -143,6 +150,9 @@ struct AttestResult {
     /// The report's HOST_DATA (SNP) / MRCONFIGID (TDX) equals inputs.input_disk_sha256. Informational for
     /// status.json (the verifier checks it too); false when not attested.
     bool host_data_matches = false;
+    /// host_commitment() of the report: "matches", "none" (TDX, MRCONFIGID all zero) or "differs"; "" when not
+    /// attested.
+    std::string host_commitment;
     std::string error;             ///< why unattested ("" when attested or when no backend exists)
 };
 
