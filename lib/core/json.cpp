@@ -69,7 +69,7 @@ Json parse_strict(std::string_view text, int max_depth) {
                 break;
             case Json::parse_event_t::key: {
                 const auto& k = parsed.get_ref<const std::string&>();
-                if (keys.empty() || !keys.back().insert(k).second) problem = "duplicate member name \"" + k + "\"";
+                if (keys.empty() || !keys.back().insert(k).second) problem = "duplicate member name " + quote_text(k);
                 break;
             }
             case Json::parse_event_t::value:
@@ -93,7 +93,7 @@ Json parse_strict(std::string_view text, int max_depth) {
         out = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
     } catch (const Json::exception& e) {  // parse_error, and out_of_range for number overflow
         if (!problem.empty()) throw Error("json: " + problem);
-        throw Error("json: " + std::string(e.what()));
+        throw Error("json: " + printable(e.what(), 400));  // nlohmann quotes the bytes last read
     }
     if (!problem.empty()) throw Error("json: " + problem);
     if (out.is_discarded()) throw Error("json: document rejected");
