@@ -3,7 +3,8 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check testdata image reproduce bench demo reproduce-tools clean distclean
+.PHONY: all prereqs deps tools check host testdata image reproduce bench demo reproduce-tools \
+        clean distclean
 
 all: tools
 
@@ -26,6 +27,12 @@ DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
 check: tools image testdata
 	@cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
 	  ctest --output-on-failure -j2 --timeout 900
+
+## The host build in build/host (tools/build/host.sh): Debian's clang, ASan+UBSan and libFuzzer instrumentation,
+## the pinned libraries rebuilt with it (cached in $(KETTLE_CACHE)/hostlibs-<key>); kettle, init, the unit tests
+## and the fuzz targets. Not the shipped executables.
+host: deps
+	@tools/build/host.sh
 
 testdata: deps
 	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian
