@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check host testdata image reproduce bench demo reproduce-tools \
+.PHONY: all prereqs deps tools check check-sanitize host testdata image reproduce bench demo reproduce-tools \
         clean distclean
 
 all: tools
@@ -20,19 +20,25 @@ deps: prereqs
 tools: deps
 	@tools/build/tools.sh
 
-## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest.
-## The tests read the public fixtures in tests/data and Debian's own OVMF.fd (pinned in the lock) as
-## known-answer inputs.
+## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest, then the unit
+## tests again under ASan+UBSan (check-sanitize). The tests read the public fixtures in tests/data and Debian's own
+## OVMF.fd (pinned in the lock) as known-answer inputs.
 DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
 check: tools image testdata
 	@cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
 	  ctest --output-on-failure -j2 --timeout 900
+	@$(MAKE) --no-print-directory check-sanitize
 
 ## The host build in build/host (tools/build/host.sh): Debian's clang, ASan+UBSan and libFuzzer instrumentation,
 ## the pinned libraries rebuilt with it (cached in $(KETTLE_CACHE)/hostlibs-<key>); kettle, init, the unit tests
 ## and the fuzz targets. Not the shipped executables.
 host: deps
 	@tools/build/host.sh
+
+## The unit tests (not the VM tests) of the host build under AddressSanitizer and UndefinedBehaviorSanitizer
+## (tests/sanitize.sh); part of make check.
+check-sanitize: host testdata
+	@tests/sanitize.sh
 
 testdata: deps
 	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian
