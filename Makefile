@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check check-sanitize host testdata image reproduce bench demo reproduce-tools \
+.PHONY: all prereqs deps tools check check-sanitize host fuzz testdata image reproduce bench demo reproduce-tools \
         clean distclean
 
 all: tools
@@ -39,6 +39,12 @@ host: deps
 ## (tests/sanitize.sh); part of make check.
 check-sanitize: host testdata
 	@tests/sanitize.sh
+
+## Run every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (default 60), one after the other; corpus,
+## crashes, logs and results.json in build/fuzz (tests/fuzz/run.sh). FUZZ_TARGETS="a b" runs only those.
+FUZZ_SECONDS ?= 60
+fuzz: host
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh
 
 testdata: deps
 	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian
