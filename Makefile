@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check check-sanitize host fuzz testdata image reproduce bench demo reproduce-tools \
+.PHONY: all prereqs deps tools check check-sanitize host fuzz lint testdata image reproduce bench demo reproduce-tools \
         clean distclean
 
 all: tools
@@ -45,6 +45,11 @@ check-sanitize: host testdata
 FUZZ_SECONDS ?= 60
 fuzz: host
 	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh
+
+## clang-tidy (Debian's 14) with the checks of .clang-tidy over lib/ init/ runner/ tools/, on the host build's
+## compile_commands.json (tools/lint.sh). Not part of make check.
+lint: deps
+	@tools/lint.sh
 
 testdata: deps
 	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian
