@@ -1,8 +1,9 @@
-// Regressions from the fuzz targets (tests/fuzz): an error message that quotes hostile bytes must not break the JSON
-// document that carries it. nlohmann's dump() throws type_error 316 on invalid UTF-8, so before the fix a request
-// line with a byte 0xff made the simulated AMD-SP's handle_line (documented "never throws") throw out of its
-// serving thread, `kettle verify --json` on an evidence.json with such a byte ended with "internal error" (exit 3)
-// and no summary, and PID 1 could not write status.json for an input disk whose error quoted such a member name.
+// Hostile bytes that are not UTF-8 (what the sim_amdsp and evidence fuzz targets of tests/fuzz feed): an error
+// message that quotes them must not break the JSON document that carries it. nlohmann's dump() throws type_error
+// 316 on invalid UTF-8, so before the fix a request line with a byte 0xff made the simulated AMD-SP's handle_line
+// (documented "never throws") throw out of its serving thread, `kettle verify --json` on an evidence.json with such
+// a byte ended with "internal error" (exit 3) and no summary, and PID 1 could not write status.json for an input
+// disk whose error quoted such a member name.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
