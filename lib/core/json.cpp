@@ -80,7 +80,12 @@ Json parse_strict(std::string_view text, int max_depth) {
                     auto v = parsed.get<std::int64_t>();
                     if (v > kMaxSafe || v < -kMaxSafe) problem = "integer " + parsed.dump() + " is outside ±(2^53-1)";
                 } else if (parsed.is_number_float()) {
-                    if (!std::isfinite(parsed.get<double>())) problem = "number is not finite";
+                    // A double beyond ±(2^53-1) is integral, and RFC 8785 writes it in integer notation ("1e16"
+                    // becomes 10000000000000000), which the integer rule above refuses: refuse it in any notation.
+                    double d = parsed.get<double>();
+                    if (!std::isfinite(d)) problem = "number is not finite";
+                    else if (std::fabs(d) > static_cast<double>(kMaxSafe))
+                        problem = "number " + parsed.dump() + " is an integer outside ±(2^53-1)";
                 }
                 break;
         }

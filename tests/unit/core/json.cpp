@@ -6,8 +6,10 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/json.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 
@@ -112,6 +114,13 @@ TEST_CASE("strict reader bounds numbers to the safe integer range", "[json][stri
     CHECK_THROWS_AS(parse_strict("-9007199254740992"), Error);
     CHECK_THROWS_AS(parse_strict("[18446744073709551616]"), Error);
     CHECK_THROWS_AS(parse_strict("1e400"), Error);
+    // Found by the json fuzz target (tests/data/fuzz/json/): "1e16" was accepted as a double, and its JCS form
+    // 10000000000000000 was then refused, so parse -> jcs -> parse failed. Any notation beyond ±(2^53-1) is refused.
+    CHECK_THROWS_AS(parse_strict(to_string(read_file(test::fixture("fuzz/json/crash-1e16")))), Error);
+    CHECK_THROWS_AS(parse_strict("[9.007199254740992e15]"), Error);
+    CHECK_THROWS_AS(parse_strict("-1.0e300"), Error);
+    CHECK(parse_strict("9.007199254740991e15").get<double>() == 9007199254740991.0);
+    CHECK(parse_strict("1.5e-300").get<double>() == 1.5e-300);
     CHECK(parse_strict("1.5").get<double>() == 1.5);
 }
 

@@ -12,8 +12,9 @@ using Json = nlohmann::json;
 /// Strict parse of untrusted JSON text (RFC 8259 + I-JSON, RFC 7493):
 ///  - rejects duplicate object member names (at any depth);
 ///  - rejects invalid UTF-8 and lone surrogate escapes;
-///  - rejects numbers outside the IEEE-754 safe integer range ±(2^53-1) when integral, and
-///    non-finite values; fractions are kept as double;
+///  - rejects numbers outside the IEEE-754 safe integer range ±(2^53-1), in any notation (a double that large
+///    is integral: "1e16" is refused like "10000000000000000"), and non-finite values; fractions are kept as
+///    double;
 ///  - rejects trailing garbage, and nesting deeper than `max_depth` (default 64).
 /// Throws Error("json: <reason> at byte N").
 Json parse_strict(std::string_view text, int max_depth = 64);
