@@ -29,6 +29,8 @@ stage="$P.tmp"; rm -rf "$stage"; mkdir -p "$stage/lib" "$stage/include"
 start=$(date +%s)
 echo "host-libs: building $P" >&2
 export CC=$HOST_CC CXX=$HOST_CXX AR=ar RANLIB=ranlib
+# The target triplet libs.sh's autoconf steps (nettle) pass as --host: here the host's own, so no cross build.
+T=$($HOST_CC -dumpmachine)
 export CFLAGS="$HOST_CFLAGS -ffile-prefix-map=$W=." CXXFLAGS="$HOST_CFLAGS -ffile-prefix-map=$W=."
 export PKG_CONFIG_LIBDIR="$stage/lib/pkgconfig"
 # The prefix being filled comes first, so that libarchive and libgit2 find our zlib and zstd, not the host's.
