@@ -46,6 +46,16 @@ std::size_t find_unsafe_integer(std::string_view t) {
     return std::string_view::npos;
 }
 
+// RFC 8785 section 3.2.2.3 (ECMAScript Number::toString) writes a double of magnitude below 10^21 that has no
+// fraction in integer notation, and every double beyond 2^53-1 has none: 1e16 is written 10000000000000000. The
+// literal rule (find_unsafe_integer) refuses such text, so the same value must be refused in every notation, or
+// jcs() would write something parse_strict refuses. From 10^21 on the form has an exponent ("1e+30") and reads
+// back as the same double, so those values stay accepted (RFC 8785's own example holds 1E30).
+bool written_as_unsafe_integer(double d) {
+    double a = std::fabs(d);
+    return a > static_cast<double>(kMaxSafe) && a < 1e21;
+}
+
 }  // namespace
 
 Json parse_strict(std::string_view text, int max_depth) {
@@ -80,11 +90,9 @@ Json parse_strict(std::string_view text, int max_depth) {
                     auto v = parsed.get<std::int64_t>();
                     if (v > kMaxSafe || v < -kMaxSafe) problem = "integer " + parsed.dump() + " is outside ±(2^53-1)";
                 } else if (parsed.is_number_float()) {
-                    // A double beyond ±(2^53-1) is integral, and RFC 8785 writes it in integer notation ("1e16"
-                    // becomes 10000000000000000), which the integer rule above refuses: refuse it in any notation.
                     double d = parsed.get<double>();
                     if (!std::isfinite(d)) problem = "number is not finite";
-                    else if (std::fabs(d) > static_cast<double>(kMaxSafe))
+                    else if (written_as_unsafe_integer(d))
                         problem = "number " + parsed.dump() + " is an integer outside ±(2^53-1)";
                 }
                 break;
