@@ -9,10 +9,15 @@
 
 #include "fuzz.hpp"
 #include "guest_test_util.hpp"
+#include "kettle/boot/eventlog.hpp"
+#include "kettle/boot/gpt.hpp"
 #include "kettle/boot/ovmf.hpp"
 #include "kettle/core/base64.hpp"
 #include "kettle/core/x509.hpp"
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/parser_reply.hpp"
+#include "kettle/disk/roles.hpp"
+#include "kettle/disk/verity.hpp"
 #include "kettle/provenance/binding.hpp"
 #include "kettle/provenance/dsse.hpp"
 #include "kettle/provenance/evidence.hpp"
@@ -211,6 +216,58 @@ void misc_seeds() {
              R"("],"accepted_tcb_status":["UpToDate","SWHardeningNeeded"]})");
 }
 
+// The GPT of a disk rebuilt from the EV_EFI_GPT_EVENT of the public COS-113 CCEL (as tests/unit/boot/gpt.cpp does):
+// LBA 0 empty, the 92-byte header at LBA 1, the used entries at the start of the entry array.
+Bytes gpt_disk() {
+    for (const auto& e : boot::parse_ccel_log(fixture("tdx/go-tdx-guest/ccel/ccel_data_trimmed.dat"))) {
+        if (e.event_type != boot::kEvEfiGptEvent || e.data.size() < 100) continue;
+        const std::uint64_t entry_lba = le64(e.data, 72);
+        const std::uint32_t count = le32(e.data, 80), size = le32(e.data, 84);
+        if (entry_lba > 64 || count > 1024 || size > 1024) break;
+        Bytes disk(entry_lba * 512 + std::size_t{count} * size, 0);
+        std::copy(e.data.begin(), e.data.begin() + 92, disk.begin() + 512);
+        std::copy(e.data.begin() + 100, e.data.end(), disk.begin() + static_cast<std::ptrdiff_t>(entry_lba * 512));
+        return disk;
+    }
+    throw Error("make-seeds: no usable GPT event in the COS-113 log");
+}
+
+// A one-block toolchain image as read_toolchain_image expects it (docs/formats.md §5.1): a data block that starts
+// like EROFS (magic at 1024, 4096-byte blocks, 1 block), then the verity superblock block (no hash tree for D = 1).
+Bytes toolchain_image_one_block() {
+    Bytes img(2 * kVerityBlockSize, 0);
+    auto put = [&](std::size_t off, std::uint64_t v, int n) { for (int i = 0; i < n; ++i) img[off + i] = static_cast<std::uint8_t>(v >> (8 * i)); };
+    put(1024, 0xE0F5E1E2u, 4);
+    img[1024 + 12] = 12;
+    put(1024 + 36, 1, 4);
+    const std::size_t sb = kVerityBlockSize;
+    std::memcpy(img.data() + sb, "verity\0\0", 8);
+    put(sb + 8, 1, 4);
+    put(sb + 12, 1, 4);
+    std::memcpy(img.data() + sb + 32, "sha256", 6);
+    put(sb + 64, kVerityBlockSize, 4);
+    put(sb + 68, kVerityBlockSize, 4);
+    put(sb + 72, 1, 8);
+    put(sb + 80, verity_salt().size(), 2);
+    std::memcpy(img.data() + sb + 88, verity_salt().data(), verity_salt().size());
+    return img;
+}
+
+void boot_and_reply_seeds() {
+    seed("gpt", "cos-113.img", gpt_disk());
+    seed("disk_roles", "toolchain-1-block.img", toolchain_image_one_block());
+    seed("disk_roles", "blank-output.img", blank_output_label());
+    // Parser replies (first byte: 0 ingest, 1 checkout): an ingest of the tar input-disk seed, as the child sends it.
+    const std::string probes = "/dev/sev-guest\tblocked: No such file or directory";
+    std::string dest = g_dest + "/ingest.tmp";
+    fs::create_directories(dest);
+    IngestResult r = ingest_input_path(g_dest + "/ingest/disk-tar.img", dest);
+    fs::remove_all(dest);
+    seed("parser_reply", "ingest.bin", std::string(1, '\0') + encode_ingest_reply(r, {probes}));
+    seed("parser_reply", "checkout.bin", std::string(1, '\1') + encode_checkout_reply(std::string(40, 'a'), std::string(40, 'b'), {probes}));
+    seed("parser_reply", "error.bin", std::string(1, '\0') + encode_error_reply("input: request.json: bad", {probes}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,6 +282,7 @@ int main(int argc, char** argv) {
         certificate_seeds(chain);
         disk_seeds();
         misc_seeds();
+        boot_and_reply_seeds();
     } catch (const std::exception& e) {
         std::cerr << "make-seeds: " << e.what() << "\n";
         return 1;
