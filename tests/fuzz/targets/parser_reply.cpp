@@ -37,8 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                       : encode_ingest_reply(p.ingest, p.probes);
     ParserReply q;
     KETTLE_FUZZ_CHECK(fuzz::accepts([&] { q = decode_parser_reply(again, kind); }), "re-encoded reply refused");
-    // The encoder makes an error message printable (control characters as \xNN), which the decoder does not require.
+    // The encoder makes an error message and each half of a probe line (around its first tab) printable, cut to
+    // kParserErrorMax, 600 and 400 bytes (parser_reply.cpp); the decoder only requires UTF-8.
     if (!p.ok) p.error = printable(p.error, kParserErrorMax);
+    for (auto& line : p.probes) {
+        auto tab = line.find('\t');
+        std::string s = printable(std::string_view(line).substr(0, tab), 600);
+        if (tab != std::string::npos) s += "\t" + printable(std::string_view(line).substr(tab + 1), 400);
+        line = s;
+    }
     check_same(p, q);
     return 0;
 }
