@@ -3,8 +3,8 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check check-sanitize host fuzz lint testdata image reproduce bench demo reproduce-tools \
-        clean distclean
+.PHONY: all prereqs deps tools check check-sanitize host fuzz lint testdata image reproduce bench demo demo-deps \
+        reproduce-tools clean distclean
 
 all: tools
 
@@ -80,6 +80,10 @@ bench: image
 ## AMD-SP), verified offline; prints a summary. Output in build/demo/bundle.
 demo: tools image
 	@tools/demo.sh
+
+## An attested build with 163 npm dependencies checked in the guest (docs/dependencies.md); needs the npm registry.
+demo-deps: tools image
+	@tools/demo-deps.sh
 
 clean:
 	rm -rf build

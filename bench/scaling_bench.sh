@@ -2,18 +2,21 @@
 # make bench, scaling entry: how start-up and guest memory grow with the toolchain, tarball path against image path,
 # side by side under QEMU TCG. For toolchains of about 100 MB, 1 GB and 3 GB (the busybox rootfs of the tests plus
 # padding files of random bytes that the build never reads), each size is run as a tarball on the input disk and
-# as a toolchain image on its own disk (docs/formats.md §5), alternating, KETTLE_SCALING_RUNS (1) times each.
+# as a toolchain image on its own disk (docs/formats.md §5), KETTLE_SCALING_RUNS (1) times each; all toolchains are made
+# first, then the runs go round sizes and kinds in turn, so load drift on a shared machine hits every size alike.
 # Figures per run: VM start -> build start (run.json, host view: from QEMU's start, timings.vm_start_s, to the guest's
 # `KETTLE-PHASE build` marker in timings.phases; also from the start of `kettle run`, which adds writing the input
 # disk), the guest's own phase times (status.json timings_ms), and the guest memory in use when
 # the build starts (MemTotal - MemAvailable, read by the build command itself from /proc/meminfo). The tarball path
 # gets --memory large enough for its tmpfs to hold the unpacked toolchain; the image path gets 512 MiB at every size.
-# Env: KETTLE_SCALING_SIZES (MB, default "100 1000 3000"), KETTLE_SCALING_RUNS, KETTLE_SCALING_DIR (work directory,
-# default build/bench-scaling; needs about 3.2 x the largest size free). Everything made is removed afterwards.
+# Env: KETTLE_SCALING_SIZES (MB, default "100 1000 3000"), KETTLE_SCALING_RUNS, KETTLE_SCALING_KINDS (default
+# "tarball image"), KETTLE_SCALING_DIR (work directory, default build/bench-scaling; needs about 2.2 x the sum of the
+# sizes free). Everything made is removed afterwards.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 K=$top/build/bin/kettle IMAGE=$top/build/image py=/usr/bin/python3
 sizes=${KETTLE_SCALING_SIZES:-100 1000 3000} runs=${KETTLE_SCALING_RUNS:-1}
+kinds=${KETTLE_SCALING_KINDS:-tarball image}
 W=${KETTLE_SCALING_DIR:-$top/build/bench-scaling}
 [ -x "$K" ] && [ -f "$IMAGE/kettle.efi" ] || { echo "scaling bench: build/bin/kettle or build/image missing" >&2; exit 2; }
 rm -rf "$W"; mkdir -p "$W"; trap 'rm -rf "$W"' EXIT
@@ -43,9 +46,13 @@ for mb in $sizes; do
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$root" -cf "$W/tc-$mb.tar" .
   rm -rf "$root"
   "$K" toolchain pack "$W/tc-$mb.tar" -o "$W/tc-$mb.img" >&2
-  tar_mib=$(( ( (mb + 200) * 10 / 7 + 255 ) / 256 * 256 )); [ "$tar_mib" -ge 512 ] || tar_mib=512
-  for r in $(seq 1 "$runs"); do
-    for kind in tarball image; do
+done
+
+# Runs outermost, then sizes, then kinds: a change in the machine's load during the bench falls on every size alike.
+for r in $(seq 1 "$runs"); do
+  for mb in $sizes; do
+    tar_mib=$(( ( (mb + 200) * 10 / 7 + 255 ) / 256 * 256 )); [ "$tar_mib" -ge 512 ] || tar_mib=512
+    for kind in $kinds; do
       if [ "$kind" = tarball ]; then tc=$W/tc-$mb.tar mem=$tar_mib; else tc=$W/tc-$mb.img mem=512; fi
       out=$W/out-$mb-$kind-$r
       echo "scaling bench: $mb MB, $kind, --memory ${mem}M, run $r" >&2
@@ -69,7 +76,6 @@ PY
       rm -rf "$out"
     done
   done
-  rm -f "$W/tc-$mb.tar" "$W/tc-$mb.img"
 done
 
 "$py" - "$results" "$top/bench/results.py" "$(cut -d' ' -f1 /proc/loadavg)" "$(nproc)" <<'PY'
@@ -82,20 +88,27 @@ for mb in sorted({r["size_mb"] for r in rows}):
     e = {"size_mb": mb}
     for kind in ("tarball", "image"):
         rs = [r for r in rows if r["size_mb"] == mb and r["kind"] == kind]
+        if not rs:
+            continue
         e[kind] = {"start_to_build_s": round(statistics.median(r["start_to_build_s"] for r in rs), 2),
                    "kettle_run_to_build_s": round(statistics.median(r["kettle_run_to_build_s"] for r in rs), 2),
                    "mem_used_at_build_mib": round(statistics.median(r["mem_used_at_build_mib"] for r in rs), 1),
                    "memory_mib": rs[0]["memory_mib"], "toolchain_bytes": rs[0]["toolchain_bytes"],
                    "input_disk_bytes": rs[0]["input_disk_bytes"], "runs": rs}
     sizes.append(e)
-starts = [s["image"]["start_to_build_s"] for s in sizes]
+starts = [s["image"]["start_to_build_s"] for s in sizes if "image" in s]
 spread = max(starts) / min(starts) - 1 if starts else None
 results.set_section("scaling", {"sizes": sizes, "image_start_spread": spread, "target_spread": 0.2,
                                 "loadavg_1min": float(sys.argv[3]), "nproc": int(sys.argv[4]),
                                 "what": "QEMU start -> build start (host view) and MemTotal-MemAvailable at build start, TCG, 2 vCPUs"})
 for s in sizes:
-    print(f"scaling bench: {s['size_mb']:>5} MB  tarball {s['tarball']['start_to_build_s']:7.1f} s "
-          f"{s['tarball']['mem_used_at_build_mib']:7.0f} MiB used (--memory {s['tarball']['memory_mib']}M)   image "
-          f"{s['image']['start_to_build_s']:6.1f} s {s['image']['mem_used_at_build_mib']:5.0f} MiB used (--memory 512M)")
-print(f"scaling bench: image start-up spread across sizes {spread:.1%} (target <= 20%)")
+    line = f"scaling bench: {s['size_mb']:>5} MB"
+    for kind in ("tarball", "image"):
+        if kind in s:
+            e = s[kind]
+            line += (f"  {kind} {e['start_to_build_s']:7.1f} s {e['mem_used_at_build_mib']:7.0f} MiB used"
+                     f" (--memory {e['memory_mib']}M)")
+    print(line)
+if spread is not None:
+    print(f"scaling bench: image start-up spread across sizes {spread:.1%} (target <= 20%)")
 PY

@@ -276,14 +276,27 @@ BUILD_TYPE = "https://kettle.invalid/image-build/v1"
 BUILDER_ID = "https://kettle.invalid/builders/host-make-image/v1"
 
 
+def kettle_source(top):
+    """The Kettle commit the image is built from and whether the work tree differs from it (tracked changes or
+    untracked files that are not ignored): (commit hex or "", dirty)."""
+    git = subprocess.run(["git", "-C", top, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=normal"],
+                           capture_output=True, text=True).stdout.strip() != ""
+    return git, dirty
+
+
 def cmd_all(a):
     os.makedirs(a.out, exist_ok=True)
     parts = os.path.join(a.out, "parts")
     os.makedirs(parts, exist_ok=True)
     cmdline = read_cmdline(a.cmdline)
     kernel_release = open(a.kernel_release).read().strip()
+    git, dirty = kettle_source(a.top)
     identity = {"schema": "kettle-image-identity/v1", "cmdline": cmdline, "kernel_release": kernel_release,
                 "kernel_sha256": sha256_file(a.kernel), "init_sha256": sha256_file(a.init)}
+    if git:  # `make image` at this commit, on a clean tree, reproduces this image (docs/buildtype.md)
+        identity["kettle_commit"] = git
+        identity["kettle_tree_dirty"] = dirty
     ident_path = os.path.join(parts, "image.json")
     with open(ident_path, "wb") as f:
         f.write(canonical_json(identity))
@@ -304,7 +317,8 @@ def cmd_all(a):
                   "cmdline": {"sha256": hashlib.sha256(cmdline.encode()).hexdigest(), "size": len(cmdline)},
                   "image.json": digest_entry(ident_path)}
     manifest = {"schema": "kettle-image-manifest/v1", "kernel_version": kernel_release, "cmdline": cmdline,
-                "files": files, "components": components, "disk": disk}
+                "files": files, "components": components, "disk": disk,
+                "kettle_commit": git, "kettle_tree_dirty": dirty}
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -320,9 +334,6 @@ def cmd_all(a):
     deps.append({"name": "deps/kettle.lock", "digest": {"sha256": sha256_file(a.lock)}})
     for rel in ("kernel-config/kettle.config", "image/cmdline.txt", "image/os-release"):
         deps.append({"name": rel, "digest": {"sha256": sha256_file(os.path.join(a.top, rel))}})
-    git = subprocess.run(["git", "-C", a.top, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", a.top, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip() != ""
     if git:
         deps.append({"name": "kettle-repo", "uri": "git+file://kettle", "digest": {"gitCommit": git},
                      "annotations": {"dirty": dirty}})

@@ -11,6 +11,7 @@
 #include "kettle/core/hash.hpp"
 #include "kettle/disk/verity.hpp"
 #include "kettle/version.hpp"
+#include "jail.hpp"
 
 namespace kettle::init {
 
@@ -45,13 +46,29 @@ std::string invocation_id() {
     return hex(b);
 }
 
+/// The toolchain recipe `kettle run` put on the input disk (files/toolchain.recipe.json), when there is one: its
+/// bytes as the ingest child extracted them, read with a fixed bound and used only when their SHA-256 is the one
+/// measured while reading the disk (the bytes are copied into the statement, never parsed here).
+void add_toolchain_recipe(const IngestResult& in, ProvenanceInputs& p) {
+    constexpr std::size_t kMax = 256 * 1024;
+    for (const auto& f : in.files) {
+        if (f.name != "files/toolchain.recipe.json") continue;
+        if (f.size > kMax) throw Error("attest: the toolchain recipe is larger than 256 KiB");
+        std::string bytes = read_text_file("/work/in/" + f.name, kMax + 1);
+        if (bytes.size() != f.size || sha256(std::string_view(bytes)) != f.sha256)
+            throw Error("attest: the extracted toolchain recipe differs from the bytes read from the input disk");
+        p.toolchain_recipe_input = f.name;
+        p.toolchain_recipe = std::move(bytes);
+    }
+}
+
 }  // namespace
 
 void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     if (!rec.inputs || !rec.build_log) throw Error("attest: the build record is incomplete");
     const IngestResult& in = *rec.inputs;
     ProvenanceInputs p;
-    for (const auto& a : rec.artifacts) p.subjects.push_back({a.name, hex(a.sha256), ""});
+    for (const auto& a : rec.artifacts) p.subjects.push_back({a.name, hex(a.sha256), "", a.link_target});
     p.build_request = request_to_json(in.request).dump();
     p.build_request_sha256 = hex(in.request_member.sha256);
     p.source_uri = in.request.source_uri;
@@ -60,7 +77,10 @@ void attest_and_write(const BuildRecord& rec, OutputWriter& out, Json& status) {
     if (in.request.toolchain_image) p.toolchain_image = image_digest(*in.request.toolchain_image);
     else p.toolchain = named(in.toolchain);
     for (const auto& f : in.files) p.extra_inputs.push_back(named(f));
+    add_toolchain_recipe(in, p);
     p.input_disk_sha256 = hex(in.device_sha256);
+    for (const auto& l : rec.lockfiles) p.lockfiles.push_back({l.ecosystem, l.path, hex(l.sha256)});
+    for (const auto& d : rec.packages) p.packages.push_back({d.purl, d.alg, d.hex});
     p.internal_parameters = Json{{"limits", rec.limits}, {"sandbox", rec.sandbox}};
     p.init_version = kVersion;
     utsname u{};

@@ -7,6 +7,7 @@
 
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
+#include "kettle/disk/parser_reply.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/provenance/evidence.hpp"
 
@@ -26,6 +27,8 @@ struct BuildRecord {
     Json sandbox = Json::object();         ///< sandbox settings (internalParameters)
     std::int64_t started_unix = 0;         ///< CLOCK_REALTIME when PID 1 started (seconds)
     const std::string* build_log = nullptr;  ///< the exact build.log bytes written to the output disk
+    std::vector<DepLockfile> lockfiles;    ///< the deps phase's lockfiles (empty without "dependencies")
+    std::vector<DepPackage> packages;      ///< the deps phase's verified packages
     BootEvidence boot;                     ///< event logs and register values captured at boot (init/boot_log.cpp)
 };
 

@@ -23,11 +23,13 @@
 #include "disks.hpp"
 #include "guest.hpp"
 #include "jail.hpp"
+#include "deps_phase.hpp"
 #include "parser_phases.hpp"
 #include "kettle/disk/artifacts.hpp"
 #include "kettle/disk/format.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
 #include "kettle/version.hpp"
 
 #include "cmdline.hpp"
@@ -142,6 +144,26 @@ void write_output(int fd, std::uint64_t size, Run& run, const std::vector<Artifa
     }
 }
 
+/// The collect phase (docs/formats.md 1.5): the artifacts the request's patterns record under /src. A matched link
+/// that cannot be followed and a pattern that records nothing are warnings (status.json "warnings" and the
+/// console), unless the request has require_artifacts: then the first pattern that recorded nothing fails the
+/// build. Throws when no pattern recorded anything (the statement needs at least one subject).
+std::vector<Artifact> collect_phase(const BuildRequest& req, Json& status) {
+    if (req.artifacts.empty()) return {};
+    ArtifactCollection c = gather_artifacts("/src", req.artifacts);
+    Json warnings = Json::array();
+    for (const auto& w : c.warnings) warnings.push_back(w);
+    for (const auto& p : c.unmatched) warnings.push_back(unmatched_warning(p));
+    for (const auto& w : warnings) say("warning: " + w.get<std::string>());
+    if (!warnings.empty()) status["warnings"] = warnings;
+    if (req.require_artifacts && !c.unmatched.empty())
+        throw Error("artifacts: pattern " + quote_text(c.unmatched.front()) +
+                    " matched no regular file (the request requires every pattern to match)");
+    if (c.artifacts.empty())
+        throw Error("artifacts: no pattern matched a regular file (nor a link to one inside /src): nothing to attest");
+    return std::move(c.artifacts);
+}
+
 void pid1() {
     Run run;
     run.status["version"] = kOutputFormatVersion;
@@ -231,6 +253,7 @@ void pid1() {
                                     {"toolchain", req.toolchain_image ? toolchain_status_json(*req.toolchain_image, nullptr)
                                                                       : member_json(inputs.toolchain)},
                                     {"source_files", inputs.source_files},
+                                    {"dependency_files", inputs.dep_files},
                                     {"files", Json::array()}};
         for (const auto& f : inputs.files) run.status["inputs"]["files"].push_back(member_json(f));
         run.status["nonce"] = req.nonce;
@@ -254,6 +277,15 @@ void pid1() {
         record.tree_id = co.tree_id;
         run.status["source"] = Json{{"uri", req.source_uri}, {"ref", req.source_ref}, {"commit", co.commit_id},
                                     {"tree", co.tree_id}};
+        // Dependencies: each named ecosystem's lockfile from the checkout, every package checked against it and
+        // laid out under /src by a parser child (init/deps_phase.cpp), before the build user owns /src.
+        DepsResult deps;
+        if (!req.dependencies.empty()) {
+            run.enter("deps");
+            deps = deps_phase(req.dependencies, probes, run.status);
+            record.lockfiles = deps.lockfiles;
+            record.packages = deps.packages;
+        }
         chown_tree("/src", kBuildUid, kBuildGid);
 
         run.enter("build");
@@ -303,7 +335,7 @@ void pid1() {
         say("build finished with exit code 0");
 
         run.enter("collect");
-        if (!req.artifacts.empty()) artifacts = collect_artifacts("/src", req.artifacts);
+        artifacts = collect_phase(req, run.status);
         have_artifacts = true;
         record.artifacts = artifacts;
         have_record = true;

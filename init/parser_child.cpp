@@ -407,6 +407,13 @@ ParserReply run_parser_child(const ParserJail& jail, ReplyKind kind, const std::
     return run_child(jail, nullptr, kind, prefix, [&](int, const std::vector<std::string>&) { return work(); }, report);
 }
 
+ParserReply run_parser_child_probed(const ParserJail& jail, ReplyKind kind, const std::string& prefix,
+                                    const std::function<std::string(const std::vector<std::string>&)>& work,
+                                    ParserReport* report) {
+    return run_child(jail, nullptr, kind, prefix,
+                     [&](int, const std::vector<std::string>& probes) { return work(probes); }, report);
+}
+
 CheckoutResult checkout_in_child(const std::string& repo_dir, const std::string& ref, const std::string& dest,
                                  const ParserJail& jail, ParserReport* report) {
     ChildWork work = [&](int, const std::vector<std::string>& probes) {

@@ -71,6 +71,10 @@ CheckoutResult checkout_in_child(const std::string& repo_dir, const std::string&
 /// or replies something malformed; an error reply is returned (ok false), not thrown.
 ParserReply run_parser_child(const ParserJail& jail, ReplyKind kind, const std::string& prefix,
                              const std::function<std::string()>& work, ParserReport* report = nullptr);
+/// run_parser_child whose `work` gets the child's probe lines ("<path>\t<outcome>"), to put into its reply.
+ParserReply run_parser_child_probed(const ParserJail& jail, ReplyKind kind, const std::string& prefix,
+                                    const std::function<std::string(const std::vector<std::string>& probes)>& work,
+                                    ParserReport* report = nullptr);
 
 /// The ingest limits for a child of `jail`: the ceilings of IngestLimits, with max_total_bytes lowered to
 /// jail.memory_max minus the child's working memory (kParserHeapAllowance) and max_entries to the free inodes of the

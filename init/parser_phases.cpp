@@ -47,10 +47,11 @@ void check_ingest_tree(const std::string& dest, bool with_rootfs) {
     ::closedir(d);
     std::sort(names.begin(), names.end());
     // A request with a toolchain image (docs/formats.md §5) has no toolchain member, so no rootfs/.
-    const std::vector<std::string> want = with_rootfs ? std::vector<std::string>{"files", "rootfs", "source.git"}
-                                                      : std::vector<std::string>{"files", "source.git"};
+    const std::vector<std::string> want = with_rootfs
+                                              ? std::vector<std::string>{"deps", "files", "rootfs", "source.git"}
+                                              : std::vector<std::string>{"deps", "files", "source.git"};
     if (names != want)
-        throw Error("ingest: the ingest child left something other than files/, " +
+        throw Error("ingest: the ingest child left something other than deps/, files/, " +
                     std::string(with_rootfs ? "rootfs/ " : "") + "and source.git/ in " + dest);
     for (const auto& n : names) {
         struct stat st {};

@@ -17,10 +17,14 @@
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/core/x509.hpp"
 #include "kettle/version.hpp"
+#include "deps_fetch.hpp"
 #include "progress.hpp"
 #include "qemu.hpp"
 #include "run_options.hpp"
+#include "run_summary.hpp"
+#include "toolchain_recipe.hpp"
 #include "sim_amdsp.hpp"
 
 #include "kettle/disk/format.hpp"
@@ -39,15 +43,6 @@ namespace {
 struct InfraError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
-}
 
 std::string git_out(const std::string& repo, std::vector<std::string> args, const char* what) {
     std::vector<std::string> argv{"git", "-C", repo};
@@ -175,6 +170,9 @@ int cmd_run(const Args& args) {
         progress.note("QEMU " + qv.str() + ", profile " + profile_name(o.profile) + ", " + std::to_string(o.vcpus) +
                       " vCPU, " + std::to_string(o.memory_mib) + " MiB, " + o.boot + " boot" +
                       (o.tpm_socket.empty() ? "" : ", TPM " + o.tpm_socket));
+        progress.note("build timeout " + std::to_string(o.timeout) + " s (" +
+                      (o.timeout == default_build_timeout(o.profile) ? "the default for " + std::string(profile_name(o.profile)) : "given") +
+                      "; --timeout SECS changes it)");
 
         // 1. Source and input disk (or the given one, as is).
         std::string input_img = work + "/input.img", output_img = work + "/output.img";
@@ -205,11 +203,28 @@ int cmd_run(const Args& args) {
             r.source_uri = o.source_uri.empty() ? "file://" + fs::absolute(o.source).lexically_normal().string()
                                                 : o.source_uri;
             r.source_ref = src.commit;
+            r.requested_ref = o.rev;
+            r.require_artifacts = o.require_artifacts;
             if (!o.workdir.empty()) r.workdir = o.workdir;
             spec.source_dir = src.bare_repo;
             if (tc_is_image) r.toolchain_image = tc_image.ref;
             else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
+            if (std::string recipe = checked_recipe_for(o.toolchain); !recipe.empty()) {
+                for (auto& [n, p] : spec.files)
+                    if (n == kRecipeInputName) throw Error(std::string("--file: the name ") + n + " is taken by the toolchain recipe " + recipe);
+                spec.files.push_back({kRecipeInputName, recipe});
+                tc_json["recipe"] = recipe;
+                progress.note("toolchain recipe " + recipe + " goes on the input disk (the statement records it)");
+            }
+            r.dependencies = dependency_ecosystems(o.deps, src.bare_repo, src.commit);
+            if (!r.dependencies.empty()) {
+                FetchedDeps fd = fetch_dependencies(r.dependencies, src.bare_repo, src.commit, default_deps_cache(o.deps_cache));
+                spec.deps = fd.members;
+                progress.note("dependencies: " + std::to_string(fd.packages) + " package files (" +
+                              std::to_string(fd.bytes) + " bytes, " + std::to_string(fd.downloaded) +
+                              " fetched now) for the guest to check against the commit's lockfile");
+            }
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
             input_size = info.size;
@@ -276,7 +291,7 @@ int cmd_run(const Args& args) {
         auto argv = qemu_argv(vm);
         unsigned vm_timeout = o.vm_timeout ? o.vm_timeout : o.timeout + 600;
         std::string console = work + "/console.log";
-        std::string started_on = utc_now();
+        std::string started_on = x509::format_rfc3339(x509::now_seconds());
         // QEMU's start on the same clock as the phases: the host's own work (input disk, AMD-SP) comes before it.
         const double vm_start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_progress).count();
         VmResult vr = run_vm(argv, console, vm_timeout, progress);
@@ -287,7 +302,7 @@ int cmd_run(const Args& args) {
         std::error_code ec;
         Json run{{"kettle_version", kettle::kVersion},
                  {"started_on", started_on},
-                 {"finished_on", utc_now()},
+                 {"finished_on", x509::format_rfc3339(x509::now_seconds())},
                  {"profile", profile_name(o.profile)},
                  {"qemu", {{"version", qv.str()}, {"version_output", vout.substr(0, vout.find('\n'))}, {"argv", argv},
                            {"exit_code", vr.exit_code}, {"signal", vr.signal}, {"stderr_tail", vr.qemu_stderr.substr(
@@ -298,6 +313,7 @@ int cmd_run(const Args& args) {
                          {"output_disk_bytes", o.output_size}}},
                  {"input_disk", {{"sha256", hex(input_digest)}, {"bytes", input_size}}},
                  {"toolchain", tc_json},
+                 {"measured_shape", measured_shape(o, argv_value(argv, "-cpu"))},
                  {"source", {{"path", o.source}, {"rev", o.rev}, {"commit", src.commit}, {"dirty", src.dirty}}},
                  {"timings", {{"vm_seconds", vr.seconds}, {"vm_start_s", std::round(vm_start_s * 1000) / 1000},
                               {"timeout_seconds", vm_timeout}, {"timed_out", vr.timed_out},
@@ -360,8 +376,12 @@ int cmd_run(const Args& args) {
         cleanup();
         result["ok"] = code == kOk;
         result["status"] = od.status;
+        print_guest_warnings(od.status, stderr);
+        if (std::string used = timeout_use(run, o.timeout); !used.empty())
+            std::fprintf(stderr, "kettle run: %s\n", used.c_str());
         if (code == kOk) {
             std::fprintf(stderr, "kettle run: build succeeded; outputs in %s\n", o.out.c_str());
+            print_verify_hint(o, meas, run["measured_shape"], stderr);
         } else if (!input_problem.empty() && build_exit_code(od.status) == kOk) {
             std::fprintf(stderr, "kettle run: FAILED: %s; outputs in %s\n", input_problem.c_str(), o.out.c_str());
         } else {
@@ -373,6 +393,7 @@ int cmd_run(const Args& args) {
             };
             std::fprintf(stderr, "kettle run: build FAILED in phase %s: %s; outputs in %s\n", field("phase").c_str(),
                          field("error").c_str(), o.out.c_str());
+            if (field("phase") == "build") print_log_tail(o.out, od.status, stderr);
         }
         return emit(code, "");
     } catch (const InfraError& e) {

@@ -6,6 +6,7 @@
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/text.hpp"
+#include "run_summary.hpp"
 #include "sim_amdsp.hpp"
 
 namespace fs = std::filesystem;
@@ -18,6 +19,7 @@ const char* run_help_text() {
         "                  [--artifacts GLOB]... [--env K=V]... [--timeout SECS] [--nonce HEX]\n"
         "                  [--profile tcg|kvm|snp|tdx] [--vcpus N] [--memory SIZE] [--image DIR]\n"
         "                  [--output-size SIZE] [--allow-dirty] [--json] [--request FILE]\n"
+        "                  [--source-uri URI] [--require-artifacts]\n"
         "                  --out DIR -- BUILD COMMAND...\n"
         "\n"
         "Build a git commit inside a one-shot VM and collect the outputs and the attestation.\n"
@@ -25,7 +27,10 @@ const char* run_help_text() {
         "inputs:\n"
         "  --source DIR         git repository (work tree or bare) holding the source\n"
         "  --rev REV            commit, branch or tag to build (default HEAD); only the objects reachable\n"
-        "                       from it go onto the input disk\n"
+        "                       from it go onto the input disk. The statement records the commit (proven)\n"
+        "                       and REV as requested_ref (the host's word)\n"
+        "  --source-uri URI     where others can fetch the source (e.g. https://example.org/x.git); recorded as\n"
+        "                       the host's claim beside the proven commit and tree (default file://<--source>)\n"
         "  --allow-dirty        build even if the work tree has uncommitted changes; the changes are NOT\n"
         "                       built (the commit is), but they are listed in run.json\n"
         "  --toolchain FILE     the toolchain: an image from `kettle toolchain debian|pack` (EROFS + dm-verity\n"
@@ -33,14 +38,26 @@ const char* run_help_text() {
         "                       the guest checks every block it reads), or a rootfs tarball (.tar, .tar.zst,\n"
         "                       .tar.gz; copied into the input disk, hashed and unpacked into guest memory)\n"
         "  --file PATH          extra input file, visible to the build read-only as /inputs/<basename> (repeatable)\n"
-        "  --artifacts GLOB     files under the source tree to collect after the build (repeatable)\n"
+        "  --deps ECOSYSTEM     npm: fetch every package the commit's package-lock.json pins (into the\n"
+        "                       --deps-cache, checked there, never trusted) onto the input disk; the guest\n"
+        "                       checks each against the lockfile it reads from the checkout and lays them out\n"
+        "                       as node_modules/ (docs/dependencies.md). Repeatable. Default: auto-detect\n"
+        "                       (npm when the commit holds package-lock.json); --deps none: no dependencies\n"
+        "  --deps-cache DIR     where fetched packages are kept (default $KETTLE_DEPS_CACHE or\n"
+        "                       ~/.cache/kettle-deps)\n"
+        "  --artifacts GLOB     files under the source tree to collect after the build (repeatable). A\n"
+        "                       symbolic link that resolves to a regular file inside the tree is collected\n"
+        "                       under its own name with the target's bytes; a glob that matches nothing is a\n"
+        "                       warning (status.json \"warnings\", the terminal)\n"
+        "  --require-artifacts  make a glob that matches nothing fail the build instead\n"
         "  --env K=V            environment of the build (repeatable; nothing else is inherited)\n"
         "  --workdir DIR        working directory of the build, relative to the source (default .)\n"
-        "  --timeout SECS       build timeout inside the VM (default 600)\n"
+        "  --timeout SECS       build timeout inside the VM (default: 3600 for tcg, 600 otherwise)\n"
         "  --nonce HEX          caller nonce, recorded in the provenance\n"
-        "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, artifacts,\n"
+        "  --request FILE       a JSON object with any of the keys source, rev, toolchain, files, deps, artifacts,\n"
         "                       env (object), workdir, timeout, vm_timeout, nonce, profile, vcpus, memory,\n"
-        "                       image, output_size, out, allow_dirty, boot, tpm_socket, command (array);\n"
+        "                       image, output_size, out, allow_dirty, boot, tpm_socket, command (array),\n"
+        "                       source_uri, require_artifacts;\n"
         "                       flags override it\n"
         "  -- COMMAND...        the build command (argv, no shell)\n"
         "\n"
@@ -57,11 +74,11 @@ const char* run_help_text() {
         "                       `swtpm socket --tpm2 --tpmstate dir=D --ctrl type=unixio,path=PATH`; the\n"
         "                       firmware is then ovmf-tpm.fd, which measures the boot into the TPM's PCRs\n"
         "  --output-size SIZE   size of the sparse output disk (default 2G)\n"
-        "  --vm-timeout SECS    wall-clock limit for the whole VM (default: --timeout + 600); QEMU is killed\n"
+        "  --vm-timeout SECS    wall-clock limit for the whole VM (default: the build timeout + 600); QEMU is killed\n"
         "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
         "  --qgs SOCKET         tdx: quote generation service, unix path or vsock:CID:PORT\n"
         "                       (default /var/run/tdx-qgs/qgs.socket)\n"
-        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain)\n"
+        "  --sim-chain DIR      simulated AMD-SP test chain (default $KETTLE_CACHE/sim-chain-v2)\n"
         "  --keep-disks         keep the work directory with the input and output disks\n"
         "  --input-disk FILE    boot with this input disk exactly as given, instead of making one from\n"
         "                       --source, --toolchain and the command (replaying a kept disk, or testing\n"
@@ -72,12 +89,15 @@ const char* run_help_text() {
         "output:\n"
         "  --out DIR            must be absent or empty; receives artifacts/, provenance.intoto.jsonl,\n"
         "                       evidence.json, build.log, status.json (from the VM), console.log and\n"
-        "                       run.json (QEMU version and argv, VM shape, profile, timings, sim AMD-SP)\n"
+        "                       run.json (QEMU version and argv, VM shape, profile, timings, sim AMD-SP,\n"
+        "                       measured_shape: the vCPUs and vCPU type the measurement is for)\n"
         "  --json               print a machine-readable result object on stdout\n"
         "  -h, --help           this text\n"
         "\n"
         "Progress goes to stderr: the guest's phases (boot, ingest %, build, collect, output), with a\n"
-        "spinner on a terminal and plain lines otherwise.\n"
+        "spinner on a terminal and plain lines otherwise. At the end: the guest's warnings, how much of the\n"
+        "timeout the build used, the measurement with the exact `kettle verify` command for the bundle, or,\n"
+        "for a failed build, its exit code and the last 20 lines of build.log.\n"
         "\n"
         "exit codes:\n"
         "  0  the build succeeded and the outputs are complete\n"
@@ -133,6 +153,12 @@ static void set_nonce(RunOptions& o, const std::string& n) {
     o.nonce = n;
 }
 
+void check_source_uri(const std::string& uri) {
+    if (uri.empty() || uri.size() > 4096) throw Error("--source-uri: must be 1..4096 bytes");
+    if (!valid_utf8(uri) || printable(uri, 8192) != uri)
+        throw Error("--source-uri: " + quote_text(uri) + " is not UTF-8 text without control characters");
+}
+
 void apply_request_json(RunOptions& o, const Json& j) {
     if (!j.is_object()) throw Error("--request: the file must hold a JSON object");
     auto str = [&](const std::string& k) -> std::string {
@@ -159,6 +185,7 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "rev") o.rev = str(k);
         else if (k == "toolchain") o.toolchain = str(k);
         else if (k == "files") o.files = strs(k);
+        else if (k == "deps") o.deps = strs(k);
         else if (k == "artifacts") o.artifacts = strs(k);
         else if (k == "command") o.command = strs(k);
         else if (k == "env") {
@@ -179,7 +206,11 @@ void apply_request_json(RunOptions& o, const Json& j) {
         else if (k == "out") o.out = str(k);
         else if (k == "boot") o.boot = str(k);
         else if (k == "tpm_socket") o.tpm_socket = str(k);
-        else if (k == "allow_dirty") {
+        else if (k == "source_uri") { o.source_uri = str(k); check_source_uri(o.source_uri); }
+        else if (k == "require_artifacts") {
+            if (!v.is_boolean()) throw Error("--request: 'require_artifacts' must be true or false");
+            o.require_artifacts = v.get<bool>();
+        } else if (k == "allow_dirty") {
             if (!v.is_boolean()) throw Error("--request: 'allow_dirty' must be true or false");
             o.allow_dirty = v.get<bool>();
         } else throw Error("--request: unknown key '" + k + "'");
@@ -210,6 +241,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         if (a == "--json") { o.json = true; continue; }
         if (a == "--allow-dirty") { o.allow_dirty = true; continue; }
         if (a == "--keep-disks") { o.keep_disks = true; continue; }
+        if (a == "--require-artifacts") { o.require_artifacts = true; continue; }
         if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "' (put the build command after --)");
         std::string name = a, val;
         auto eq = a.find('=');
@@ -223,6 +255,8 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--rev") o.rev = val;
         else if (name == "--toolchain") o.toolchain = val;
         else if (name == "--file") o.files.push_back(val);
+        else if (name == "--deps") o.deps.push_back(val);
+        else if (name == "--deps-cache") o.deps_cache = val;
         else if (name == "--artifacts") o.artifacts.push_back(val);
         else if (name == "--env") set_env(o, val);
         else if (name == "--workdir") o.workdir = val;
@@ -241,13 +275,15 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
         else if (name == "--input-disk") o.input_disk = val;
         else if (name == "--boot") o.boot = val;
         else if (name == "--tpm-socket") o.tpm_socket = val;
+        else if (name == "--source-uri") { check_source_uri(val); o.source_uri = val; }
         else throw Error("unknown option '" + name + "'");
     }
     (void)cmd_from_flags;
+    if (!o.timeout) o.timeout = default_build_timeout(o.profile);
     if (o.out.empty()) throw Error("--out DIR is required");
     if (!o.input_disk.empty()) {
-        if (!o.source.empty() || !o.command.empty() || !o.files.empty())
-            throw Error("--input-disk replaces --source, --file and the command; give one or the other");
+        if (!o.source.empty() || !o.command.empty() || !o.files.empty() || !o.deps.empty())
+            throw Error("--input-disk replaces --source, --file, --deps and the command; give one or the other");
         if (!o.toolchain.empty() && is_tarball_name(o.toolchain))
             throw Error("--input-disk carries its own toolchain tarball; with --input-disk, --toolchain can only "
                         "name a toolchain image to attach");

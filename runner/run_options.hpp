@@ -16,12 +16,17 @@ inline constexpr const char* kSimVcpuType = "EPYC-v4";
 
 struct RunOptions {
     bool help = false, json = false, allow_dirty = false, keep_disks = false;
+    bool require_artifacts = false;  ///< a pattern that records nothing fails the build (else a warning)
     /// --input-disk: boot with this input disk exactly as given (replay, or testing the guest's defences).
     std::string input_disk;
     std::string source, rev = "HEAD", toolchain, out, image = "build/image", nonce, workdir, source_uri;
     std::vector<std::string> files, artifacts, command;
+    /// --deps: ecosystems whose packages go onto the input disk ("npm"; "none" turns auto-detection off);
+    /// empty: auto-detect from the lockfiles in the commit (runner/deps_fetch.hpp).
+    std::vector<std::string> deps;
+    std::string deps_cache;  ///< --deps-cache DIR (default $KETTLE_DEPS_CACHE, else ~/.cache/kettle-deps)
     std::map<std::string, std::string> env;
-    unsigned timeout = 600;     ///< build timeout inside the VM, seconds
+    unsigned timeout = 0;       ///< build timeout inside the VM, seconds; 0 = default_build_timeout(profile)
     unsigned vm_timeout = 0;    ///< wall-clock limit for QEMU; 0 = timeout + 600
     Profile profile = Profile::tcg;
     unsigned vcpus = 2;
@@ -41,6 +46,9 @@ std::string firmware_name(const RunOptions& o);
 /// Parse `kettle run` arguments. A `--request FILE` is applied first, then the flags (so flags
 /// override the file). Throws Error naming the bad flag or value (exit code 2).
 RunOptions parse_run_args(const std::vector<std::string>& args);
+/// --source-uri / "source_uri": at most 4096 bytes of UTF-8 without control characters (it goes into the
+/// statement as the host's claim of where the source can be fetched). Throws Error.
+void check_source_uri(const std::string& uri);
 /// Apply a JSON request object (same names as the long flags, with '_' for '-'; see --help).
 void apply_request_json(RunOptions& o, const Json& j);
 /// Input checks that need the file system: --source is a directory, --toolchain a rootfs tarball (*.tar,

@@ -266,9 +266,11 @@ SimChain& SimChain::operator=(SimChain&&) noexcept = default;
 SimChain::~SimChain() = default;
 
 std::string SimChain::default_dir() {
-    if (const char* c = std::getenv("KETTLE_CACHE"); c && *c) return std::string(c) + "/sim-chain";
+    // "-v2": the VCEK's TCB extensions must equal SimPlatform's, whose SNP SPL became 0x18 (the built-in Milan TCB
+    // floor); a chain cached under the old name carries SNP SPL 8 and is left to the code that made it.
+    if (const char* c = std::getenv("KETTLE_CACHE"); c && *c) return std::string(c) + "/sim-chain-v2";
     const char* home = std::getenv("HOME");
-    return std::string(home && *home ? home : "/tmp") + "/.cache/kettle/sim-chain";
+    return std::string(home && *home ? home : "/tmp") + "/.cache/kettle/sim-chain-v2";
 }
 
 SimChain SimChain::load_or_create(const std::string& dir_s) {

@@ -37,7 +37,7 @@ public:
     /// renamed into place, so concurrent callers end with one chain). RSA-4096 key generation takes
     /// seconds to a minute. Throws Error naming the file on I/O or parse failure.
     static SimChain load_or_create(const std::string& dir);
-    /// `$KETTLE_CACHE/sim-chain`, or `$HOME/.cache/kettle/sim-chain`.
+    /// `$KETTLE_CACHE/sim-chain-v2`, or `$HOME/.cache/kettle/sim-chain-v2` (v2: VCEK with SNP SPL 0x18).
     static std::string default_dir();
 
     SimChain(SimChain&&) noexcept;
@@ -60,9 +60,10 @@ private:
 };
 
 /// Fixed values of the simulated platform: a Milan part, TCB (Milan layout) BOOT_LOADER 3, TEE 0,
-/// SNP 8, MICROCODE 115, firmware 1.55 build 21, and a fake CHIP_ID beginning "KETTLE-SIM".
+/// SNP 0x18 (the built-in Milan floor, AMD-SB-3019), MICROCODE 115, firmware 1.55 build 21, and a fake CHIP_ID
+/// beginning "KETTLE-SIM".
 struct SimPlatform {
-    std::uint8_t bl_spl = 3, tee_spl = 0, snp_spl = 8, ucode_spl = 115;
+    std::uint8_t bl_spl = 3, tee_spl = 0, snp_spl = 0x18, ucode_spl = 115;
     Bytes chip_id;  ///< 64 bytes
     SimPlatform();
     /// TCB_VERSION, Milan/Genoa layout: byte0 BOOT_LOADER, byte1 TEE, byte6 SNP, byte7 MICROCODE.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,9 +19,11 @@
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
+#include "kettle/core/x509.hpp"
 #include "progress.hpp"
 #include "run_options.hpp"
 #include "toolchain_image.hpp"
+#include "toolchain_recipe.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,7 +38,8 @@ static const char* kToolchainHelp =
     "debian: make a reproducible Debian rootfs with mmdebstrap. OUT ending in .tar or .tar.zst is that\n"
     "rootfs tarball (prints sha256:<hex>  OUT); any other name (e.g. tc.img) is a toolchain image, the\n"
     "default: the rootfs packed as by `pack` (prints root_hash=<hex> data_blocks=<D>  OUT).\n"
-    "pack: make a toolchain image from a rootfs tarball: a read-only EROFS filesystem (mkfs.erofs, Debian's\n"
+    "pack: make a toolchain image from a rootfs tarball (and ROOTFS.recipe.json, if there, becomes\n"
+    "IMAGE.recipe.json): a read-only EROFS filesystem (mkfs.erofs, Debian's\n"
     "erofs-utils) followed by its dm-verity hash tree (veritysetup, Debian's cryptsetup-bin): SHA-256,\n"
     "4096-byte blocks, a fixed salt and UUID, every timestamp SECS. File modes are normalized as the guest\n"
     "does for tarballs (0755/0644, all owned by root), and empty /src /dev /proc /tmp /inputs are added.\n"
@@ -49,6 +53,11 @@ static const char* kToolchainHelp =
     "  --epoch SECS        SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH, else 1704067200 = 2024-01-01)\n"
     "  --arch ARCH         architecture (default amd64)\n"
     "  -h, --help          this text\n"
+    "\n"
+    "debian also writes OUT.recipe.json, the recipe (suite, variant, mirror, packages asked for, every package\n"
+    "installed with its version, SOURCE_DATE_EPOCH, when the archive was read, the mmdebstrap version and the\n"
+    "SHA-256 of OUT). Keep it beside OUT: `kettle run --toolchain OUT` puts it on the input disk and the\n"
+    "statement records it (docs/buildtype.md); a recipe whose SHA-256 is not OUT's is refused there.\n"
     "\n"
     "Two runs against the same package versions give the same SHA-256 (tarball) or the same root hash\n"
     "(image, with the same erofs-utils and cryptsetup versions). Device nodes are left out\n"
@@ -84,6 +93,17 @@ void print_image(const ToolchainImageInfo& i, const std::string& out) {
                 static_cast<unsigned long long>(i.ref.data_blocks), out.c_str());
 }
 
+void write_recipe(Json recipe, const std::string& out);
+
+/// `pack`: a recipe beside the rootfs tarball `in` (that describes it) describes the image `out` too: copy it,
+/// noting the tarball it was packed from.
+void carry_recipe(const std::string& in, const std::string& out) {
+    if (runner::checked_recipe_for(in).empty()) return;
+    Json r = parse_strict(to_string(read_file(runner::recipe_path(in), runner::kMaxRecipeBytes)));
+    r["packed_from"] = {{"sha256", r["toolchain_sha256"]}, {"tool", "kettle toolchain pack"}};
+    write_recipe(r, out);
+}
+
 int pack_cmd(const Args& args) {
     std::string in, out, epoch = default_epoch();
     for (std::size_t i = 1; i < args.size(); ++i) {
@@ -101,7 +121,9 @@ int pack_cmd(const Args& args) {
     if (!valid_epoch(epoch)) return usage("--epoch must be seconds since 1970");
     try {
         std::fprintf(stderr, "kettle toolchain: packing %s (%s)\n", in.c_str(), runner::pack_tool_versions().c_str());
-        print_image(runner::pack_toolchain_image(in, out, std::stoull(epoch)), out);
+        ToolchainImageInfo info = runner::pack_toolchain_image(in, out, std::stoull(epoch));
+        carry_recipe(in, out);
+        print_image(info, out);
     } catch (const Error& e) {
         std::fprintf(stderr, "kettle toolchain: %s\n", e.what());
         return kUsage;
@@ -149,6 +171,36 @@ std::string parse_debian(const Args& args, DebianOptions& o) {
     return "";
 }
 
+/// The recipe of the rootfs tarball `rootfs` that mmdebstrap just made from `o` (toolchain_recipe.hpp), without
+/// toolchain_sha256 (known once the output is written). `read_at`: when mmdebstrap started reading the mirror.
+Json debian_recipe(const DebianOptions& o, const std::string& rootfs, const std::string& read_at) {
+    auto [vs, ver] = runner::run_capture({"mmdebstrap", "--version"});
+    while (!ver.empty() && (ver.back() == '\n' || ver.back() == '\r')) ver.pop_back();
+    auto [ts, status] = runner::run_capture({"tar", "-xOf", rootfs, "./var/lib/dpkg/status"}, 16u << 20);
+    if (ts != 0) throw Error("cannot read var/lib/dpkg/status from the rootfs " + rootfs);
+    Json include = Json::array();
+    for (std::size_t p = 0; p < o.packages.size();) {
+        std::size_t c = o.packages.find(',', p);
+        std::string name = o.packages.substr(p, c == std::string::npos ? std::string::npos : c - p);
+        if (!name.empty()) include.push_back(name);
+        if (c == std::string::npos) break;
+        p = c + 1;
+    }
+    return Json{{"schema", "kettle-toolchain-recipe/v1"}, {"tool", "kettle toolchain debian"}, {"suite", o.suite},
+                {"variant", o.variant}, {"architecture", o.arch}, {"mirror", o.mirror}, {"include", include},
+                {"source_date_epoch", std::stoull(o.epoch)}, {"archive_read_at", read_at},
+                {"mmdebstrap", vs == 0 ? ver : "unknown"}, {"packages", runner::dpkg_installed_packages(status)}};
+}
+
+/// Complete `recipe` with the SHA-256 of the finished toolchain `out` and write it beside it (recipe_path).
+void write_recipe(Json recipe, const std::string& out) {
+    recipe["toolchain_sha256"] = hex(sha256_file(out));
+    const std::string p = runner::recipe_path(out);
+    write_file(p + ".tmp", recipe.dump(2) + "\n");
+    fs::rename(p + ".tmp", p);
+    std::fprintf(stderr, "kettle toolchain: recipe (%zu packages) in %s\n", recipe["packages"].size(), p.c_str());
+}
+
 int debian_cmd(const Args& args) {
     DebianOptions o;
     if (std::string err = parse_debian(args, o); !err.empty()) return usage(err);
@@ -165,6 +217,7 @@ int debian_cmd(const Args& args) {
     argv.insert(argv.end(), {o.suite, tmp, o.mirror});
     std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", o.suite.c_str(),
                  o.packages.empty() ? "no extra packages" : o.packages.c_str(), o.epoch.c_str());
+    const std::string read_at = x509::format_rfc3339(x509::now_seconds());
     auto [st, ignored] = runner::run_capture(argv);
     std::error_code ec;
     if (st != 0) {
@@ -172,8 +225,17 @@ int debian_cmd(const Args& args) {
         std::fprintf(stderr, "kettle toolchain: mmdebstrap failed (status %d)\n", st);
         return kInfra;
     }
+    Json recipe;
+    try {
+        recipe = debian_recipe(o, tmp, read_at);
+    } catch (const Error& e) {
+        fs::remove(tmp, ec);
+        std::fprintf(stderr, "kettle toolchain: %s\n", e.what());
+        return kInfra;
+    }
     if (!image) {
         fs::rename(tmp, o.out);
+        write_recipe(recipe, o.out);
         std::printf("sha256:%s  %s\n", hex(sha256_file(o.out)).c_str(), o.out.c_str());
         return kOk;
     }
@@ -182,6 +244,7 @@ int debian_cmd(const Args& args) {
                      runner::pack_tool_versions().c_str());
         ToolchainImageInfo info = runner::pack_toolchain_image(tmp, o.out, std::stoull(o.epoch));
         fs::remove(tmp, ec);
+        write_recipe(recipe, o.out);
         print_image(info, o.out);
     } catch (const Error& e) {
         fs::remove(tmp, ec);

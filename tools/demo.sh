@@ -13,18 +13,22 @@ phase() { echo "demo: [$(( $(date +%s) - t0 ))s] $*" >&2; }
 suite=bookworm pkgs=build-essential epoch=1704067200
 tc_key=$(printf '%s|%s|%s|%s' "$suite" "$pkgs" "$epoch" "$(sha256sum "$top/runner/toolchain_cmd.cpp" | cut -c1-16)" | key_of)
 TAR="$KETTLE_CACHE/toolchains/$suite-$pkgs-$tc_key.tar.zst"
-if [ ! -f "$TAR" ]; then
+# Each file keeps its recipe beside it (FILE.recipe.json: suite, packages and versions, mmdebstrap version), which
+# `kettle run` puts into the statement.
+if [ ! -f "$TAR" ] || [ ! -f "$TAR.recipe.json" ]; then
   phase "making the toolchain rootfs ($suite: $pkgs) with mmdebstrap"
   mkdir -p "$(dirname "$TAR")"
   "$K" toolchain debian --suite "$suite" --packages "$pkgs" --epoch "$epoch" -o "$TAR.tmp.tar.zst" >&2
+  mv "$TAR.tmp.tar.zst.recipe.json" "$TAR.recipe.json"
   mv "$TAR.tmp.tar.zst" "$TAR"
 fi
 img_key=$(printf '%s|%s|%s' "$(basename "$TAR")" "$(sha256sum "$top/runner/toolchain_image.cpp" | cut -c1-16)" \
   "$(dpkg-query -W -f='${Version}' erofs-utils cryptsetup-bin 2>/dev/null)" | key_of)
 TC="${TAR%.tar.zst}-$img_key.img"
-if [ ! -f "$TC" ]; then
+if [ ! -f "$TC" ] || [ ! -f "$TC.recipe.json" ]; then
   phase "packing it into a toolchain image (mkfs.erofs + veritysetup)"
   "$K" toolchain pack "$TAR" --epoch "$epoch" -o "$TC.tmp.img" >&2
+  mv "$TC.tmp.img.recipe.json" "$TC.recipe.json"
   mv "$TC.tmp.img" "$TC"
 fi
 tc_id=$("$K" toolchain info "$TC" | python3 -c 'import json, sys; j = json.load(sys.stdin)
@@ -48,7 +52,9 @@ phase "source: GNU hello, commit $commit"
 OUT="$DEMO/bundle"
 nonce=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 phase "building inside the VM (QEMU TCG, simulated AMD-SP)"
+hello_dsc=$(awk -F'\t' '$2=="hello" && $5 ~ /\.dsc$/ {print $5; exit}' "$top/deps/kettle.lock")
 "$K" run --profile tcg --vcpus 2 --memory 3G --image "$IMAGE" --source "$SRC" --toolchain "$TC" \
+  --source-uri "https://deb.debian.org/debian/$hello_dsc" \
   --artifacts hello --nonce "$nonce" --timeout 1800 --out "$OUT" -- \
   /bin/sh -c 'find . -exec touch -h -d @1735689600 {} + && ./configure --quiet && make -j2 && strip hello'
 phase "build done"

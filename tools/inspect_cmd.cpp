@@ -24,9 +24,13 @@ namespace {
 
 const char* kHelp =
     "usage: kettle inspect FILE|DIR\n"
+    "       kettle inspect --json ENVELOPE|DIR\n"
     "\n"
     "Print a SEV-SNP ATTESTATION_REPORT, a TDX quote, an X.509 certificate (PEM or DER; AMD VCEK/VLEK and Intel PCK\n"
     "extensions decoded), a DSSE envelope (*.intoto.jsonl), an evidence.json, or a bundle directory.\n"
+    "A statement's dependency packages (resolvedDependencies with a pkg: uri) and lockfiles are listed; with\n"
+    "--json only they are printed, as {\"lockfiles\": [...], \"dependencies\": [{\"purl\", \"digest\"}]}, for SBOM\n"
+    "tools (field mapping: docs/dependencies.md section 3).\n"
     "Nothing is verified: use `kettle verify` / `kettle verify-report` for that.\n";
 
 void line(const char* name, const std::string& v) { std::printf("  %-22s %s\n", name, v.c_str()); }
@@ -176,6 +180,49 @@ void print_cert(ByteView der) {
     }
 }
 
+/// The statement's lockfiles and dependency packages (docs/dependencies.md §3), as JSON. Entries that are not
+/// objects, or whose uri is not a string, are skipped (inspect verifies nothing).
+Json dependency_list(const Json& st) {
+    Json out = {{"lockfiles", Json::array()}, {"dependencies", Json::array()}};
+    const Json* deps = nullptr;
+    if (st.is_object() && st.contains("predicate") && st["predicate"].is_object() &&
+        st["predicate"].contains("buildDefinition") && st["predicate"]["buildDefinition"].is_object())
+        if (auto it = st["predicate"]["buildDefinition"].find("resolvedDependencies");
+            it != st["predicate"]["buildDefinition"].end() && it->is_array())
+            deps = &*it;
+    if (!deps) return out;
+    for (const auto& d : *deps) {
+        if (!d.is_object() || !d.contains("digest") || !d["digest"].is_object()) continue;
+        std::string name = d.contains("name") && d["name"].is_string() ? d["name"].get<std::string>() : "";
+        std::string uri = d.contains("uri") && d["uri"].is_string() ? d["uri"].get<std::string>() : "";
+        if (name.rfind("lockfile/", 0) == 0)
+            out["lockfiles"].push_back(Json{{"ecosystem", name.substr(9)}, {"path", uri}, {"digest", d["digest"]}});
+        else if (name.empty() && uri.rfind("pkg:", 0) == 0)
+            out["dependencies"].push_back(Json{{"purl", uri}, {"digest", d["digest"]}});
+    }
+    return out;
+}
+
+void print_dependencies(const Json& st) {
+    Json l = dependency_list(st);
+    if (l["dependencies"].empty() && l["lockfiles"].empty()) return;
+    std::printf("dependencies (%zu packages):\n", l["dependencies"].size());
+    for (const auto& f : l["lockfiles"])
+        std::printf("  lockfile %s %s sha256:%s\n", f["ecosystem"].get<std::string>().c_str(),
+                    f["path"].get<std::string>().c_str(), f["digest"].value("sha256", "?").c_str());
+    for (const auto& d : l["dependencies"]) {
+        std::string dg;
+        for (auto it = d["digest"].begin(); it != d["digest"].end(); ++it)
+            if (it->is_string()) dg += (dg.empty() ? "" : " ") + it.key() + ":" + it->get<std::string>();
+        std::printf("  %s %s\n", d["purl"].get<std::string>().c_str(), dg.c_str());
+    }
+}
+
+/// The statement inside a DSSE envelope (JSON), or throws Error.
+Json envelope_statement(const Json& env) {
+    return parse_strict(to_string(bundle::base64_decode_lenient(env.value("payload", ""), "payload")));
+}
+
 void print_envelope(const Json& env, const std::string& text) {
     std::printf("DSSE envelope, SHA-256 %s\n", hex(sha256(text)).c_str());
     line("payloadType", env.value("payloadType", "?"));
@@ -188,6 +235,7 @@ void print_envelope(const Json& env, const std::string& text) {
     try {
         Json st = parse_strict(to_string(payload));
         std::printf("statement:\n%s\n", st.dump(2).c_str());
+        print_dependencies(st);
     } catch (const Error& e) {
         line("payload JSON", e.what());
     }
@@ -215,6 +263,13 @@ bool looks_tdx(ByteView b) { return b.size() >= 8 && (le16(b, 0) == 4 || le16(b,
 }  // namespace
 
 int cmd_inspect(const Args& args) {
+    if (args.size() == 2 && args[0] == "--json") {
+        std::string p = fs::is_directory(args[1]) ? args[1] + "/provenance.intoto.jsonl" : args[1];
+        std::string l = to_string(read_file_nofollow(p, 16u << 20));
+        while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+        std::printf("%s\n", dump_text(dependency_list(envelope_statement(parse_strict(l))), 2).c_str());
+        return kOk;
+    }
     if (args.size() != 1 || args[0] == "-h" || args[0] == "--help") {
         std::fputs(kHelp, args.size() == 1 ? stdout : stderr);
         return args.size() == 1 ? kOk : kUsage;

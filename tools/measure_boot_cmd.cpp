@@ -19,18 +19,21 @@ namespace kettle::cli {
 namespace {
 
 const char* kBootUsage =
-    "usage: kettle measure boot (--image DIR | --uki FILE --disk FILE) [--banks sha256,sha384] [--json]\n"
+    "usage: kettle measure boot (--image DIR | --uki FILE [--disk FILE]) [--boot disk|direct]\n"
+    "                           [--banks sha256,sha384] [--json]\n"
     "\n"
     "Predicts, from files alone, every event that UEFI firmware, systemd-stub 252 and the Linux EFI stub\n"
-    "measure when the firmware boots \\EFI\\BOOT\\BOOTX64.EFI from a Kettle disk image, and the registers they\n"
-    "extend: TPM PCRs 4, 5, 9, 11, 12, 13 (each bank) and TDX RTMR1, RTMR2. PCR 0-3, 6, 7, MRTD and RTMR0\n"
-    "depend on the provider's firmware and machine and are listed as such. Events, sources and assumptions:\n"
-    "docs/measurement.md \"Disk boot\".\n"
+    "measure when the firmware boots \\EFI\\BOOT\\BOOTX64.EFI from a Kettle disk image (--boot disk, the\n"
+    "default) or when QEMU direct-boots the UKI (--boot direct: -kernel kettle.efi, no -append, no -initrd),\n"
+    "and the registers they extend: TPM PCRs 4, 5, 9, 11, 12, 13 (each bank) and TDX RTMR1, RTMR2. PCR 0-3,\n"
+    "6, 7, MRTD and RTMR0 depend on the provider's firmware and machine and are listed as such. Events,\n"
+    "sources and assumptions: docs/measurement.md \"Disk boot\" and \"Direct boot\".\n"
     "\n"
-    "  --image DIR     a Kettle image: DIR/kettle.efi and DIR/kettle-disk.raw, each checked against\n"
-    "                  DIR/manifest.json (the disk is hashed whole: about 1 GiB)\n"
-    "  --uki FILE      the UKI on the ESP (instead of --image)\n"
-    "  --disk FILE     the disk image (its GPT; instead of --image)\n"
+    "  --image DIR     a Kettle image: DIR/kettle.efi and (disk boot) DIR/kettle-disk.raw, each checked\n"
+    "                  against DIR/manifest.json (the disk is hashed whole: about 1 GiB)\n"
+    "  --uki FILE      the UKI (instead of --image)\n"
+    "  --disk FILE     the disk image (its GPT; with --uki, for --boot disk only)\n"
+    "  --boot LAYOUT   disk (default) or direct\n"
     "  --banks LIST    TPM banks to compute: sha256, sha384, sha512 (default sha256,sha384)\n"
     "  --json          the prediction as JSON (schema kettle-boot-prediction/v1)\n"
     "\n"
@@ -65,8 +68,8 @@ std::vector<HashAlg> parse_banks(const std::string& list) {
 }
 
 void print_prediction(const boot::BootPrediction& p) {
-    std::printf("UKI sha256 %s; command line \"%s\"\n\nevents, in log order (T: TPM log, C: CCEL log):\n",
-                hex(p.uki_sha256).c_str(), p.cmdline.c_str());
+    std::printf("%s boot; UKI sha256 %s; command line \"%s\"\n\nevents, in log order (T: TPM log, C: CCEL log):\n",
+                p.layout.c_str(), hex(p.uki_sha256).c_str(), p.cmdline.c_str());
     for (const auto& e : p.events) {
         std::string reg = "PCR" + std::to_string(e.pcr);
         if (e.cc) reg += "/RTMR" + std::to_string(e.cc_mr_index - 1);
@@ -83,40 +86,58 @@ void print_prediction(const boot::BootPrediction& p) {
     for (const auto& r : p.provider_dependent) std::printf("  %-6s %s\n", r.name.c_str(), r.why.c_str());
 }
 
+// The UKI and, for a disk boot, the disk's first bytes, from --image or --uki/--disk.
+struct BootInputs {
+    Bytes uki, head;
+    Json image_info;
+};
+
+BootInputs read_boot_inputs(MeasureOpts& o, bool disk) {
+    constexpr std::size_t kHead = 1u << 20;  // LBA 0 .. the GPT entry array (and more)
+    BootInputs in;
+    if (o.kv.count("--image")) {
+        const std::string dir = o.kv["--image"];
+        const Json m = read_image_manifest(dir);
+        in.uki = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
+        in.image_info = {{"dir", dir}, {"kettle.efi", manifest_sha256(m, dir, "kettle.efi")}};
+        if (disk) {
+            in.head = read_manifest_file_head(dir, m, "kettle-disk.raw", kHead);
+            in.image_info["kettle-disk.raw"] = manifest_sha256(m, dir, "kettle-disk.raw");
+        }
+        return in;
+    }
+    in.uki = read_file(o.kv["--uki"], 1u << 30);
+    if (!disk) return in;
+    std::FILE* f = std::fopen(o.kv["--disk"].c_str(), "rb");
+    if (!f) throw Error(o.kv["--disk"] + ": cannot open");  // only the head is needed
+    in.head.resize(kHead);
+    in.head.resize(std::fread(in.head.data(), 1, kHead, f));
+    std::fclose(f);
+    return in;
+}
+
 int measure_boot(const Args& args) {
-    MeasureOpts o = parse_measure_opts(args, {"--image", "--uki", "--disk", "--banks"}, {"--json"});
+    MeasureOpts o = parse_measure_opts(args, {"--image", "--uki", "--disk", "--banks", "--boot"}, {"--json"});
     if (o.help) {
         std::fputs(kBootUsage, stdout);
         return kOk;
     }
-    const bool image = o.kv.count("--image") > 0, files = o.kv.count("--uki") || o.kv.count("--disk");
-    if (image == files || (files && (!o.kv.count("--uki") || !o.kv.count("--disk")))) {
-        std::fprintf(stderr, "kettle measure boot: give --image DIR, or both --uki and --disk\n\n%s", kBootUsage);
+    const std::string layout = o.kv.count("--boot") ? o.kv["--boot"] : "disk";
+    if (layout != "disk" && layout != "direct") throw Error("--boot: '" + layout + "' is not disk or direct");
+    const bool disk = layout == "disk";
+    const bool image = o.kv.count("--image") > 0, uki = o.kv.count("--uki") > 0, has_disk = o.kv.count("--disk") > 0;
+    if (image == uki || (image && has_disk) || (uki && has_disk != disk)) {
+        std::fprintf(stderr, "kettle measure boot: give --image DIR, or --uki (with --disk for a disk boot, without "
+                             "it for --boot direct)\n\n%s", kBootUsage);
         return kUsage;
     }
     const auto banks = parse_banks(o.kv.count("--banks") ? o.kv["--banks"] : "sha256,sha384");
-    constexpr std::size_t kHead = 1u << 20;  // LBA 0 .. the GPT entry array (and more)
-    Bytes uki, head;
-    Json image_info;
-    if (image) {
-        const std::string dir = o.kv["--image"];
-        const Json m = read_image_manifest(dir);
-        uki = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
-        head = read_manifest_file_head(dir, m, "kettle-disk.raw", kHead);
-        image_info = {{"dir", dir}, {"kettle.efi", manifest_sha256(m, dir, "kettle.efi")},
-                      {"kettle-disk.raw", manifest_sha256(m, dir, "kettle-disk.raw")}};
-    } else {
-        uki = read_file(o.kv["--uki"], 1u << 30);
-        std::FILE* f = std::fopen(o.kv["--disk"].c_str(), "rb");
-        if (!f) throw Error(o.kv["--disk"] + ": cannot open");  // only the head is needed
-        head.resize(kHead);
-        head.resize(std::fread(head.data(), 1, kHead, f));
-        std::fclose(f);
-    }
-    const boot::BootPrediction p = boot::predict_disk_boot(uki, head, banks);
+    const BootInputs in = read_boot_inputs(o, disk);
+    const boot::BootPrediction p =
+        disk ? boot::predict_disk_boot(in.uki, in.head, banks) : boot::predict_direct_boot(in.uki, banks);
     if (o.flags.count("--json")) {
         Json j = boot::boot_prediction_json(p);
-        if (!image_info.is_null()) j["image"] = image_info;
+        if (!in.image_info.is_null()) j["image"] = in.image_info;
         print_json(j);
     } else {
         print_prediction(p);

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "measure_opts.hpp"
 #include "kettle/boot/eventlog.hpp"
+#include "kettle/boot/measured_boot.hpp"
 #include "kettle/boot/pe.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
@@ -70,23 +71,25 @@ const char* kSnpFirmwareUsage =
 
 const char* kTdxUsage =
     "usage: kettle measure tdx [--firmware TDVF.fd] [--uki FILE | --image DIR]   (at least one)\n"
-    "                          [--memory SIZE] [--vcpus N] [--mrtd-order single|two-pass] [--pe-pad8] [--json]\n"
+    "                          [--memory SIZE] [--vcpus N] [--mrtd-order single|two-pass] [--json]\n"
     "\n"
     "Prints what can be computed from files alone:\n"
     "  MRTD   from the TDVF metadata of --firmware (depends on the firmware only, and on the page-add order of\n"
     "         the host: single (upstream KVM, default) or two-pass (older TDX QEMU/KVM stacks))\n"
-    "  RTMR1  from --uki (or DIR/kettle.efi): Authenticode SHA-384 of the PE plus the fixed OVMF boot events\n"
-    "         (depends on the PE bytes only, for QEMU >= 9.2 which does not patch non-Linux EFI images)\n"
-    "  RTMR2  from --uki (or DIR/kettle.efi): the kernel EFI stub's \"Linux initrd\" event over the UKI's .initrd\n"
-    "         section (systemd-stub 252 measures nothing under TDX); see docs/measurement.md, \"TDX: RTMR2\"\n"
+    "  RTMR1  from --uki (or DIR/kettle.efi): the UKI's Authenticode SHA-384 (firmware LoadImage), the boot\n"
+    "         attempt and separator (ReadyToBoot), the .linux kernel's Authenticode (systemd-stub's LoadImage)\n"
+    "         and the two ExitBootServices actions\n"
+    "  RTMR2  from --uki (or DIR/kettle.efi): the Linux EFI stub's LoadOptions event (the UKI's .cmdline as\n"
+    "         UTF-16 with NUL) and its \"Linux initrd\" event (the .initrd section)\n"
     "  RTMR0  not computed: it depends on the TD HOB (memory size), the firmware's CFV, and QEMU's ACPI tables\n"
     "         (QEMU version, machine type, vCPUs, memory, devices); replay a captured CCEL log with tdx-replay\n"
     "  RTMR3  zero at boot\n"
-    "--image DIR reads DIR/manifest.json and DIR/kettle.efi (its SHA-256 must match the manifest); MRTD then needs\n"
-    "--firmware. `kettle verify --image DIR` uses RTMR1 and RTMR2 as the expected values of a TDX bundle.\n"
-    "--memory and --vcpus are recorded in the output; they change RTMR0 only.\n"
-    "--pe-pad8 hashes zero padding up to a multiple of 8 bytes (dstack-mr's variant) for PE files whose size\n"
-    "is not 8-aligned.\n";
+    "RTMR1/RTMR2 are for a QEMU direct boot (-kernel UKI, no -append, no -initrd) of OVMF/TDVF from\n"
+    "OvmfPkgX64.dsc; every event is printed with the component that measures it (docs/measurement.md,\n"
+    "\"Direct boot\"). The PE must be a UKI (a .linux section). --image DIR reads DIR/manifest.json and\n"
+    "DIR/kettle.efi (its SHA-256 must match the manifest); MRTD then needs --firmware. `kettle verify --image DIR`\n"
+    "uses RTMR1 and RTMR2 as the expected values of a TDX bundle.\n"
+    "--memory and --vcpus are recorded in the output; they change RTMR0 only.\n";
 
 const char* kTdxReplayUsage =
     "usage: kettle measure tdx-replay --ccel TABLE --log DATA [--events] [--json]\n"
@@ -271,9 +274,10 @@ int measure_snp_firmware(const Args& args) {
     return kOk;
 }
 
-// What `kettle measure tdx` computed: MRTD (when a firmware was given), RTMR1 and RTMR2 (when a PE was given).
+// What `kettle measure tdx` computed: MRTD (when a firmware was given), the direct boot (when a UKI was given).
 struct TdxValues {
-    std::optional<Bytes> mrtd, rtmr1, rtmr2;
+    std::optional<Bytes> mrtd;
+    std::optional<boot::BootPrediction> boot;  ///< RTMR1/RTMR2 and the CC events that extend them
     std::string pe_sha256, firmware_sha256;
 };
 
@@ -293,16 +297,44 @@ TdxValues tdx_values(MeasureOpts& o, tdx::MrtdOrder order) {
         pe = read_input(path);
     }
     v.pe_sha256 = hex(sha256(pe));
-    v.rtmr1 = tdx::rtmr1_direct_boot(pe, o.flags.count("--pe-pad8") > 0);
-    std::optional<Bytes> initrd = boot::pe_section(pe, ".initrd");
-    v.rtmr2 = tdx::rtmr2_direct_boot(initrd ? ByteView(*initrd) : ByteView());
+    v.boot = boot::predict_direct_boot(pe, {HashAlg::sha384});
     return v;
+}
+
+// The CC events of a direct boot (RTMR1, RTMR2), in log order, as JSON or as text lines.
+Json tdx_events_json(const boot::BootPrediction& p) {
+    Json out = Json::array();
+    for (const auto& e : p.events)
+        if (e.cc)
+            out.push_back({{"rtmr", e.cc_mr_index - 1}, {"cc_mr_index", e.cc_mr_index}, {"type", e.event_type},
+                           {"type_name", boot::event_type_name(e.event_type)}, {"what", e.what},
+                           {"measured_by", e.measured_by}, {"sha384", hex(e.digests.at(boot::kTpmAlgSha384))}});
+    return out;
+}
+
+void print_tdx_events(const boot::BootPrediction& p) {
+    std::printf("direct-boot events (RTMR, type, what, digest, measured by):\n");
+    for (const auto& e : p.events)
+        if (e.cc)
+            std::printf("  rtmr%u %-34s %-30s %s\n        by %s\n", e.cc_mr_index - 1,
+                        boot::event_type_name(e.event_type).c_str(), e.what.c_str(),
+                        hex(e.digests.at(boot::kTpmAlgSha384)).c_str(), e.measured_by.c_str());
+}
+
+void print_tdx_values(const TdxValues& v, tdx::MrtdOrder order, const char* rtmr0_note) {
+    if (v.mrtd) std::printf("mrtd:  %s  (%s order)\n", hex(*v.mrtd).c_str(), order == tdx::MrtdOrder::single_pass ? "single-pass" : "two-pass");
+    else std::printf("mrtd:  not computed (no --firmware)\n");
+    std::printf("rtmr0: %s\n", rtmr0_note);
+    if (v.boot) std::printf("rtmr1: %s\nrtmr2: %s\n", hex(v.boot->rtmr1).c_str(), hex(v.boot->rtmr2).c_str());
+    else std::printf("rtmr1: not computed (no --uki or --image)\nrtmr2: not computed (no --uki or --image)\n");
+    std::printf("rtmr3: %s\n", std::string(96, '0').c_str());
+    if (v.boot) print_tdx_events(*v.boot);
 }
 
 int measure_tdx(const Args& args) {
     MeasureOpts o = parse_measure_opts(args, {"--firmware", "--uki", "--kernel", "--image", "--memory", "--vcpus",
                                               "--mrtd-order"},
-                   {"--json", "--pe-pad8"});
+                   {"--json"});
     if (o.help) {
         std::fputs(kTdxUsage, stdout);
         return kOk;
@@ -330,28 +362,25 @@ int measure_tdx(const Args& args) {
     const char* rtmr0_note = "not computed: depends on the TD HOB (memory size), the firmware CFV and QEMU's ACPI tables; "
                              "replay a captured CCEL log with `kettle measure tdx-replay`";
     auto hex_or_null = [](const std::optional<Bytes>& b) { return b ? Json(hex(*b)) : Json(nullptr); };
-    if (o.flags.count("--json")) {
-        Json j;
-        j["mrtd"] = hex_or_null(v.mrtd);
-        j["mrtd_order"] = order == tdx::MrtdOrder::single_pass ? "single" : "two-pass";
-        if (!v.firmware_sha256.empty()) j["firmware_sha256"] = v.firmware_sha256;
-        j["rtmr0"] = nullptr;
-        j["rtmr0_note"] = rtmr0_note;
-        j["rtmr1"] = hex_or_null(v.rtmr1);
-        j["rtmr2"] = hex_or_null(v.rtmr2);
-        if (!v.pe_sha256.empty()) j["pe_sha256"] = v.pe_sha256;
-        j["rtmr3"] = std::string(96, '0');
-        j["memory"] = memory ? Json(*memory) : Json(nullptr);
-        j["vcpus"] = vcpus ? Json(*vcpus) : Json(nullptr);
-        print_json(j);
-    } else {
-        if (v.mrtd) std::printf("mrtd:  %s  (%s order)\n", hex(*v.mrtd).c_str(), order == tdx::MrtdOrder::single_pass ? "single-pass" : "two-pass");
-        else std::printf("mrtd:  not computed (no --firmware)\n");
-        std::printf("rtmr0: %s\n", rtmr0_note);
-        if (v.rtmr1) std::printf("rtmr1: %s\nrtmr2: %s\n", hex(*v.rtmr1).c_str(), hex(*v.rtmr2).c_str());
-        else std::printf("rtmr1: not computed (no --uki or --image)\nrtmr2: not computed (no --uki or --image)\n");
-        std::printf("rtmr3: %s\n", std::string(96, '0').c_str());
+    if (!o.flags.count("--json")) {
+        print_tdx_values(v, order, rtmr0_note);
+        return kOk;
     }
+    Json j;
+    j["mrtd"] = hex_or_null(v.mrtd);
+    j["mrtd_order"] = order == tdx::MrtdOrder::single_pass ? "single" : "two-pass";
+    if (!v.firmware_sha256.empty()) j["firmware_sha256"] = v.firmware_sha256;
+    j["rtmr0"] = nullptr;
+    j["rtmr0_note"] = rtmr0_note;
+    j["rtmr1"] = v.boot ? Json(hex(v.boot->rtmr1)) : Json(nullptr);
+    j["rtmr2"] = v.boot ? Json(hex(v.boot->rtmr2)) : Json(nullptr);
+    j["events"] = v.boot ? tdx_events_json(*v.boot) : Json(nullptr);
+    if (v.boot) j["cmdline"] = v.boot->cmdline;
+    if (!v.pe_sha256.empty()) j["pe_sha256"] = v.pe_sha256;
+    j["rtmr3"] = std::string(96, '0');
+    j["memory"] = memory ? Json(*memory) : Json(nullptr);
+    j["vcpus"] = vcpus ? Json(*vcpus) : Json(nullptr);
+    print_json(j);
     return kOk;
 }
 

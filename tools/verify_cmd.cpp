@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "measure_opts.hpp"
+#include "kettle/boot/measured_boot.hpp"
 #include "kettle/verify/bundle.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
@@ -22,20 +24,31 @@ namespace {
 
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
-    "                     [--nonce VALUE]\n"
+    "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)\n"
     "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
     "                     [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"
     "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
-    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.)\n"
+    "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.) A disk boot path adds event-log\n"
+    "and boot-image after the report or quote (TDX) or after report-signature (vTPM paths, then tpm-quote).\n"
+    "Defaults: SNP VMPL 0, debug off, TCB at least the built-in floor of the product (Milan SNP SPL 0x18, Genoa\n"
+    "0x17: AMD-SB-3019; Turin has none: the policy must give \"min_tcb\"); TDX TCB status UpToDate.\n"
     "\n"
     "  --policy FILE                JSON policy (see docs/verify.md)\n"
     "  --expected-measurement HEX   allowed SNP MEASUREMENT / TDX MRTD (48 bytes hex); repeatable\n"
     "  --image DIR --vcpus N --vcpu-type T  allowed SNP MEASUREMENT (`kettle measure snp --image`) and TDX\n"
     "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
+    "  --boot PATH                  how the VM booted (default direct: QEMU -kernel). gcp-tdx: disk boot on GCP\n"
+    "                               TDX, the CCEL must replay to the quote's RTMRs and RTMR1/RTMR2 hold exactly the\n"
+    "                               events predicted for --image DIR (`kettle measure boot`); the policy needs\n"
+    "                               mrtd and rtmr0 allow-lists. azure, gcp-snp, aws-snp: vTPM disk boot, the image\n"
+    "                               is vouched for by the paravisor / hypervisor, not the hardware; the TPM log is\n"
+    "                               replayed and matched, and tpm-quote FAILS (no TPM quote is verified yet)\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
+    "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
+    "                               a nonce needs one of the two (exit 2 otherwise)\n"
     "  --trust-root PEM             extra trusted root certificate (AMD ARK or Intel SGX root); repeatable\n"
     "  --allow-sim                  accept the simulated AMD-SP (KETTLE-SIM chain); the result says SIMULATED\n"
     "  --now RFC3339                time for certificate validity (default: now)\n"
@@ -45,7 +58,8 @@ const char* kVerifyHelp =
     "  --json                       print the verification summary as JSON\n"
     "  --vsa FILE                   write an in-toto Statement (SLSA verification_summary/v1)\n"
     "\n"
-    "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
+    "exit codes: 0 verified, 1 verification failed, 2 usage or IO error (also: a nonce-carrying bundle without\n"
+    "            --nonce or --no-nonce)\n";
 
 const char* kVerifyReportHelp =
     "usage: kettle verify-report REPORT_OR_QUOTE [--vcek PEM|DER] [--chain PEM] [--collateral DIR]\n"
@@ -55,7 +69,8 @@ const char* kVerifyReportHelp =
     "Verify a raw SEV-SNP ATTESTATION_REPORT (chain, VCEK/VLEK extensions, signature, policy) or a TDX quote\n"
     "(PCK chain and CRLs, QE report and QE identity, signature, TCB status, policy; --collateral DIR is required\n"
     "and must hold every piece). Without a VCEK it names the certificate to fetch (product, hwID, TCB, KDS URL).\n"
-    "Defaults as `kettle verify`: SNP VMPL 0 and debug off; TDX TCB status UpToDate, debug and migratable off,\n"
+    "Defaults as `kettle verify`: SNP VMPL 0, debug off and the built-in TCB floor of the product (Milan, Genoa;\n"
+    "Turin needs \"min_tcb\" in the policy); TDX TCB status UpToDate, debug and migratable off,\n"
     "SEPT_VE_DISABLE on, MRSERVICETD zero. MEASUREMENT/MRTD/RTMRs are checked only when the policy gives them.\n"
     "\n"
     "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
@@ -185,7 +200,89 @@ std::pair<Bytes, Bytes> measure_image_tdx(const std::string& dir) {
     return {r1, r2};
 }
 
+// True when the bundle's statement carries a non-empty externalParameters.nonce. Only decides whether the caller
+// must say --nonce or --no-nonce (exit 2): the bytes are not trusted here, and verify_bundle authenticates them
+// before its nonce row reads the same field (which FAILs in the same case). An unreadable bundle gives false:
+// verification then fails on its own terms.
+bool statement_carries_nonce(const std::string& dir) {
+    try {
+        std::string env = to_string(read_file(dir + "/provenance.intoto.jsonl", 64u << 20));
+        while (!env.empty() && (env.back() == '\n' || env.back() == '\r')) env.pop_back();
+        Json e = parse_strict(env);
+        Bytes payload = bundle::base64_decode_lenient(e.at("payload").get<std::string>(), "payload");
+        Json st = parse_strict(to_string(payload));
+        const Json& n = st.at("predicate").at("buildDefinition").at("externalParameters").at("nonce");
+        return n.is_string() && !n.get<std::string>().empty();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// The expected SNP launch digest from --image DIR --vcpus N --vcpu-type T (all three or none).
+std::optional<Bytes> image_measurement(const Parsed& p) {
+    const bool img = p.has("--image"), shape = p.has("--vcpus") || p.has("--vcpu-type");
+    if (!img && !shape) return std::nullopt;
+    if (!img)
+        throw Error("--vcpus and --vcpu-type describe the VM shape of --image DIR, which is missing (the launch "
+                    "digest is computed from the image's files for that shape)");
+    if (!p.has("--vcpus") || !p.has("--vcpu-type"))
+        throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest; `kettle run` "
+                    "prints them, and run.json records them under \"measured_shape\")");
+    return measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
+}
+
+/// A MEASUREMENT that is not the one computed for --image with --vcpus N --vcpu-type T: say which value was expected
+/// for which shape, which was received, and the shape of this image it corresponds to, if any, among 1..8 vCPUs of
+/// the usual types (a wrong --vcpus or --vcpu-type is the common mistake); else that it is another image or firmware.
+void explain_measurement(const Parsed& p, const Bytes& expected, const bundle::Summary& s) {
+    if (s.ok || s.failed() != "policy" || s.measurement.empty() || s.measurement == hex(expected)) return;
+    const std::string img = *p.get("--image");
+    std::fprintf(stderr, "kettle verify: expected MEASUREMENT %s (launch digest of %s for %s vCPU(s) of type %s)\n",
+                 hex(expected).c_str(), img.c_str(), p.get("--vcpus")->c_str(), p.get("--vcpu-type")->c_str());
+    std::fprintf(stderr, "kettle verify: received MEASUREMENT %s\n", s.measurement.c_str());
+    for (const char* type : {"EPYC-v4", "EPYC", "EPYC-Milan", "EPYC-Genoa"})
+        for (int n = 1; n <= 8; ++n) {
+            try {
+                if (hex(measure_image(img, std::to_string(n), type)) != s.measurement) continue;
+            } catch (const Error&) {
+                continue;
+            }
+            std::fprintf(stderr, "kettle verify: the received one is the launch digest of the same image for %d vCPU(s) "
+                         "of type %s: pass --vcpus %d --vcpu-type %s if the VM ran with that shape\n", n, type, n, type);
+            return;
+        }
+    std::fprintf(stderr, "kettle verify: the received one is no launch digest of %s for 1-8 vCPUs of type EPYC-v4, "
+                 "EPYC, EPYC-Milan or EPYC-Genoa: the VM booted another image or firmware\n", img.c_str());
+}
+
 }  // namespace
+
+// --image DIR for a disk boot path: the prediction of its disk boot (kettle.efi, kettle-disk.raw of the manifest).
+boot::BootPrediction predict_image_disk_boot(const std::string& dir) {
+    const Json m = read_image_manifest(dir);
+    const Bytes uki = read_manifest_file(dir, m, "kettle.efi", 1u << 30);
+    const Bytes head = read_manifest_file_head(dir, m, "kettle-disk.raw", 1u << 20);
+    return boot::predict_disk_boot(uki, head);
+}
+
+// --boot and --image: the boot path, and the expectations computed from the image (direct boot: the SNP launch
+// digest, returned for explain_measurement, and the TDX direct-boot RTMR1/RTMR2; a disk boot path: the disk-boot
+// prediction).
+std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
+    if (auto b = p.get("--boot")) o.boot_path = bundle::parse_boot_path(*b);
+    if (o.boot_path != bundle::BootPath::direct) {
+        if (p.has("--vcpus") || p.has("--vcpu-type")) throw Error("--vcpus/--vcpu-type apply to direct boot only");
+        if (auto dir = p.get("--image")) o.disk_boot = predict_image_disk_boot(*dir);
+        return std::nullopt;
+    }
+    std::optional<Bytes> digest = image_measurement(p);
+    if (!digest) return std::nullopt;
+    o.policy.snp.measurements.push_back(*digest);
+    auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
+    o.policy.tdx.rtmr[1].push_back(rtmr1);
+    o.policy.tdx.rtmr[2].push_back(rtmr2);
+    return digest;
+}
 
 int cmd_verify(const Args& args) {
     if (is_help(args)) {
@@ -194,18 +291,13 @@ int cmd_verify(const Args& args) {
     }
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
-                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain"},
-                          {"--allow-sim", "--json"});
+                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain", "--boot"},
+                          {"--allow-sim", "--json", "--no-nonce"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
         return kUsage;
     }
-    std::optional<Bytes> image_digest;
-    if (p.has("--image") || p.has("--vcpus") || p.has("--vcpu-type")) {
-        if (!p.has("--image") || !p.has("--vcpus") || !p.has("--vcpu-type"))
-            throw Error("--image needs --vcpus N and --vcpu-type T (the VM shape changes the launch digest)");
-        image_digest = measure_image(*p.get("--image"), *p.get("--vcpus"), *p.get("--vcpu-type"));
-    }
+    if (p.has("--nonce") && p.has("--no-nonce")) throw Error("--nonce and --no-nonce exclude each other");
     bundle::Options o;
     std::string policy_path;
     Bytes policy_sha;
@@ -215,22 +307,22 @@ int cmd_verify(const Args& args) {
         policy_path = *f;
         policy_sha = sha256(t);
     }
+    std::optional<Bytes> image_digest = image_expectations(p, o);  // after the policy file: it adds to its lists
+    if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
+        throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
+                    "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "
+                    "the freshness check");
     for (auto& m : p.all("--expected-measurement")) {
         Bytes b = unhex(m);
         if (b.size() != 48) throw Error("--expected-measurement: expected 48 bytes (96 hex digits)");
         o.policy.snp.measurements.push_back(b);
         o.policy.tdx.mr_td.push_back(b);
     }
-    if (image_digest) {
-        o.policy.snp.measurements.push_back(*image_digest);
-        auto [rtmr1, rtmr2] = measure_image_tdx(*p.get("--image"));
-        o.policy.tdx.rtmr[1].push_back(rtmr1);
-        o.policy.tdx.rtmr[2].push_back(rtmr2);
-    }
     if (auto n = p.get("--nonce")) {
         if (n->empty()) throw Error("--nonce: empty");
         o.nonce = *n;
     }
+    o.no_nonce = p.has("--no-nonce");
     o.allow_sim = p.has("--allow-sim");
     o.now = now_of(p);
     o.trust_roots = trust_roots_of(p);
@@ -244,6 +336,7 @@ int cmd_verify(const Args& args) {
         for (auto& d : x509::load_certs(read_file(*c, 1u << 20), "--chain")) o.extra_certs.push_back(d);
 
     bundle::Summary s = bundle::verify_bundle(p.pos[0], o);
+    if (image_digest && s.platform != "tdx") explain_measurement(p, *image_digest, s);
     if (p.has("--json")) {
         std::printf("%s\n", bundle::summary_json_text(s).c_str());
     } else {
@@ -320,6 +413,8 @@ int cmd_verify_report(const Args& args) {
         extra["platform"] = "snp";
         if (r.report) extra["measurement"] = hex(r.report->measurement);
         if (r.chain) extra["simulated"] = r.chain->simulated;
+        if (r.tcb_floor)
+            extra["tcb_floor"] = {{"min", snp::tcb_string(r.tcb_floor->min, r.product)}, {"source", r.tcb_floor->source}};
         if (!r.needed_certificate.empty()) extra["needed_certificate"] = r.needed_certificate;
         if (ok && r.chain && r.chain->simulated) extra["note"] = "SIMULATED";
     }

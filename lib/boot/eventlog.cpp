@@ -65,16 +65,22 @@ std::uint16_t standard_size(std::uint16_t id) {
 // The Spec ID Event03 of the first record (TCG PC Client PFP §10.4.5.1): signature, platformClass,
 // version, uintnSize, then numberOfAlgorithms and {algorithmId, digestSize} pairs.
 std::vector<LogAlgorithm> parse_spec_id(Reader& r) {
-    r.u32();  // pcrIndex
+    const std::uint32_t first_index = r.u32();
     const std::uint32_t first_type = r.u32();
-    r.take(20);
+    const ByteView first_digest = r.take(20);
     const std::uint32_t spec_size = r.u32();
-    if (first_type != kEvNoAction) throw Error("event log: first event is not EV_NO_ACTION (Spec ID Event03)");
+    // Index 0 in a TPM log (PCR 0); 1 in a CCEL (edk2 TdTcg2Dxe logs it at CC MR index 1, RTMR0, as Google's TDVF does).
+    if (first_type != kEvNoAction || first_index > 1 ||
+        std::any_of(first_digest.begin(), first_digest.end(), [](std::uint8_t b) { return b != 0; }))
+        throw Error("event log: first event is not EV_NO_ACTION at index 0 or 1 with a zero digest (Spec ID Event03)");
     if (spec_size > 65536) throw Error("event log: Spec ID event larger than 64 KiB");
     Reader s{r.take(spec_size), 0, "event log Spec ID event"};
     if (std::memcmp(s.take(16).data(), "Spec ID Event03\0", 16) != 0)
         throw Error("event log: first event is not \"Spec ID Event03\" (not a crypto-agile log)");
-    s.take(4 + 4);  // platformClass, version minor/major/errata, uintnSize
+    s.take(4);  // platformClass (0 client, 1 server)
+    const ByteView version = s.take(4);  // specVersionMinor, specVersionMajor, specErrata, uintnSize
+    if (version[0] != 0 || version[1] != 2 || (version[3] != 1 && version[3] != 2))
+        throw Error("event log: Spec ID event is not version 2.0 with uintnSize 1 or 2");
     const std::uint32_t nalg = s.u32();
     if (nalg == 0 || nalg > 32) throw Error("event log: Spec ID event lists " + std::to_string(nalg) + " algorithms");
     std::vector<LogAlgorithm> algs;
@@ -87,6 +93,9 @@ std::vector<LogAlgorithm> parse_spec_id(Reader& r) {
             if (a.id == id) throw Error("event log: algorithm " + tpm_alg_name(id) + " listed twice");
         algs.push_back({id, size});
     }
+    const std::uint8_t vendor_size = s.take(1)[0];
+    s.take(vendor_size);
+    if (s.left() != 0) throw Error("event log: Spec ID event has bytes after its vendorInfo");
     return algs;
 }
 

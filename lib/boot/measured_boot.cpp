@@ -16,6 +16,8 @@ namespace {
 // Who extends what (docs/measurement.md "Disk boot" cites the exact functions).
 const char* const kFirmwareTcg = "firmware (edk2 Tcg2Dxe / TdTcg2Dxe)";
 const char* const kFirmwareLoader = "firmware (edk2 DxeTpm2MeasureBootLib, on LoadImage)";
+const char* const kFirmwareQemuLoader =
+    "firmware (edk2 DxeTpm2MeasureBootLib, on OvmfPkg X86QemuLoadImageLib QemuLoadKernelImage's LoadImage)";
 const char* const kStub = "systemd-stub 252";
 const char* const kLinuxStub = "Linux EFI stub";
 
@@ -76,8 +78,8 @@ struct Builder {
         }, tpm, cc);
     }
     /// An EV_EFI_BOOT_SERVICES_APPLICATION: the Authenticode digest of the PE (MeasurePeImageAndExtend).
-    void add_pe(std::string what, const Bytes& pe) {
-        add(4, kCcMrRtmr1, kEvEfiBootServicesApplication, std::move(what), kFirmwareLoader, std::nullopt,
+    void add_pe(std::string what, const Bytes& pe, const char* by) {
+        add(4, kCcMrRtmr1, kEvEfiBootServicesApplication, std::move(what), by, std::nullopt,
             [&](HashAlg a) { return authenticode_digest(pe, a); }, true, true);
     }
 };
@@ -146,11 +148,15 @@ std::vector<ProviderRegister> provider_registers() {
 
 const char* const kAssumptions[] = {
     "Secure Boot is off: systemd-stub then loads the kernel through the firmware's LoadImage, which measures it",
-    "the disk's boot option is the first the firmware tries: a failed earlier attempt adds events to PCR 4 / RTMR1",
     "nothing is passed to the UKI: no LoadOptions, no credentials or system extensions on the ESP (PCR 12, 13 zero)",
     "TDX: the firmware offers the CC measurement protocol and no TCG2 protocol (as Google's TDVF); systemd-stub 252 "
     "only knows TCG, so its PCR 11 events are absent from RTMR2",
 };
+const char* const kDiskAssumption =
+    "the disk's boot option is the first the firmware tries: a failed earlier attempt adds events to PCR 4 / RTMR1";
+const char* const kDirectAssumption =
+    "QEMU direct boot of OVMF/TDVF (OvmfPkgX64 PlatformBootManagerLib): -kernel is the UKI, with no -append and no "
+    "-initrd (QemuLoadKernelImage then sets no LoadOptions), and it is started before any boot option";
 
 Json digests_json(const std::map<std::uint16_t, Bytes>& d) {
     Json j = Json::object();
@@ -172,10 +178,11 @@ Json boot_prediction_json(const BootPrediction& p) {
     Json prov = Json::array();
     for (const auto& r : p.provider_dependent) prov.push_back({{"register", r.name}, {"why", r.why}});
     Json assumptions = Json::array();
+    assumptions.push_back(p.layout == "disk" ? kDiskAssumption : kDirectAssumption);
     for (const char* a : kAssumptions) assumptions.push_back(a);
-    return {{"schema", "kettle-boot-prediction/v1"}, {"events", events}, {"pcrs", pcrs}, {"rtmr1", hex(p.rtmr1)},
+    return {{"schema", "kettle-boot-prediction/v1"}, {"layout", p.layout}, {"events", events}, {"pcrs", pcrs}, {"rtmr1", hex(p.rtmr1)},
             {"rtmr2", hex(p.rtmr2)}, {"rtmr3", std::string(96, '0')}, {"cmdline", p.cmdline},
-            {"uki_sha256", hex(p.uki_sha256)}, {"gpt_event_data", hex(p.gpt_event_data)},
+            {"uki_sha256", hex(p.uki_sha256)}, {"gpt_event_data", p.gpt_event_data.empty() ? Json(nullptr) : Json(hex(p.gpt_event_data))},
             {"provider_dependent", prov}, {"assumptions", assumptions}};
 }
 
@@ -195,12 +202,21 @@ std::string stub_cmdline(ByteView section) {
     return s;
 }
 
-BootPrediction predict_disk_boot(ByteView uki_view, ByteView disk_head, const std::vector<HashAlg>& banks) {
+namespace {
+
+/// The events of one boot of `uki`, in log order. `disk_head`: the boot disk's first bytes for a disk boot
+/// (the firmware's boot option loads \EFI\BOOT\BOOTX64.EFI; GPT event, then ReadyToBoot, then LoadImage);
+/// nullopt for a QEMU direct boot (`-kernel`, no -append: OvmfPkg X86QemuLoadImageLib QemuLoadKernelImage
+/// LoadImage()s the UKI from QemuKernelLoaderFsDxe's file system, no GPT, and only then does
+/// PlatformBootManagerLib TryRunningQemuKernel signal ReadyToBoot). Everything after is the same code.
+BootPrediction predict_boot(ByteView uki_view, const std::optional<ByteView>& disk_head,
+                            const std::vector<HashAlg>& banks) {
     if (banks.empty()) throw Error("measure boot: no TPM bank asked for");
     BootPrediction p;
+    p.layout = disk_head ? "disk" : "direct";
     const Bytes uki(uki_view.begin(), uki_view.end());
     p.uki_sha256 = sha256(uki);
-    p.gpt_event_data = uefi_gpt_event_data(read_gpt(disk_head));
+    if (disk_head) p.gpt_event_data = uefi_gpt_event_data(read_gpt(*disk_head));
     const auto sections = stub_sections(uki);
     const bool has_cmdline = sections.count(".cmdline") > 0;  // then systemd-stub always sets LoadOptions
     if (has_cmdline) p.cmdline = stub_cmdline(sections.at(".cmdline"));
@@ -209,19 +225,23 @@ BootPrediction predict_disk_boot(ByteView uki_view, ByteView disk_head, const st
     b.algs = banks;
     if (std::find(banks.begin(), banks.end(), HashAlg::sha384) == banks.end()) b.algs.push_back(HashAlg::sha384);
     const Bytes sep(4, 0);
+    // Direct boot: QemuLoadKernelImage's LoadImage of the UKI comes before ReadyToBoot.
+    if (!disk_head) b.add_pe("UKI Authenticode", uki, kFirmwareQemuLoader);
     // ReadyToBoot (Tcg2Dxe / TdTcg2Dxe OnReadyToBoot): the boot attempt, then separators (TPM: PCR 0..6 in
     // order, of which 4 and 5 are predicted here; TDX: one, into RTMR1).
     const std::string calling = "Calling EFI Application from Boot Option";
     b.add_hashed(4, kCcMrRtmr1, kEvEfiAction, "boot attempt", kFirmwareTcg, ascii(calling), ascii(calling));
     b.add_hashed(4, kCcMrRtmr1, kEvSeparator, "separator", kFirmwareTcg, sep, sep);
     b.add_hashed(5, 0, kEvSeparator, "separator", kFirmwareTcg, sep, sep, true, false);
-    // LoadImage of \EFI\BOOT\BOOTX64.EFI: the disk's GPT (once per boot), then the UKI.
-    b.add_hashed(5, kCcMrRtmr1, kEvEfiGptEvent, "GPT of the boot disk", kFirmwareLoader, p.gpt_event_data,
-                 p.gpt_event_data);
-    b.add_pe("UKI Authenticode", uki);
+    // Disk boot: LoadImage of \EFI\BOOT\BOOTX64.EFI: the disk's GPT (once per boot), then the UKI.
+    if (disk_head) {
+        b.add_hashed(5, kCcMrRtmr1, kEvEfiGptEvent, "GPT of the boot disk", kFirmwareLoader, p.gpt_event_data,
+                     p.gpt_event_data);
+        b.add_pe("UKI Authenticode", uki, kFirmwareLoader);
+    }
     stub_events(b, sections);
     // systemd-stub loads .linux with LoadImage from memory (VirtualSize bytes): measured like a file.
-    b.add_pe(".linux (kernel) Authenticode", sections.at(".linux"));
+    b.add_pe(".linux (kernel) Authenticode", sections.at(".linux"), kFirmwareLoader);
     // The kernel's EFI stub: LoadOptions (UTF-16 command line with NUL, as systemd-stub sets them), then the
     // initrd that systemd-stub serves through LINUX_EFI_INITRD_MEDIA_GUID (the .initrd section bytes).
     if (has_cmdline)
@@ -236,6 +256,16 @@ BootPrediction predict_disk_boot(ByteView uki_view, ByteView disk_head, const st
     compute_registers(p, banks);
     p.provider_dependent = provider_registers();
     return p;
+}
+
+}  // namespace
+
+BootPrediction predict_disk_boot(ByteView uki, ByteView disk_head, const std::vector<HashAlg>& banks) {
+    return predict_boot(uki, disk_head, banks);
+}
+
+BootPrediction predict_direct_boot(ByteView uki, const std::vector<HashAlg>& banks) {
+    return predict_boot(uki, std::nullopt, banks);
 }
 
 }  // namespace kettle::boot

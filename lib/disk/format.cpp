@@ -43,9 +43,12 @@ Json request_to_json(const BuildRequest& r) {
     j["nonce"] = r.nonce;
     j["source_uri"] = r.source_uri;
     j["source_ref"] = r.source_ref;
+    if (!r.requested_ref.empty()) j["requested_ref"] = r.requested_ref;
+    if (r.require_artifacts) j["require_artifacts"] = true;
     if (r.toolchain_image)
         j["toolchain_image"] = Json{{"root_hash", hex(r.toolchain_image->root_hash)},
                                     {"data_blocks", r.toolchain_image->data_blocks}};
+    if (!r.dependencies.empty()) j["dependencies"] = r.dependencies;
     return j;
 }
 
@@ -91,6 +94,22 @@ ToolchainImageRef get_toolchain_image(const Json& t) {
     return ref;
 }
 
+/// "dependencies": the ecosystems the guest verifies, each of "npm", "cargo", "go" at most once, sorted.
+std::vector<std::string> get_dependencies(const Json& d) {
+    if (!d.is_array()) bad("dependencies", "not an array");
+    std::vector<std::string> out;
+    for (const auto& e : d) {
+        if (!e.is_string()) bad("dependencies", "element is not a string");
+        std::string s = e.get<std::string>();
+        if (s != "npm" && s != "cargo" && s != "go") bad("dependencies", "unknown ecosystem \"" + s.substr(0, 32) + "\"");
+        if (std::find(out.begin(), out.end(), s) != out.end()) bad("dependencies", s + " given twice");
+        out.push_back(std::move(s));
+    }
+    std::sort(out.begin(), out.end());
+    if (out.empty()) bad("dependencies", "empty (leave the key out)");
+    return out;
+}
+
 void check_relative(const std::string& field, const std::string& p, bool allow_dot) {
     if (allow_dot && (p == "." || p.empty())) return;
     try {
@@ -106,7 +125,8 @@ BuildRequest request_from_json(const Json& j) {
     if (!j.is_object()) throw Error("request: not a JSON object");
     static const char* known[] = {"version", "argv", "env", "workdir", "artifacts", "timeout_seconds",
                                   "memory_limit_mib", "pids_limit", "log_limit_bytes", "nonce", "source_uri",
-                                  "source_ref", "toolchain_image"};
+                                  "source_ref", "toolchain_image", "requested_ref", "require_artifacts",
+                                  "dependencies"};
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) ==
             std::end(known))
@@ -165,6 +185,12 @@ BuildRequest request_from_json(const Json& j) {
     r.source_ref = get_string(j, "source_ref", 1024, true);
     if (r.source_ref.empty()) bad("source_ref", "empty");
     if (auto t = j.find("toolchain_image"); t != j.end()) r.toolchain_image = get_toolchain_image(*t);
+    r.requested_ref = get_string(j, "requested_ref", 1024, false);
+    if (auto ra = j.find("require_artifacts"); ra != j.end()) {
+        if (!ra->is_boolean()) bad("require_artifacts", "not true or false");
+        r.require_artifacts = ra->get<bool>();
+    }
+    if (auto d = j.find("dependencies"); d != j.end()) r.dependencies = get_dependencies(*d);
     return r;
 }
 
@@ -315,6 +341,26 @@ bool ends_with(const std::string& s, const char* suf) {
     return s.size() >= n && s.compare(s.size() - n, n, suf) == 0;
 }
 
+/// The deps/ members, sorted: "<ecosystem>/<file>" names (one directory level, docs/formats.md 1.8), no duplicate.
+std::vector<std::pair<std::string, std::string>> dependency_members(const InputDiskSpec& spec) {
+    std::vector<std::pair<std::string, std::string>> deps;
+    for (const auto& [name, path] : spec.deps) {
+        std::string n;
+        try {
+            n = normalize_member_path(name, 1000);
+        } catch (const Error& e) {
+            throw Error("input disk: dependency file name \"" + name + "\": " + e.what());
+        }
+        if (std::count(n.begin(), n.end(), '/') != 1)
+            throw Error("input disk: dependency file name \"" + n + "\" is not <ecosystem>/<file>");
+        deps.emplace_back(n, path);
+    }
+    std::sort(deps.begin(), deps.end());
+    for (std::size_t i = 1; i < deps.size(); ++i)
+        if (deps[i].first == deps[i - 1].first) throw Error("input disk: duplicate dependency file " + deps[i].first);
+    return deps;
+}
+
 }  // namespace
 
 InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out_path) {
@@ -338,7 +384,6 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
         throw Error("input disk: source " + spec.source_dir + ": not a bare git repository (no objects/)");
     std::vector<std::pair<std::string, bool>> src;
     walk_source(spec.source_dir, "", src, 0);
-
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& [name, path] : spec.files) {
         std::string n;
@@ -353,6 +398,7 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
     for (std::size_t i = 1; i < files.size(); ++i)
         if (files[i].first == files[i - 1].first) throw Error("input disk: duplicate extra file " + files[i].first);
 
+    const std::vector<std::pair<std::string, std::string>> deps = dependency_members(spec);
     int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw Error("input disk: " + out_path + ": " + std::strerror(errno));
     InputDiskInfo info;
@@ -374,6 +420,7 @@ InputDiskInfo write_input_disk(const InputDiskSpec& spec, const std::string& out
         }
         if (!tc_name.empty()) info.members.push_back(w.file_path(tc_name, spec.toolchain_path));
         for (const auto& [n, path] : files) info.members.push_back(w.file_path("files/" + n, path));
+        for (const auto& [n, path] : deps) info.members.push_back(w.file_path("deps/" + n, path));
         if (archive_write_close(w.a) != ARCHIVE_OK) {
             if (!sink.error.empty()) throw Error(sink.error);
             w.fail("close");

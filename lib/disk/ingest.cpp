@@ -307,7 +307,7 @@ struct InputPass {
     struct archive* a;
     DeviceSource& dev;
     const std::string& dest_dir;
-    detail::SafeTree source, files;
+    detail::SafeTree source, files, deps;
     std::vector<std::pair<std::string, std::string>> source_digests;  // (path under source/, hex SHA-256)
     bool have_toolchain = false;
 };
@@ -388,7 +388,33 @@ void ingest_tree_member(InputPass& in, const Member& m, struct archive_entry* e,
     }
 }
 
-// Any member after request.json: source/..., the toolchain archive (once), files/...; nothing else.
+// A member under deps/: deps/<ecosystem>/ directories and deps/<ecosystem>/<file> regular files, for an ecosystem
+// the request names (docs/formats.md 1.8). The files are checked against the lockfile after the checkout.
+void ingest_dep_member(InputPass& in, const Member& m, const std::string& rest) {
+    if (rest.empty()) {
+        if (m.type != AE_IFDIR) throw Error("input: deps: must be a directory");
+        return;
+    }
+    const auto& eco = in.ing.res.request.dependencies;
+    std::string top = rest.substr(0, rest.find('/'));
+    if (std::find(eco.begin(), eco.end(), top) == eco.end())
+        throw Error("input: " + m.name + ": the request names no " + quote_text(top) + " dependencies");
+    bool nested = rest.find('/') != std::string::npos;
+    if (m.type == AE_IFDIR) {
+        if (nested) throw Error("input: " + m.name + ": deps/<ecosystem>/ holds files only, no directories");
+        in.deps.make_dir(rest);
+        return;
+    }
+    if (!nested) throw Error("input: " + m.name + ": must be a directory");
+    if (rest.find('/') != rest.rfind('/'))
+        throw Error("input: " + m.name + ": deps/<ecosystem>/ holds files only, no directories");
+    if (in.ing.res.dep_files >= in.ing.lim.max_dep_files)
+        throw Error("input: " + m.name + ": more than " + std::to_string(in.ing.lim.max_dep_files) + " files under deps/");
+    extract_file(in, in.deps, rest, false, m);
+    ++in.ing.res.dep_files;
+}
+
+// Any member after request.json: source/..., the toolchain archive (once), files/..., deps/...; nothing else.
 void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
     const std::string& name = m.name;
     std::string top = name.substr(0, name.find('/'));
@@ -396,6 +422,8 @@ void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
     if (name == "request.json") throw Error("input: request.json: duplicate name");
     if (top == "source" || top == "files") {
         ingest_tree_member(in, m, e, top, rest);
+    } else if (top == "deps") {
+        ingest_dep_member(in, m, rest);
     } else if (name == "toolchain.tar" || name == "toolchain.tar.zst" || name == "toolchain.tar.gz") {
         if (m.type != AE_IFREG) throw Error("input: " + name + ": must be a regular file");
         if (in.have_toolchain) throw Error("input: " + name + ": duplicate toolchain");
@@ -404,7 +432,7 @@ void ingest_member(InputPass& in, const Member& m, struct archive_entry* e) {
         in.have_toolchain = true;
         extract_toolchain(in.ing, in.a, name, m.size, in.dest_dir);
     } else {
-        throw Error("input: " + name + ": unexpected member (allowed: request.json, source/, toolchain.tar[.zst|.gz], files/)");
+        throw Error("input: " + name + ": unexpected member (allowed: request.json, source/, toolchain.tar[.zst|.gz], files/, deps/)");
     }
 }
 
@@ -437,7 +465,8 @@ IngestResult ingest_any(int fd, std::uint64_t device_size, const std::string& de
     if (archive_read_open(ar.a, &dev, nullptr, device_read, nullptr) != ARCHIVE_OK) archive_fail(ar.a, "archive", dev.error);
 
     InputPass in{ing, ar.a, dev, dest_dir, detail::SafeTree(dest_dir + "/source.git", "input: source", {}, true),
-                 detail::SafeTree(dest_dir + "/files", "input: files", {}, true), {}, false};
+                 detail::SafeTree(dest_dir + "/files", "input: files", {}, true),
+                 detail::SafeTree(dest_dir + "/deps", "input: deps", {}, true), {}, false};
     bool first = true;
     for (;;) {
         struct archive_entry* e = nullptr;

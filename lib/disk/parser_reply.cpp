@@ -18,10 +18,13 @@ constexpr std::string_view kMagic = "KETTLEP1";
 enum Tag : std::uint8_t {
     kError = 0x01,
     kArgv = 0x10, kEnv = 0x11, kWorkdir = 0x12, kArtifact = 0x13, kTimeout = 0x14, kMemoryLimit = 0x15,
-    kPids = 0x16, kLogLimit = 0x17, kNonce = 0x18, kSourceUri = 0x19, kSourceRef = 0x1A,
+    kPids = 0x16, kLogLimit = 0x17, kNonce = 0x18, kSourceUri = 0x19, kSourceRef = 0x1A, kDependencies = 0x1B,
+    kRequestedRef = 0x1C, kRequireArtifacts = 0x1D,
     kRequestMember = 0x20, kToolchain = 0x21, kFile = 0x22, kSourceSummary = 0x23, kToolchainImage = 0x24,
+    kDepFiles = 0x25,
     kCommit = 0x30, kTree = 0x31,
     kProbe = 0x40,
+    kDepLockfile = 0x50, kDepPackage = 0x51,
     kEnd = 0xFF,
 };
 
@@ -32,7 +35,10 @@ struct FieldRule {
     bool text;
 };
 constexpr std::size_t kDigest = 32, kMember = 8 + kDigest;  // member value: le64 size | sha256 | name
-constexpr std::array<FieldRule, 20> kFields{{
+// deps lockfile value: le64 files | le64 bytes | sha256 | "<ecosystem>\0<path>";
+// deps package value: algorithm code (1 sha512, 2 sha256, 3 sha1) | digest | purl.
+constexpr std::size_t kLockHead = 16 + kDigest;
+constexpr std::array<FieldRule, 27> kFields{{
     {kError, 0, kParserErrorMax, 1, true},
     {kArgv, 0, 65536, 4096, true},
     {kEnv, 2, 1u << 20, 4096, true},  // "NAME=value" (names have no bound of their own in request.json)
@@ -45,6 +51,8 @@ constexpr std::array<FieldRule, 20> kFields{{
     {kNonce, 0, 1024, 1, true},
     {kSourceUri, 0, 4096, 1, true},
     {kSourceRef, 1, 1024, 1, true},
+    {kRequestedRef, 1, 1024, 1, true},
+    {kRequireArtifacts, 1, 1, 1, false},  // 0x01 (only written when true)
     {kRequestMember, kMember, kMember, 1, false},
     {kToolchain, kMember + 1, kMember + 32, 1, false},
     {kFile, kMember + 1, kMember + 1024, 4096, false},
@@ -53,7 +61,22 @@ constexpr std::array<FieldRule, 20> kFields{{
     {kCommit, 40, 64, 1, true},
     {kTree, 40, 64, 1, true},
     {kProbe, 3, 1100, kParserProbesMax, true},
+    {kDependencies, 2, 5, 3, true},
+    {kDepFiles, 8, 8, 1, false},
+    {kDepLockfile, kLockHead + 3, kLockHead + 1100, 3, false},
+    {kDepPackage, 1 + 20 + 5, 1 + 64 + 1024, kDepPackagesMax, false},
 }};
+
+const char* alg_of_code(std::uint8_t c) { return c == 1 ? "sha512" : c == 2 ? "sha256" : c == 3 ? "sha1" : ""; }
+std::size_t alg_length(std::uint8_t c) { return c == 1 ? 64 : c == 2 ? 32 : c == 3 ? 20 : 0; }
+
+/// A purl as the deps child writes it: "pkg:" then printable ASCII without spaces.
+bool plain_purl(std::string_view s) {
+    if (s.size() < 5 || s.substr(0, 4) != "pkg:") return false;
+    for (unsigned char c : s)
+        if (c <= 0x20 || c >= 0x7f) return false;
+    return true;
+}
 
 const FieldRule* rule_of(std::uint8_t tag) {
     for (const auto& r : kFields)
@@ -129,6 +152,38 @@ bool is_lower_hex(std::string_view s) {
     return true;
 }
 
+/// A deps lockfile record: le64 files | le64 bytes | sha256 | "<ecosystem>\0<path>".
+DepLockfile lockfile_of(std::string_view v) {
+    ByteView b = as_bytes(v);
+    DepLockfile l;
+    l.files = le64(b, 0);
+    l.bytes = le64(b, 8);
+    l.sha256 = Bytes(b.begin() + 16, b.begin() + kLockHead);
+    std::string_view rest = v.substr(kLockHead);
+    auto nul = rest.find('\0');
+    if (nul == std::string_view::npos) bad("lockfile record without an ecosystem");
+    l.ecosystem = std::string(rest.substr(0, nul));
+    l.path = std::string(rest.substr(nul + 1));
+    if (l.ecosystem != "npm" && l.ecosystem != "cargo" && l.ecosystem != "go") bad("lockfile of an unknown ecosystem");
+    try {
+        if (!valid_utf8(l.path) || normalize_member_path(l.path, 1024) != l.path) bad("lockfile path is not normalized");
+    } catch (const Error& e) {
+        bad("lockfile path " + quote_text(l.path) + ": " + e.what());
+    }
+    return l;
+}
+
+/// A deps package record: algorithm code | digest | purl.
+DepPackage package_of(std::string_view v) {
+    ByteView b = as_bytes(v);
+    auto code = static_cast<std::uint8_t>(v[0]);
+    std::size_t n = alg_length(code);
+    if (!n || v.size() < 1 + n + 5) bad("package record with an unknown digest algorithm or too short");
+    DepPackage d{std::string(v.substr(1 + n)), alg_of_code(code), hex(Bytes(b.begin() + 1, b.begin() + 1 + n))};
+    if (!plain_purl(d.purl)) bad("package URL " + quote_text(d.purl) + " is not pkg: and printable ASCII");
+    return d;
+}
+
 /// Apply one checked field to the reply under construction.
 void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
     BuildRequest& q = p.ingest.request;
@@ -152,6 +207,11 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
         case kNonce: q.nonce = std::string(v); break;
         case kSourceUri: q.source_uri = std::string(v); break;
         case kSourceRef: q.source_ref = std::string(v); break;
+        case kRequestedRef: q.requested_ref = std::string(v); break;
+        case kRequireArtifacts:
+            if (v[0] != 1) bad("require_artifacts is not 0x01");
+            q.require_artifacts = true;
+            break;
         case kRequestMember:
             p.ingest.request_member = member_of(v, "request member");
             p.ingest.request_member.name = "request.json";
@@ -179,6 +239,13 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
             p.ingest.extracted_bytes = le64(b, kDigest + 16);
             break;
         case kProbe: p.probes.emplace_back(v); break;
+        case kDependencies:
+            if (v != "npm" && v != "cargo" && v != "go") bad("unknown ecosystem " + quote_text(v));
+            q.dependencies.emplace_back(v);
+            break;
+        case kDepFiles: p.ingest.dep_files = le64(b, 0); break;
+        case kDepLockfile: p.lockfiles.push_back(lockfile_of(v)); break;
+        case kDepPackage: p.packages.push_back(package_of(v)); break;
         case kCommit:
         case kTree:
             if (!is_lower_hex(v)) bad("object id " + quote_text(v) + " is not 40 or 64 lower-case hex digits");
@@ -214,6 +281,10 @@ std::string encode_ingest_reply(const IngestResult& r, const std::vector<std::st
     w.field(kNonce, q.nonce);
     w.field(kSourceUri, q.source_uri);
     w.field(kSourceRef, q.source_ref);
+    if (!q.requested_ref.empty()) w.field(kRequestedRef, q.requested_ref);
+    if (q.require_artifacts) w.field(kRequireArtifacts, std::string_view("\x01", 1));
+    for (const auto& d : q.dependencies) w.field(kDependencies, d);
+    if (r.dep_files) w.u64(kDepFiles, r.dep_files);
     w.member(kRequestMember, r.request_member, false);
     if (q.toolchain_image) {  // no toolchain member then (docs/formats.md §5)
         Bytes image = q.toolchain_image->root_hash;
@@ -237,6 +308,25 @@ std::string encode_checkout_reply(std::string_view commit_id, std::string_view t
     w.probes(probes);
     w.field(kCommit, commit_id);
     w.field(kTree, tree_id);
+    return w.finish();
+}
+
+std::string encode_deps_reply(const std::vector<DepLockfile>& lockfiles, const std::vector<DepPackage>& packages,
+                              const std::vector<std::string>& probes) {
+    Writer w;
+    w.probes(probes);
+    for (const auto& l : lockfiles) {
+        Bytes b;
+        put_le64(b, l.files);
+        put_le64(b, l.bytes);
+        b.insert(b.end(), l.sha256.begin(), l.sha256.end());
+        w.field(kDepLockfile, to_string(b) + l.ecosystem + std::string(1, '\0') + l.path);
+    }
+    for (const auto& d : packages) {
+        std::uint8_t code = d.alg == "sha512" ? 1 : d.alg == "sha256" ? 2 : d.alg == "sha1" ? 3 : 0;
+        if (!code) throw Error("parser reply: package " + d.purl + " has an unknown digest algorithm");
+        w.field(kDepPackage, std::string(1, static_cast<char>(code)) + to_string(unhex(d.hex)) + d.purl);
+    }
     return w.finish();
 }
 
@@ -293,9 +383,13 @@ ParserReply decode_parser_reply(std::string_view in, ReplyKind kind) {
         if (seen[kToolchain] + seen[kToolchainImage] != 1)
             bad("the ingest reply must carry exactly one of a toolchain member and a toolchain image");
         only({kArgv, kEnv, kWorkdir, kArtifact, kTimeout, kMemoryLimit, kPids, kLogLimit, kNonce, kSourceUri,
-              kSourceRef, kRequestMember, kToolchain, kToolchainImage, kFile, kSourceSummary},
+              kSourceRef, kRequestedRef, kRequireArtifacts, kDependencies, kRequestMember, kToolchain,
+              kToolchainImage, kFile, kSourceSummary, kDepFiles},
              "an ingest reply");
         recheck_request(p);
+    } else if (kind == ReplyKind::deps) {
+        if (!seen[kDepLockfile]) bad("the deps reply names no lockfile");
+        only({kDepLockfile, kDepPackage}, "a deps reply");
     } else {
         if (!seen[kCommit] || !seen[kTree]) bad("the checkout reply lacks an object id");
         only({kCommit, kTree}, "a checkout reply");

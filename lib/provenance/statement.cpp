@@ -1,5 +1,6 @@
 #include "kettle/provenance/statement.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -143,6 +144,10 @@ Json subjects_json(const ProvenanceInputs& in) {
         need_sha256(s.sha256, "subject \"" + s.name + "\" sha256");
         Json j = rd(s.name, s.sha256);
         if (!s.uri.empty()) j["uri"] = s.uri;
+        if (!s.symlink_target.empty()) {
+            need_text(s.symlink_target, "a subject's link target");
+            j["annotations"] = {{"symlinkTarget", s.symlink_target}};
+        }
         subjects.push_back(std::move(j));
     }
     return subjects;
@@ -157,6 +162,52 @@ void check_texts(const ProvenanceInputs& in) {
     need_text(in.kernel_version, "the kernel version");
     need_text(in.invocation_id, "the invocationId");
     need_text(in.build_log_name, "the build log name");
+}
+
+// The toolchain recipe (docs/buildtype.md "The toolchain recipe"): the extra input named
+// in.toolchain_recipe_input carries the recipe bytes as content, and the toolchain dependency names it.
+void attach_recipe(Json& deps, const ProvenanceInputs& in) {
+    if (in.toolchain_recipe_input.empty()) return;
+    if (in.toolchain_recipe.size() > 256 * 1024) throw Error("provenance: the toolchain recipe is larger than 256 KiB");
+    const std::string name = "inputs/" + in.toolchain_recipe_input;
+    Json* recipe = nullptr;
+    Json* toolchain = nullptr;
+    for (auto& d : deps) {
+        if (d["name"] == name) recipe = &d;
+        if (d["name"] == "toolchain") toolchain = &d;
+    }
+    if (!recipe || !toolchain) throw Error("provenance: the toolchain recipe names no extra input \"" + name + "\"");
+    if ((*recipe)["digest"]["sha256"] != hex(sha256(in.toolchain_recipe)))
+        throw Error("provenance: the toolchain recipe's bytes are not those of " + name);
+    (*recipe)["content"] = base64_encode(as_bytes(in.toolchain_recipe));
+    (*recipe)["mediaType"] = "application/json";
+    (*recipe)["annotations"] = {{"kind", "kettle-toolchain-recipe/v1"}, {"claim", "host"}};
+    (*toolchain)["annotations"]["recipe"] = name;
+}
+
+// The lockfiles ("lockfile/<ecosystem>", uri = path in the source) and every package ({uri: purl, digest}),
+// sorted by purl; a purl twice is an error (docs/buildtype.md "Dependencies").
+void append_packages(const ProvenanceInputs& in, Json& deps) {
+    std::set<std::string> ecos;
+    for (const auto& l : in.lockfiles) {
+        need_text(l.path, "a lockfile path");
+        if (l.ecosystem.empty() || !ecos.insert(l.ecosystem).second)
+            throw Error("provenance: lockfile ecosystem \"" + l.ecosystem + "\" is empty or duplicated");
+        need_sha256(l.sha256, "lockfile " + l.path + " sha256");
+        Json j = rd("lockfile/" + l.ecosystem, l.sha256);
+        j["uri"] = l.path;
+        deps.push_back(std::move(j));
+    }
+    std::vector<const PackageDigest*> sorted;
+    for (const auto& p : in.packages) sorted.push_back(&p);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->purl < b->purl; });
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const PackageDigest& p = *sorted[i];
+        need_text(p.purl, "a package URL");
+        if (p.purl.rfind("pkg:", 0) != 0) throw Error("provenance: package URL \"" + p.purl + "\" is not pkg:");
+        if (i && sorted[i - 1]->purl == p.purl) throw Error("provenance: package " + p.purl + " listed twice");
+        deps.push_back(Json{{"uri", p.purl}, {"digest", {{p.alg, p.hex}}}});
+    }
 }
 
 // SLSA provenance v1 resolvedDependencies (docs/buildtype.md): source (gitCommit, gitTree, uri), build-request,
@@ -188,6 +239,8 @@ Json resolved_dependencies(const ProvenanceInputs& in) {
     }
     need_sha256(in.input_disk_sha256, "input disk sha256");
     deps.push_back(rd("input-disk", in.input_disk_sha256));
+    append_packages(in, deps);
+    attach_recipe(deps, in);
     return deps;
 }
 
@@ -204,6 +257,12 @@ Json builder_dependencies(const ProvenanceInputs& in) {
                                 {"digest", {{"sha256", hex(sha256(in.image.cmdline))}}},
                                 {"content", base64_encode(as_bytes(in.image.cmdline))},
                                 {"mediaType", "text/plain"}});
+    if (!in.image.kettle_commit.empty()) {
+        need_git_id(in.image.kettle_commit, "image kettle commit");
+        builder_deps.push_back(Json{{"name", "kettle"},
+                                    {"digest", {{"gitCommit", in.image.kettle_commit}}},
+                                    {"annotations", {{"treeDirty", in.image.kettle_tree_dirty}}}});
+    }
     builder_deps.push_back(Json{{"name", "vm-shape"},
                                 {"content", base64_encode(as_bytes(jcs(vm)))},
                                 {"mediaType", "application/json"},
@@ -477,6 +536,14 @@ ImageIdentity parse_image_identity(std::string_view text) {
     ImageIdentity id{str("kernel_sha256"), str("init_sha256"), str("cmdline")};
     need_sha256(id.kernel_sha256, "image.json kernel_sha256");
     need_sha256(id.init_sha256, "image.json init_sha256");
+    if (auto c = j.find("kettle_commit"); c != j.end()) {
+        if (!c->is_string()) throw Error("image.json: kettle_commit is not a string");
+        id.kettle_commit = c->get<std::string>();
+        need_git_id(id.kettle_commit, "image.json kettle_commit");
+        auto d = j.find("kettle_tree_dirty");
+        if (d == j.end() || !d->is_boolean()) throw Error("image.json: kettle_commit without a boolean kettle_tree_dirty");
+        id.kettle_tree_dirty = d->get<bool>();
+    }
     return id;
 }
 

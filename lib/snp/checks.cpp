@@ -101,8 +101,10 @@ std::string report_signature(VerifyContext& c) {
 }
 
 std::string policy(VerifyContext& c) {
+    c.result.tcb_floor = effective_tcb_floor(c.result.product, c.policy);
     check_policy(*c.result.report, c.result.product, c.policy);
-    return "measurement, TCB, debug, VMPL, HOST_DATA";
+    return "measurement, TCB >= " + tcb_string(c.result.tcb_floor->min, c.result.product) + " (" +
+           c.result.tcb_floor->source + "), debug, VMPL, HOST_DATA";
 }
 
 }  // namespace rows

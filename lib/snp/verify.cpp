@@ -286,15 +286,14 @@ void check_policy(const Report& r, Product product, const SnpPolicy& p) {
         });
         if (!hit) throw Error("policy: MEASUREMENT " + hex(r.measurement) + " is not an allowed measurement");
     }
-    if (p.min_tcb) {
-        const std::pair<const char*, std::uint64_t> tcbs[] = {
-            {"REPORTED_TCB", r.reported_tcb}, {"COMMITTED_TCB", r.committed_tcb}, {"LAUNCH_TCB", r.launch_tcb}};
-        for (auto& [name, raw] : tcbs) {
-            TcbVersion have = decode_tcb(raw, product);
-            if (!tcb_at_least(have, *p.min_tcb, product))
-                throw Error(std::string("policy: ") + name + " (" + tcb_string(have, product) + ") is below the minimum (" +
-                            tcb_string(*p.min_tcb, product) + ")");
-        }
+    const TcbFloor floor = effective_tcb_floor(product, p);
+    const std::pair<const char*, std::uint64_t> tcbs[] = {
+        {"REPORTED_TCB", r.reported_tcb}, {"COMMITTED_TCB", r.committed_tcb}, {"LAUNCH_TCB", r.launch_tcb}};
+    for (auto& [name, raw] : tcbs) {
+        TcbVersion have = decode_tcb(raw, product);
+        if (!tcb_at_least(have, floor.min, product))
+            throw Error(std::string("policy: ") + name + " (" + tcb_string(have, product) + ") is below the minimum (" +
+                        tcb_string(floor.min, product) + ", " + floor.source + ")");
     }
     if (r.debug() && !p.allow_debug) throw Error("policy: guest POLICY allows DEBUG (bit 19)");
     if ((r.policy & policy_bit::kMigrateMa) && !p.allow_migration_agent)

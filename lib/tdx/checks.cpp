@@ -32,7 +32,8 @@ const Collateral* collateral_for(const VerifyContext& c, const char* check) {
 const x509::Cert& tcb_signer(VerifyContext& c, const Collateral& col, const char* check) {
     if (!c.tcb_signer) {
         if (col.tcb_signing_chain_pem.empty()) throw Error(std::string(check) + ": the collateral has no tcb_signing_chain.pem");
-        c.tcb_signer = tcb_signing_cert(col.tcb_signing_chain_pem, col.root_crl_der, c.policy.trust_roots, c.now, check);
+        c.tcb_signer = tcb_signing_cert(col.tcb_signing_chain_pem, col.root_crl_der, c.policy.trust_roots, c.now, check,
+                                        &c.crls);
         c.result.collateral.tcb_signing_cn = c.tcb_signer->subject_cn();
     }
     return *c.tcb_signer;
@@ -85,8 +86,8 @@ std::string check_pck_crls(VerifyContext& c, const x509::Cert& inter, const x509
     if (col->pck_crl_der.empty()) throw Error("pck-chain: the collateral has no PCK CRL (pckcrl)");
     if (col->root_crl_der.empty()) throw Error("pck-chain: the collateral has no root CA CRL (rootcrl)");
     CollateralUse& u = c.result.collateral;
-    CrlDates p = verify_crl(col->pck_crl_der, inter, *c.pck, c.now, "pck-chain: PCK CRL");
-    CrlDates r = verify_crl(col->root_crl_der, root, inter, c.now, "pck-chain: root CRL");
+    CrlDates p = verify_crl(col->pck_crl_der, inter, *c.pck, c.now, "pck-chain: PCK CRL", &c.crls);
+    CrlDates r = verify_crl(col->root_crl_der, root, inter, c.now, "pck-chain: root CRL", &c.crls);
     u.pck_crl_issuer = inter.subject_cn();
     u.pck_crl_this_update = p.this_update;
     u.pck_crl_next_update = p.next_update;
@@ -251,7 +252,7 @@ std::string policy(VerifyContext& c) {
 }  // namespace rows
 
 Result verify_quote(ByteView raw, const Collateral* collateral, const TdxPolicy& policy, std::int64_t now) {
-    VerifyContext c{raw, collateral, policy, now, {}, std::nullopt, std::nullopt};
+    VerifyContext c{raw, collateral, policy, now, {}, std::nullopt, std::nullopt, {}};
     c.result.ok = run_checks(kRows, c, c.result.checks);
     return std::move(c.result);
 }

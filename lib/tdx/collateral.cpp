@@ -2,6 +2,7 @@
 // and QE identity JSON, and CRLs.
 #include "collateral.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -104,7 +105,7 @@ x509::Cert trusted_issuer_root(const x509::Cert& child, const std::vector<Bytes>
 }
 
 x509::Cert tcb_signing_cert(const Bytes& chain_pem, const Bytes& root_crl_der, const std::vector<Bytes>& trust_roots,
-                            std::int64_t now, const std::string& what) {
+                            std::int64_t now, const std::string& what, VerifiedCrls* crls) {
     auto certs = x509::load_certs(chain_pem, "TCB signing chain");
     if (certs.empty()) throw Error(what + ": empty TCB signing chain");
     x509::Cert leaf = x509::Cert::parse(certs[0], "TCB signing certificate");
@@ -117,22 +118,24 @@ x509::Cert tcb_signing_cert(const Bytes& chain_pem, const Bytes& root_crl_der, c
     x509::Cert root = trusted_issuer_root(leaf, trust_roots, what + ": TCB signing certificate");
     x509::check_validity(leaf, now, what + ": TCB signing certificate");
     if (root_crl_der.empty()) throw Error(what + ": no root CA CRL (rootcrl) to check the TCB signing certificate against");
-    verify_crl(root_crl_der, root, leaf, now, (what + ": root CRL").c_str());
+    verify_crl(root_crl_der, root, leaf, now, (what + ": root CRL").c_str(), crls);
     return leaf;
 }
 
 Json verify_signed_collateral(const std::string& text, const std::string& key, const x509::Cert& signer, const char* what) {
+    // One parse: parse_strict rejects duplicate member names, so the top-level member `key` whose exact text
+    // raw_member returns (the signed bytes) is the one value of that name in `whole`: no second parse of it.
     Json whole = parse_strict(text);
     std::string raw = raw_member(text, key);
-    Json obj = parse_strict(raw);
-    if (!whole.is_object() || !whole.contains(key) || whole[key] != obj) throw Error(std::string(what) + ": signed member mismatch");
+    if (!whole.is_object() || !whole.contains(key) || !whole[key].is_object())
+        throw Error(std::string(what) + ": no '" + key + "' object");
     if (!whole.contains("signature") || !whole["signature"].is_string()) throw Error(std::string(what) + ": no signature");
     Bytes sig = unhex(whole["signature"].get<std::string>());
     if (sig.size() != 64) throw Error(std::string(what) + ": signature is not 64 bytes");
     Bytes h = sha256(raw);
     if (!x509::ecdsa_verify_cert(signer, h, ByteView(sig.data(), 32), ByteView(sig.data() + 32, 32)))
         throw Error(std::string(what) + ": signature over '" + key + "' does not verify");
-    return obj;
+    return std::move(whole[key]);
 }
 
 namespace {
@@ -145,7 +148,8 @@ std::string rfc3339_of(const mbedtls_x509_time& t) {
 
 }  // namespace
 
-CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, std::int64_t now, const char* what) {
+CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, std::int64_t now, const char* what,
+                    VerifiedCrls* crls) {
     const std::string w(what);
     mbedtls_x509_crl crl;
     mbedtls_x509_crl_init(&crl);
@@ -155,13 +159,19 @@ CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert
     const mbedtls_x509_crt* is = issuer.raw();
     if (crl.issuer_raw.len != is->subject_raw.len || std::memcmp(crl.issuer_raw.p, is->subject_raw.p, crl.issuer_raw.len) != 0)
         throw Error(w + ": the CRL is not issued by '" + issuer.subject_cn() + "' (the issuer of '" + subject.subject_cn() + "')");
-    auto md = crl.MBEDTLS_PRIVATE(sig_md);
-    const mbedtls_md_info_t* mi = mbedtls_md_info_from_type(md);
-    unsigned char h[64];
-    if (!mi || mbedtls_md(mi, crl.tbs.p, crl.tbs.len, h) != 0) throw Error(w + ": CRL hash");
-    if (mbedtls_pk_verify_ext(crl.MBEDTLS_PRIVATE(sig_pk), crl.MBEDTLS_PRIVATE(sig_opts), &issuer.raw()->pk, md, h,
-                              mbedtls_md_get_size(mi), crl.MBEDTLS_PRIVATE(sig).p, crl.MBEDTLS_PRIVATE(sig).len) != 0)
-        throw Error(w + ": CRL signature does not verify under " + issuer.subject_cn());
+    const Bytes& issuer_der = issuer.der();
+    const bool seen = crls && std::any_of(crls->seen.begin(), crls->seen.end(),
+                                          [&](const auto& p) { return p.first == der && p.second == issuer_der; });
+    if (!seen) {
+        auto md = crl.MBEDTLS_PRIVATE(sig_md);
+        const mbedtls_md_info_t* mi = mbedtls_md_info_from_type(md);
+        unsigned char h[64];
+        if (!mi || mbedtls_md(mi, crl.tbs.p, crl.tbs.len, h) != 0) throw Error(w + ": CRL hash");
+        if (mbedtls_pk_verify_ext(crl.MBEDTLS_PRIVATE(sig_pk), crl.MBEDTLS_PRIVATE(sig_opts), &issuer.raw()->pk, md, h,
+                                  mbedtls_md_get_size(mi), crl.MBEDTLS_PRIVATE(sig).p, crl.MBEDTLS_PRIVATE(sig).len) != 0)
+            throw Error(w + ": CRL signature does not verify under " + issuer.subject_cn());
+        if (crls) crls->seen.emplace_back(der, issuer_der);
+    }
     CrlDates d{rfc3339_of(crl.this_update), rfc3339_of(crl.next_update)};
     if (crl.next_update.year == 0) throw Error(w + ": CRL has no nextUpdate");
     if (now < x509::parse_rfc3339(d.this_update)) throw Error(w + ": CRL is not yet valid (thisUpdate " + d.this_update + ")");

@@ -9,6 +9,7 @@
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/core/x509.hpp"
+#include "kettle/tdx/checks.hpp"
 #include "kettle/tdx/quote.hpp"
 
 namespace kettle::tdx {
@@ -25,8 +26,9 @@ x509::Cert trusted_issuer_root(const x509::Cert& child, const std::vector<Bytes>
 /// "Intel SGX TCB Signing", not a CA, a keyUsage extension with digitalSignature, signed by a trusted root
 /// (trusted_issuer_root), valid at `now`, and not revoked by `root_crl_der` (which that root must have issued).
 /// Source: Intel SGX PCK Certificate and CRL Profile (TCB Signing Certificate). Throws Error("<what>: ...").
+/// `crls`: as for verify_crl.
 x509::Cert tcb_signing_cert(const Bytes& chain_pem, const Bytes& root_crl_der, const std::vector<Bytes>& trust_roots,
-                            std::int64_t now, const std::string& what);
+                            std::int64_t now, const std::string& what, VerifiedCrls* crls = nullptr);
 
 /// Verify Intel collateral JSON `text` whose top-level member `key` is signed, over its exact bytes in `text`, by
 /// `signer` (a certificate from tcb_signing_cert), as hex r||s of ECDSA P-256/SHA-256 in member "signature".
@@ -39,7 +41,10 @@ struct CrlDates {
 };
 /// Check the CRL `der` (DER X.509 CRL, RFC 5280 §5): issued by `issuer` (same issuer name, signature under its
 /// key), thisUpdate <= now <= nextUpdate, and `subject` not revoked. Throws Error("<what>: ...") for a CRL that
-/// does not parse, is another CA's, does not verify, is out of date, or revokes `subject`.
-CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, std::int64_t now, const char* what);
+/// does not parse, is another CA's, does not verify, is out of date, or revokes `subject`. With `crls`, a CRL whose
+/// exact bytes were already verified under the exact same issuer certificate (one quote checks the root CRL for
+/// the PCK's CA and for the TCB signing certificate) skips the repeated signature check; every other check runs.
+CrlDates verify_crl(const Bytes& der, const x509::Cert& issuer, const x509::Cert& subject, std::int64_t now, const char* what,
+                    VerifiedCrls* crls = nullptr);
 
 }  // namespace kettle::tdx

@@ -7,7 +7,6 @@
 
 #include "kettle/core/error.hpp"
 #include "kettle/boot/ovmf.hpp"
-#include "kettle/boot/pe.hpp"
 
 namespace kettle::tdx {
 
@@ -113,23 +112,6 @@ void rtmr_extend(Bytes& rtmr, ByteView digest) {
     h.update(rtmr);
     h.update(digest);
     rtmr = h.finish();
-}
-
-Bytes rtmr1_direct_boot(ByteView pe, bool pad_to_8) {
-    Bytes r(48, 0);
-    rtmr_extend(r, boot::authenticode_digest(pe, HashAlg::sha384, pad_to_8));
-    rtmr_extend(r, sha384("Calling EFI Application from Boot Option"));
-    const std::uint8_t sep[4] = {0, 0, 0, 0};
-    rtmr_extend(r, sha384(ByteView(sep, 4)));
-    rtmr_extend(r, sha384("Exit Boot Services Invocation"));
-    rtmr_extend(r, sha384("Exit Boot Services Returned with Success"));
-    return r;
-}
-
-Bytes rtmr2_direct_boot(ByteView initrd) {
-    Bytes r(48, 0);
-    if (!initrd.empty()) rtmr_extend(r, sha384(initrd));  // efi_load_initrd measures only initrd.size > 0
-    return r;
 }
 
 std::array<Bytes, 4> replay_rtmrs(const std::vector<boot::CcelEvent>& events) {

@@ -4,7 +4,7 @@
 // verifier's inputs and gives its table of the remaining checks. Every row is a function over one Context
 // (rows.hpp), defined next to what it checks: evidence.cpp, platform_snp.cpp, platform_tdx.cpp, binding.cpp,
 // statement.cpp, artifacts.cpp; the SNP and TDX rows reuse the platform verifiers' own row functions
-// (lib/snp/checks.cpp, lib/tdx/checks.cpp). To add a check: write its function, add one line to each table that
+// (lib/snp/checks.cpp, lib/tdx/checks.cpp); the measured-boot rows of disk boot paths are in boot_chain.cpp. To add a check: write its function, add one line to each table that
 // needs it, and list it in docs/verify.md.
 #include "kettle/verify/bundle.hpp"
 
@@ -67,6 +67,41 @@ const CheckRow<Context> kTdxRows[] = {
     {"nonce", rows::nonce},
 };
 
+// Checks 2-15 of a TDX quote of a disk-booted TD (boot path gcp-tdx): once the quote and its TCB are accepted, the
+// CCEL replays to its RTMRs (event-log) and RTMR1/RTMR2 hold exactly the image's events (boot-image).
+const CheckRow<Context> kTdxDiskRows[] = {
+    {"quote-format", rows::tdx_quote_format},
+    {"pck-chain", tdx_row<tdx::rows::pck_chain>},
+    {"qe-report", tdx_row<tdx::rows::qe_report>},
+    {"quote-signature", tdx_row<tdx::rows::quote_signature>},
+    {"tcb", rows::tdx_tcb},
+    {"event-log", rows::event_log},
+    {"boot-image", rows::boot_image},
+    {"binding", rows::binding},
+    {"dsse-signature", rows::dsse_signature},
+    {"policy", rows::tdx_policy},
+    {"statement", rows::statement},
+    {"artifacts", rows::artifacts},
+    {"nonce", rows::nonce},
+};
+
+// Checks of SEV-SNP evidence of a disk boot with a vTPM (boot paths azure, gcp-snp, aws-snp): the report
+// authenticates the firmware only; the TPM log is replayed and held to the image, and tpm-quote fails closed.
+const CheckRow<Context> kSnpVtpmRows[] = {
+    {"report-format", rows::snp_report_format},
+    {"product", snp_row<snp::rows::product>},
+    {"chain", rows::snp_chain},
+    {"vek-extensions", snp_row<snp::rows::vek_extensions>},
+    {"report-signature", rows::snp_report_signature},
+    {"event-log", rows::event_log},
+    {"boot-image", rows::boot_image},
+    {"tpm-quote", rows::tpm_quote},
+};
+
+const CheckRow<Context> kBootPathMismatchRows[] = {
+    {"boot-path", rows::boot_path_mismatch},
+};
+
 // An evidence.json "platform" (accepted by the evidence row), how its verifier's inputs are prepared, its table.
 struct Platform {
     const char* name;
@@ -80,8 +115,21 @@ const Platform kPlatforms[] = {
     {"tdx", prepare_tdx, kTdxRows},
 };
 
-const Platform& platform_named(const std::string& name) {
-    for (const Platform& p : kPlatforms)
+const Platform kDiskPlatforms[] = {
+    {"snp", prepare_snp, kSnpVtpmRows},
+    {"sim-snp", prepare_snp, kSnpVtpmRows},
+    {"tdx", prepare_tdx_disk, kTdxDiskRows},
+};
+
+void prepare_nothing(Context&) {}
+const Platform kMismatch = {"", prepare_nothing, kBootPathMismatchRows};
+
+// The table for the evidence's platform on the boot path: direct boot has one per platform; gcp-tdx fits only TDX
+// evidence, the vTPM paths only SEV-SNP evidence.
+const Platform& platform_named(const std::string& name, BootPath path) {
+    const bool tdx = name == "tdx";
+    if (path != BootPath::direct && tdx != (path == BootPath::gcp_tdx)) return kMismatch;
+    for (const Platform& p : path == BootPath::direct ? std::span<const Platform>(kPlatforms) : kDiskPlatforms)
         if (name == p.name) return p;
     throw Error("evidence: no table of checks for platform '" + name + "'");  // the evidence row admits none such
 }
@@ -92,8 +140,10 @@ Summary verify_bundle(const std::string& dir, const Options& opts) {
     Summary s;
     if (!fs::is_directory(dir)) throw Error("bundle '" + dir + "': not a directory");
     Context c(dir, opts, s);
+    s.boot_path = boot_path_name(opts.boot_path);
+    s.image_vouched_by = image_vouched_by(opts.boot_path);
     if (!run_checks(kEvidenceRows, c, s.checks)) return s;
-    const Platform& platform = platform_named(s.platform);
+    const Platform& platform = platform_named(s.platform, opts.boot_path);
     platform.prepare(c);
     s.ok = run_checks(platform.rows, c, s.checks);
     return s;

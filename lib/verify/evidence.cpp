@@ -36,6 +36,7 @@ void read_certificates(Context& c, const Json& certs) {
 // certificates, signing key.
 void read_evidence_json(Context& c) {
     Bytes ev = read_file_nofollow(c.dir + "/evidence.json", 4u << 20);
+    c.evidence_text = to_string(ev);
     Json evidence;
     try {
         evidence = parse_strict(to_string(ev));

@@ -64,9 +64,11 @@ std::string snp_policy(Context& c) {
         throw Error("policy: no expected measurement (give --image DIR --vcpus N --vcpu-type T, --expected-measurement, "
                     "or a policy with \"measurements\")");
     pol.host_data = input_disk_digest(c.payload);
+    const snp::TcbFloor floor = snp::effective_tcb_floor(c.snp.result.product, pol);
+    c.summary.tcb_floor = {{"min", snp::tcb_string(floor.min, c.snp.result.product)}, {"source", floor.source}};
     snp::rows::policy(c.snp);
     return "MEASUREMENT " + c.summary.measurement.substr(0, 16) + "..., HOST_DATA = input-disk, VMPL " +
-           std::to_string(c.snp.result.report->vmpl) + ", debug off";
+           std::to_string(c.snp.result.report->vmpl) + ", debug off, TCB >= " + floor.source;
 }
 
 }  // namespace rows

@@ -114,6 +114,7 @@ Policy parse_policy(std::string_view text) {
         else if (k == "source_uri") p.source_uri = string_value(v, k);
         else if (k == "source_commit") p.source_commit = string_value(v, k);
         else if (k == "source_tree") p.source_tree = string_value(v, k);
+        else if (k == "packages") parse_package_rules(v, p.require_packages, p.forbid_packages);
         else throw Error("policy file: unknown key '" + k + "'");
     }
     return p;

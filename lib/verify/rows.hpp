@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kettle/boot/eventlog.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/snp/checks.hpp"
@@ -31,11 +32,13 @@ struct Context {
     Bytes payload;              ///< the statement bytes S exactly as received in the envelope
     Bytes sig_der;              ///< the envelope's one signature (DER ECDSA-Sig-Value)
     std::string keyid;          ///< its keyid, "" when absent
+    std::string evidence_text;  ///< evidence.json as read (the boot rows parse its boot members)
     // Filled by the platform's rows.
     snp::VerifyContext snp;     ///< the SNP rows' context (prepare_snp)
     tdx::VerifyContext tdx;     ///< the TDX rows' context (prepare_tdx)
     tdx::Collateral collateral; ///< what tdx.collateral points to, when there is collateral
     Bytes report_data;          ///< REPORT_DATA (SNP) or REPORTDATA (TDX), 64 bytes, once the report is parsed
+    std::optional<boot::EventLog> boot_log;  ///< the event log the event-log row replayed (disk boot paths)
     // Filled by the statement row.
     Json statement;             ///< S, parsed strictly
 };
@@ -48,6 +51,10 @@ void prepare_snp(Context& c);
 /// bundle's own collateral/ directory (a real directory, its files read without following links) if present.
 /// Throws Error when a collateral file cannot be read.
 void prepare_tdx(Context& c);
+
+/// prepare_tdx, then for the gcp-tdx boot path the prediction's RTMR1 and RTMR2 as the expected values (when
+/// Options::disk_boot is given).
+void prepare_tdx_disk(Context& c);
 
 /// SHA-256 (32 bytes) of the resolvedDependency named "input-disk" in the statement bytes `payload` (parsed
 /// strictly here, before the statement row validates its structure, but only after binding and dsse-signature
@@ -87,6 +94,24 @@ std::string tdx_tcb(Context& c);
 /// MRCONFIGID[32:48] zero (TD report body, Appendix A).
 std::string tdx_policy(Context& c);
 
+/// "event-log" (disk boot paths, after the report or quote is authentic; docs/verify.md "Measured boot").
+/// gcp-tdx: evidence.json carries exactly one untruncated "ccel" log; its CCEL table (when given) has CC type 2
+/// (TDX); the log parses (boot::parse_tcg2_log) with only padding (all 0xFF or all 0x00) after its last record; its
+/// replay (tdx::check_ccel_replay, CC MR index 0 counted as RTMR0) equals the quote's RTMR0..3. vTPM paths: exactly
+/// one untruncated "tpm" log, whose replay in its check bank equals the guest_registers.tpm_pcrs the guest read
+/// (PCRs 4, 5, 9, 11, 12, 13 required) — values nothing signs, which the tpm-quote row says.
+std::string event_log(Context& c);
+/// "boot-image": the records that extend the registers covering the image are exactly the events
+/// boot::predict_disk_boot predicts for Options::disk_boot (gcp-tdx: RTMR1, RTMR2; vTPM: PCRs 4, 5, 9, 11, 12, 13),
+/// in order, nothing else; gcp-tdx also requires the quote's RTMR0 in the policy's rtmr0 allow-list.
+std::string boot_image(Context& c);
+/// "tpm-quote" (vTPM paths): always a FAIL in this version: evidence.json has no TPM quote or AK certificate, so
+/// the PCRs cannot be authenticated (docs/verify.md says what full verification would need).
+std::string tpm_quote(Context& c);
+/// "boot-path": a FAIL for a boot path that does not fit the evidence's platform (gcp-tdx needs TDX evidence; the
+/// vTPM paths SEV-SNP evidence).
+std::string boot_path_mismatch(Context& c);
+
 /// "binding": all 64 bytes of REPORT_DATA equal SHA-256(S as received) || SHA-256(SPKI DER) (kettle-binding/v1,
 /// docs/evidence.md); nothing is stripped or re-serialized.
 std::string binding(Context& c);
@@ -103,7 +128,9 @@ std::string statement(Context& c);
 /// with its sha256; no other file is under artifacts/; every runDetails.byproducts entry (the build log) is a
 /// plain file at the bundle's top level with its sha256 (SLSA provenance v1 byproducts).
 std::string artifacts(Context& c);
-/// "nonce": with a nonce requested, externalParameters.nonce is the same string, or both are hex of the same bytes.
+/// "nonce": with a nonce requested, externalParameters.nonce is the same string, or both are hex of the same bytes;
+/// with Options::no_nonce it passes as "skipped"; with neither, a statement carrying a non-empty nonce FAILs (the
+/// caller must choose). Sets Summary::nonce.
 std::string nonce(Context& c);
 
 }  // namespace rows

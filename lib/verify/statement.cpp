@@ -180,17 +180,34 @@ std::string statement(Context& c) {
     check_build_definition(*bd, c.opts, s);
     check_builder(*rd, c.opts, s);
     std::string source = check_source_policy(*bd, c.opts.policy);
+    if (const Json* deps = member(*bd, "resolvedDependencies"); deps && deps->is_array())
+        source += check_package_rules(*deps, c.opts.policy.require_packages, c.opts.policy.forbid_packages);
+    else if (!c.opts.policy.require_packages.empty())
+        throw Error("statement: the policy requires packages but the provenance has no resolvedDependencies");
     return "in-toto Statement v1, SLSA provenance v1, builder " + s.builder_id + ", " +
            std::to_string(s.subjects.size()) + " subject(s)" + source;
 }
 
 std::string nonce(Context& c) {
     const std::optional<std::string>& want = c.opts.nonce;
-    if (!want) return std::string("no nonce requested");
     const Json* pred = member(c.statement, "predicate");
     const Json* bd = pred ? member(*pred, "buildDefinition") : nullptr;
     const Json* ep = bd ? member(*bd, "externalParameters") : nullptr;
     const Json* n = ep ? member(*ep, "nonce") : nullptr;
+    if (!want) {
+        const bool carries = n && n->is_string() && !n->get<std::string>().empty();
+        if (c.opts.no_nonce) {
+            c.summary.nonce = "skipped";
+            return carries ? std::string("not checked (--no-nonce): the statement's nonce was not compared, freshness "
+                                         "is not shown")
+                           : std::string("not checked (--no-nonce); the statement carries no nonce");
+        }
+        if (carries)
+            throw Error("nonce: the statement carries externalParameters.nonce; pass --nonce VALUE (the nonce given to "
+                        "kettle run) to check freshness, or --no-nonce to skip it");
+        c.summary.nonce = "absent";
+        return std::string("the statement carries no nonce and none was requested");
+    }
     if (!n || !n->is_string()) throw Error("nonce: the statement carries no externalParameters.nonce");
     std::string got = n->get<std::string>();
     bool same = equal_ct(as_bytes(got), as_bytes(*want));
@@ -202,6 +219,7 @@ std::string nonce(Context& c) {
         }
     }
     if (!same) throw Error("nonce: statement nonce '" + got + "' != expected '" + *want + "'");
+    c.summary.nonce = "checked";
     return std::string("externalParameters.nonce matches");
 }
 

@@ -31,7 +31,11 @@ Json summary_json(const Summary& s) {
     if (!s.builder_id.empty()) j["builder_id"] = s.builder_id;
     if (!s.build_type.empty()) j["build_type"] = s.build_type;
     if (!s.tcb_status.empty()) j["tcb_status"] = s.tcb_status;
+    if (!s.boot_path.empty()) j["boot_path"] = s.boot_path;
+    if (!s.image_vouched_by.empty()) j["image_vouched_by"] = s.image_vouched_by;
     if (!s.collateral.is_null()) j["collateral"] = s.collateral;
+    if (!s.tcb_floor.is_null()) j["tcb_floor"] = s.tcb_floor;
+    if (!s.nonce.empty()) j["nonce"] = s.nonce;
     Json subj = Json::array();
     for (auto& x : s.subjects) subj.push_back({{"name", x.name}, {"digest", {{"sha256", x.sha256}}}});
     j["subjects"] = subj;
@@ -45,6 +49,11 @@ std::string summary_json_text(const Summary& s, int indent) {
 std::string summary_text(const Summary& s) {
     std::string out;
     for (auto& c : s.checks) out += std::string("  ") + (c.ok ? "ok    " : "FAIL  ") + pad2(c.name, 18) + c.detail + "\n";
+    if (!s.image_vouched_by.empty())
+        out += "  boot path " + s.boot_path + ": the image is vouched for by the " +
+               (s.image_vouched_by == "hardware" ? std::string("hardware (the TEE's own measurement)")
+                                                 : s.image_vouched_by + " (a vTPM outside the TEE's hardware root)") + "\n";
+    if (s.ok && s.nonce == "skipped") out += "freshness NOT checked: --no-nonce\n";
     if (s.ok) {
         out += s.simulated ? "VERIFIED (SIMULATED AMD-SP: not hardware evidence)\n" : "VERIFIED\n";
     } else {
@@ -68,7 +77,8 @@ Json vsa_statement(const Summary& s, const std::string& policy_uri, const Bytes&
     pred["inputAttestations"] = Json::array({{{"uri", "provenance.intoto.jsonl"}, {"digest", {{"sha256", hex(s.envelope_sha256)}}}}});
     pred["verificationResult"] = s.ok ? "PASSED" : "FAILED";
     Json levels = Json::array();
-    if (s.ok) levels.push_back(s.simulated ? "SLSA_BUILD_LEVEL_1" : "SLSA_BUILD_LEVEL_3");
+    const bool hardware = s.image_vouched_by.empty() || s.image_vouched_by == "hardware";
+    if (s.ok) levels.push_back(s.simulated || !hardware ? "SLSA_BUILD_LEVEL_1" : "SLSA_BUILD_LEVEL_3");
     else levels.push_back("FAILED");
     pred["verifiedLevels"] = levels;
     pred["slsaVersion"] = "1.1";

@@ -8,6 +8,8 @@
 #   tpm     the same boot with a TPM 2.0 (swtpm, SHA-256 and SHA-384 banks) and ovmf-tpm.fd: the TPM event log the
 #           guest copied contains exactly the events `kettle measure boot` predicted for PCRs 4, 5, 9, 11, 12, 13,
 #           and replays to the PCRs the guest read (tests/integration/boot_events.py)
+#   direct-tpm  the same check for QEMU's direct boot (-kernel kettle.efi, how `kettle run` boots by default) against
+#           `kettle measure boot --boot direct`: the event model behind `kettle measure tdx`'s RTMR1 and RTMR2
 . "$(dirname "$0")/common.sh"
 case=${1:?case}
 S="$T/src"; O="$T/out"
@@ -24,7 +26,7 @@ authenticode() {
   osslsigncode extract-data -h "$2" -in "$1" -out "$T/d.p7" >/dev/null 2>&1 || fail "osslsigncode on $1"
   openssl asn1parse -inform DER -in "$T/d.p7" | grep 'HEX DUMP' | tail -1 | sed 's/.*\[HEX DUMP\]://' | tr 'A-F' 'a-f'
 }
-pred() { "$K" measure boot --image "$IMAGE" --json > "$T/pred.json" || fail "kettle measure boot"; }
+pred() { "$K" measure boot --image "$IMAGE" --json "$@" > "$T/pred.json" || fail "kettle measure boot"; }
 
 build_source() {
   make_source "$S" <<'SH'
@@ -119,9 +121,10 @@ nvme)
   grep -q 'reboot: Power down' "$T/forged/console.log" || fail "no clean power-off"
   echo "two output-labelled disks: refused ($(grep -o '[0-9] devices look like the output disk[^"]*' "$T/forged/console.log" | head -1))"
   ;;
-tpm)
+tpm|direct-tpm)
   for t in swtpm swtpm_setup; do command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 4; }; done
   [ -f "$IMAGE/ovmf-tpm.fd" ] || { echo "SKIP: no ovmf-tpm.fd"; exit 4; }
+  if [ "$case" = tpm ]; then boot=disk; else boot=direct; fi
   mkdir -p "$T/tpm"
   swtpm_setup --tpm2 --tpmstate "$T/tpm" --pcr-banks sha256,sha384 --overwrite > "$T/swtpm_setup.log" 2>&1 \
     || { cat "$T/swtpm_setup.log"; fail "swtpm_setup"; }
@@ -130,7 +133,7 @@ tpm)
   trap 'kill $SWTPM 2>/dev/null || true; rm -rf "$T"' EXIT
   for _ in $(seq 50); do [ -S "$T/tpm/sock" ] && break; sleep 0.1; done
   build_source
-  kettle_run "$O" --boot disk --tpm-socket "$T/tpm/sock" --source "$S" --artifacts out/result.txt -- /bin/sh ./build.sh
+  kettle_run "$O" --boot $boot --tpm-socket "$T/tpm/sock" --source "$S" --artifacts out/result.txt -- /bin/sh ./build.sh
   [ "$RC" = 0 ] || { tail -40 "$O/console.log" 2>/dev/null; fail "kettle run exited $RC"; }
   json "$O/evidence.json" '[l["source"] for l in j["boot_event_logs"]]'
   python3 - "$O/evidence.json" "$T/tpm.log" <<'PY' || fail "no TPM event log in the evidence"
@@ -140,8 +143,8 @@ assert len(logs) == 1 and not logs[0]["truncated"]
 open(sys.argv[2], "wb").write(base64.b64decode(logs[0]["data"]))
 PY
   "$K" measure event-log --log "$T/tpm.log" --json --events > "$T/log.json" || fail "the captured log does not parse"
-  mkdir -p "$top/build/bench" && cp "$T/tpm.log" "$top/build/bench/tpm-event-log.bin"  # for make bench
-  pred
+  [ "$case" = tpm ] && mkdir -p "$top/build/bench" && cp "$T/tpm.log" "$top/build/bench/tpm-event-log.bin"  # for make bench
+  pred --boot $boot
   python3 "$top/tests/integration/boot_events.py" "$T/pred.json" "$T/log.json" "$O/evidence.json" \
     || fail "the measured boot differs from the prediction"
   ;;

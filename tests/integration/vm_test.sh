@@ -31,6 +31,15 @@ SH
   set +e
   V "$O" --nonce 00112233; [ $? = 1 ] || fail "sim evidence verified without --allow-sim"
   V "$O" --allow-sim --nonce 00112234; [ $? = 1 ] || fail "a wrong nonce verified"
+  # Freshness is never skipped silently: without --nonce or --no-nonce the nonce-carrying bundle is a usage error.
+  V "$O" --allow-sim; [ $? = 2 ] || fail "verify without --nonce/--no-nonce did not exit 2"
+  grep -q "pass --nonce VALUE" "$T/verify.txt" || fail "the message does not say what to pass"
+  # kettle run printed the exact verify command for this bundle; it passes as printed (with this test's image).
+  cmd=$(grep -A1 "verify this bundle with:" "$T/run.stderr" | tail -1)
+  case "$cmd" in "  $(readlink -f "$K") verify $O --image "*" --vcpus 1 --vcpu-type EPYC-v4 --nonce 00112233 --allow-sim") ;;
+    *) fail "verify hint: $cmd";; esac
+  eval "$cmd" > "$T/verify.txt" 2>&1 || { cat "$T/verify.txt"; fail "the printed verify command failed"; }
+  [ "$(json "$O/run.json" 'j["measured_shape"]["vcpu_type"]')" = EPYC-v4 ] || fail "run.json measured_shape"
   # Tampering with any signed file of the bundle fails verification, naming a check.
   for f in provenance.intoto.jsonl evidence.json build.log artifacts/out/one.txt artifacts/out/two.txt; do
     rm -rf "$T/tamper"; cp -a "$O" "$T/tamper"
@@ -62,6 +71,9 @@ SH
   [ "$(json "$O/status.json" 'j["phase"]')" = build ] || fail "phase"
   grep -q "about to fail" "$O/build.log" || fail "log lost"
   [ ! -e "$O/provenance.intoto.jsonl" ] || fail "a failed build must not carry provenance"
+  # The terminal shows why: the exit code and the tail of build.log.
+  grep -q "the build command exited with code 7" "$T/run.stderr" || fail "exit code not printed"
+  grep -q "^  | about to fail" "$T/run.stderr" || fail "build.log tail not printed"
   ;;
 timeout)  # a build that outlives its timeout is killed, and reported
   make_source "$S" <<'SH'
@@ -102,7 +114,7 @@ SH
   if grep -q ESCAPED "$O/artifacts/out/attempts.txt"; then fail "an escape attempt succeeded"; fi
   [ "$(grep -c '^blocked ' "$O/artifacts/out/attempts.txt")" = 11 ] || fail "not every attempt reported"
   # The attested record of the attempts verifies: containment did not cost the provenance.
-  "$K" verify "$O" --allow-sim --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 >/dev/null || fail "verify"
+  "$K" verify "$O" --allow-sim --no-nonce --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 >/dev/null || fail "verify"
   grep -q "still here as 1000" "$O/build.log" || fail "kill -9 1 ended the build"
   ;;
 forkbomb)  # a fork bomb hits pids.max; the build is killed and the run ends cleanly
@@ -202,6 +214,57 @@ SH
   python3 "$top/tests/integration/redteam_verify.py" "$K" "$O" -- --allow-sim --nonce 00112233 \
       --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 || fail "a hostile bundle mutation was not refused"
   ;;
+symlinks)  # issue 20: a link to a library is an artifact, a glob matching nothing is a warning, hostile links skipped
+  make_source "$S" <<'SH'
+#!/bin/sh
+set -e
+mkdir -p build
+echo "library 1.2" > build/libx.so.1.2
+ln -s libx.so.1.2 build/libx.so.1
+ln -s libx.so.1 build/libx.so
+ln -s ../../etc/passwd build/up.so
+ln -s /etc/passwd build/abs.so
+ln -s loop.so build/loop.so
+ln -s . build/dir.so
+echo "built"
+SH
+  git -C "$S" tag v1.0
+  kettle_run "$O" --source "$S" --rev v1.0 --source-uri https://example.org/x.git \
+      --artifacts 'build/*.so' --artifacts 'build/*.a' --nonce 00112233 -- /bin/sh ./build.sh
+  [ "$RC" = 0 ] || fail "expected exit 0, got $RC"
+  got=$(cd "$O/artifacts" && find . ! -type d | sort | tr '\n' ' ')
+  [ "$got" = "./build/libx.so " ] || fail "artifacts: $got"
+  [ -f "$O/artifacts/build/libx.so" ] && [ ! -L "$O/artifacts/build/libx.so" ] || fail "the artifact is not a regular file"
+  [ "$(cat "$O/artifacts/build/libx.so")" = "library 1.2" ] || fail "the artifact is not the target's bytes"
+  grep -q 'warning: artifact pattern "build/\*.a" matched no regular file' "$T/run.stderr" || fail "no warning on the terminal"
+  for w in 'build/*.a" matched no regular file' 'build/up.so" skipped: its target is absolute or leaves' \
+           'build/abs.so" skipped: its target is absolute' 'build/loop.so" skipped: it is part of a loop' \
+           'build/dir.so" skipped: its target is a directory'; do
+    python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["warnings"]; sys.exit(not any(sys.argv[2] in x for x in w))' \
+      "$O/status.json" "$w" || fail "status.json warnings lack: $w"
+  done
+  # The statement: the link's subject names its target; the source URI claim and the requested ref are there.
+  python3 - "$O/provenance.intoto.jsonl" <<'PY' || fail "statement"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+subj = st["subject"]
+assert [s["name"] for s in subj] == ["build/libx.so"], subj
+assert subj[0]["annotations"] == {"symlinkTarget": "build/libx.so.1.2"}, subj
+ep = st["predicate"]["buildDefinition"]["externalParameters"]
+assert ep["requested_ref"] == "v1.0" and ep["source_uri"] == "https://example.org/x.git", ep
+src = [d for d in st["predicate"]["buildDefinition"]["resolvedDependencies"] if d["name"] == "source"][0]
+assert src["uri"].startswith("git+https://example.org/x.git@"), src
+PY
+  "$K" verify "$O" --allow-sim --nonce 00112233 --image "$IMAGE" --vcpus 1 --vcpu-type EPYC-v4 > "$T/v.txt" 2>&1 \
+    || { cat "$T/v.txt"; fail "verify"; }
+  # --require-artifacts turns the warning into a failure of the collect phase.
+  O="$T/out-require"
+  kettle_run "$O" --source "$S" --require-artifacts --artifacts 'build/*.so' --artifacts 'build/*.a' -- /bin/sh ./build.sh
+  [ "$RC" = 1 ] || fail "--require-artifacts: expected exit 1, got $RC"
+  [ "$(json "$O/status.json" 'j["phase"]')" = collect ] || fail "--require-artifacts: phase"
+  [ "$(json "$O/status.json" '"pattern \"build/*.a\" matched no regular file (the request requires" in j["error"]')" = True ] \
+    || fail "--require-artifacts: error"
+  ;;
 # ---- issue 19: every hostile input ends in a status (each at 512 MiB; exit 1, or 2 when the host refuses first) ----
 utf8)  # bytes that are not UTF-8 (a build's file name, an input member name) never cost status.json or build.log
   make_source "$S" <<'SH'
@@ -249,7 +312,7 @@ mkdir -p "$(printf 'd/%.0s' $(seq 40))"
 echo deep > "$(printf 'd/%.0s' $(seq 40))file"
 SH
   pat=$(printf '**/%.0s' $(seq 40))nomatch
-  kettle_run "$O" --source "$S" --artifacts "$pat" --timeout 60 -- /bin/sh ./build.sh
+  kettle_run "$O" --source "$S" --artifacts "$pat" --require-artifacts --timeout 60 -- /bin/sh ./build.sh
   expect_refused 1 collect 'matched no regular file'
   ;;
 oddsize)  # a disk of 4196 bytes: QEMU would pad it and the guest attest another digest; the host refuses first

@@ -72,6 +72,7 @@ inline bundle::Options make_sim_bundle(const std::string& d, const SimBundleSpec
     write_file(d + "/evidence.json", evidence_json(ev));
     bundle::Options o;
     o.allow_sim = true;
+    o.no_nonce = true;  // the statement carries a nonce; tests of freshness set o.nonce, which takes precedence
     o.now = x509::now_seconds();
     o.policy.snp.measurements = {launch.measurement};
     return o;

@@ -75,3 +75,58 @@ TEST_CASE("collect_artifacts refuses a workspace root that is a symlink", "[arti
     REQUIRE(::symlink((d / "real").c_str(), (d / "src").c_str()) == 0);
     CHECK_THROWS_WITH(collect_artifacts(d / "src", {"x"}), ContainsSubstring("cannot open"));
 }
+
+TEST_CASE("gather_artifacts records a link to a regular file inside the workspace, skips every other link",
+          "[artifacts]") {
+    TempDir outside;
+    write_file(outside / "secret.so", "secret");
+    TempDir d;
+    std::string src = d / "src";
+    ::mkdir(src.c_str(), 0755);
+    ::mkdir((src + "/build").c_str(), 0755);
+    write_file(src + "/build/libx.so.1.2", "library bytes");
+    auto ln = [&](const std::string& target, const std::string& name) {
+        REQUIRE(::symlink(target.c_str(), (src + "/build/" + name).c_str()) == 0);
+    };
+    ln("libx.so.1.2", "libx.so.1");           // the usual chain: libx.so -> libx.so.1 -> libx.so.1.2
+    ln("libx.so.1", "libx.so");
+    ln("../build/./libx.so.1.2", "liby.so");  // relative, through "..", still inside
+    ln(outside / "secret.so", "abs.so");      // absolute: refused (RESOLVE_BENEATH)
+    const std::string out_dir = outside.path;
+    ln("../../.." + out_dir.substr(out_dir.rfind('/')) + "/secret.so", "up.so");  // escapes by ".."
+    ln("loop2.so", "loop1.so");               // a loop
+    ln("loop1.so", "loop2.so");
+    ln(".", "dir.so");                        // a directory
+    ln("missing", "dangling.so");
+    ln("/proc/self/environ", "magic.so");     // absolute (and a magic link)
+    REQUIRE(::mkfifo((src + "/build/fifo").c_str(), 0644) == 0);
+    ln("fifo", "fifo.so");                    // a FIFO: must not block the walk
+
+    ArtifactCollection c = gather_artifacts(src, {"build/*.so", "build/*.a"});
+    REQUIRE(c.artifacts.size() == 2);
+    CHECK(c.artifacts[0].name == "build/libx.so");
+    CHECK(c.artifacts[0].link_target == "build/libx.so.1.2");
+    CHECK(c.artifacts[0].path == src + "/build/libx.so.1.2");
+    CHECK(c.artifacts[0].size == 13);
+    CHECK(hex(c.artifacts[0].sha256) == test::sha256sum(src + "/build/libx.so.1.2"));
+    CHECK(c.artifacts[1].name == "build/liby.so");
+    CHECK(c.artifacts[1].link_target == "build/libx.so.1.2");
+    REQUIRE(c.unmatched == std::vector<std::string>{"build/*.a"});
+    CHECK_THAT(unmatched_warning("build/*.a"), ContainsSubstring("\"build/*.a\" matched no regular file"));
+    std::string all;
+    for (const auto& w : c.warnings) all += w + "\n";
+    CHECK(c.warnings.size() == 8);  // loop1 and loop2 each
+    CHECK_THAT(all, ContainsSubstring("\"build/abs.so\" skipped: its target is absolute or leaves the workspace"));
+    CHECK_THAT(all, ContainsSubstring("\"build/up.so\" skipped: its target is absolute or leaves the workspace"));
+    CHECK_THAT(all, ContainsSubstring("\"build/magic.so\" skipped: its target is absolute"));
+    CHECK_THAT(all, ContainsSubstring("\"build/loop1.so\" skipped: it is part of a loop"));
+    CHECK_THAT(all, ContainsSubstring("\"build/dir.so\" skipped: its target is a directory"));
+    CHECK_THAT(all, ContainsSubstring("\"build/dangling.so\" skipped: its target does not exist"));
+    CHECK_THAT(all, ContainsSubstring("\"build/fifo.so\" skipped: its target is not a regular file"));
+
+    // collect_artifacts (--require-artifacts) still fails on the pattern that recorded nothing.
+    CHECK_THROWS_WITH(collect_artifacts(src, {"build/*.so", "build/*.a"}),
+                      ContainsSubstring("pattern \"build/*.a\" matched no regular file"));
+    // A pattern that reaches only refused links records nothing.
+    CHECK(gather_artifacts(src, {"build/abs.so"}).unmatched.size() == 1);
+}

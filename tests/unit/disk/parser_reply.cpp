@@ -77,6 +77,23 @@ TEST_CASE("parser reply: an ingest reply round-trips", "[parser-reply]") {
     CHECK(r.probes == std::vector<std::string>{"/dev/vdb\tblocked: No such file or directory"});
 }
 
+TEST_CASE("parser reply: requested_ref and require_artifacts round-trip, and are absent by default", "[parser-reply]") {
+    IngestResult in = sample();
+    CHECK_FALSE(decode_parser_reply(encode_ingest_reply(in, {}), ReplyKind::ingest).ingest.request.require_artifacts);
+    in.request = parse_request(R"({"version":1,"argv":["/bin/true"],"source_ref":"0123456789abcdef0123456789abcdef01234567",)"
+                               R"("requested_ref":"v1.2.0","require_artifacts":true})");
+    ParserReply r = decode_parser_reply(encode_ingest_reply(in, {}), ReplyKind::ingest);
+    REQUIRE(r.ok);
+    CHECK(r.ingest.request.requested_ref == "v1.2.0");
+    CHECK(r.ingest.request.require_artifacts);
+    CHECK(request_to_json(r.ingest.request)["requested_ref"] == "v1.2.0");
+    CHECK(request_to_json(r.ingest.request)["require_artifacts"] == true);
+    CHECK_FALSE(request_to_json(sample().request).contains("requested_ref"));
+    CHECK_FALSE(request_to_json(sample().request).contains("require_artifacts"));
+    CHECK_THROWS_WITH(parse_request(R"({"version":1,"argv":["x"],"source_ref":"m","require_artifacts":1})"),
+                      ContainsSubstring("require_artifacts: not true or false"));
+}
+
 TEST_CASE("parser reply: a request with a toolchain image carries the image, not a member", "[parser-reply][verity]") {
     IngestResult in = sample();
     const std::string root(64, 'a');

@@ -164,7 +164,7 @@ TEST_CASE("sim report: v3 layout, fields, signature under the VCEK", "[sim]") {
     CHECK(Bytes(r.begin() + 0x1A0, r.begin() + 0x1E0) == plat.chip_id);
     CHECK(le64(r, 0x180) == plat.tcb());
     CHECK(r[0x180] == 3);    // BOOT_LOADER
-    CHECK(r[0x186] == 8);    // SNP
+    CHECK(r[0x186] == 0x18); // SNP (the built-in Milan floor, AMD-SB-3019)
     CHECK(r[0x187] == 115);  // MICROCODE
     CHECK(r[0x188] == 0x19);
     Crt vcek(chain().vcek_der());

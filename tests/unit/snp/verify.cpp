@@ -1,6 +1,7 @@
 // SEV-SNP report parsing and verification against the public samples in tests/data/snp (known answers from
 // tests/data/snp/README.md, re-checked there with python3-cryptography; not values printed by this code).
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
 #include "kettle/snp/report.hpp"
 #include "kettle/snp/verify.hpp"
 #include "kettle/core/x509.hpp"
@@ -41,6 +43,7 @@ SnpPolicy lenient() {
     SnpPolicy p;
     p.allow_debug = true;  // the go-sev-guest sample has DEBUG set (policy 0xb0000)
     p.allow_migration_agent = true;
+    p.min_tcb = TcbVersion{};  // the public samples predate AMD-SB-3019: below the built-in floor
     return p;
 }
 
@@ -308,6 +311,45 @@ TEST_CASE("RFC 3339 time parsing", "[snp]") {
     CHECK_THROWS_AS(x509::parse_rfc3339("2022-09-24T01:00:00"), Error);
 }
 
+TEST_CASE("no silent TCB floor: built-in per product with its bulletin, else fail closed", "[snp][tcb]") {
+    // AMD-SB-3019 as cited by microsoft/CCF issue #6812: SNP SPL >= 0x18 on Milan, >= 0x17 on Genoa.
+    REQUIRE(builtin_tcb_floor(Product::milan));
+    CHECK(builtin_tcb_floor(Product::milan)->min.snp == 0x18);
+    CHECK(builtin_tcb_floor(Product::genoa)->min.snp == 0x17);
+    CHECK(builtin_tcb_floor(Product::milan)->source.find("AMD-SB-3019") != std::string::npos);
+    CHECK_FALSE(builtin_tcb_floor(Product::turin));
+    CHECK_FALSE(builtin_tcb_floor(Product::unknown));
+
+    const Report rep = Report::parse(read_file(snp_dir() + "/virtee-sev-milan-v2/report.bin"));  // SNP SPL 8
+    SnpPolicy p;
+    p.allow_debug = p.allow_migration_agent = true;
+    try {
+        check_policy(rep, Product::milan, p);
+        FAIL("a report below the built-in floor passed");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("REPORTED_TCB") != std::string::npos);
+        CHECK(std::string(e.what()).find("AMD-SB-3019") != std::string::npos);
+    }
+    // Exactly at the floor passes; one below fails; the policy's min_tcb replaces the built-in floor.
+    Report at_floor = rep;
+    TcbVersion t = decode_tcb(rep.reported_tcb, Product::milan);
+    t.snp = 0x18;
+    at_floor.reported_tcb = at_floor.committed_tcb = at_floor.launch_tcb = encode_tcb(t, Product::milan);
+    CHECK_NOTHROW(check_policy(at_floor, Product::milan, p));
+    Report launch_below = at_floor;
+    t.snp = 0x17;
+    launch_below.launch_tcb = encode_tcb(t, Product::milan);
+    CHECK_THROWS_WITH(check_policy(launch_below, Product::milan, p), Catch::Matchers::ContainsSubstring("LAUNCH_TCB"));
+    CHECK_NOTHROW(check_policy(launch_below, Product::genoa, p));  // Genoa's floor is 0x17
+    p.min_tcb = TcbVersion{0, 3, 0, 8, 115, false};
+    CHECK_NOTHROW(check_policy(rep, Product::milan, p));
+    CHECK(effective_tcb_floor(Product::milan, p).source == "policy min_tcb");
+    // Turin: no sourced value, so no floor of zero: the policy must say.
+    SnpPolicy none;
+    CHECK_THROWS_WITH(effective_tcb_floor(Product::turin, none), Catch::Matchers::ContainsSubstring("set \"min_tcb\""));
+    CHECK_THROWS_WITH(check_policy(rep, Product::turin, none), Catch::Matchers::ContainsSubstring("no minimum TCB for Turin"));
+}
+
 TEST_CASE("kettle verify-report and inspect CLI on the samples", "[snp][cli]") {
     std::string bin = std::string(KETTLE_BIN_DIR) + "/kettle";
     if (!std::filesystem::exists(bin)) SKIP("kettle binary not built");
@@ -317,7 +359,18 @@ TEST_CASE("kettle verify-report and inspect CLI on the samples", "[snp][cli]") {
         return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     };
     std::string v = d + "/virtee-sev-milan-v2";
-    CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + v + "/vcek.der --now 2024-01-01T00:00:00Z") == 0);
+    test::TempDir tmp;
+    // The 2023 sample (SNP SPL 8) is below the built-in Milan floor: verify-report applies it as verify does.
+    const std::string base = bin + " verify-report " + v + "/report.bin --vcek " + v + "/vcek.der --now 2024-01-01T00:00:00Z";
+    CHECK(run(base) == 1);
+    const Json j = parse_strict(test::run_host(base + " --json || true"));
+    CHECK(j.at("checks").back().at("name") == "policy");
+    CHECK(j.at("checks").back().at("detail").get<std::string>().find("AMD-SB-3019") != std::string::npos);
+    CHECK(j.at("tcb_floor").at("min") == "bl=0 tee=0 snp=24 ucode=0");
+    write_file(tmp / "tcb8.json", std::string_view(R"({"min_tcb":{"snp":8}})"));
+    CHECK(run(base + " --policy " + tmp / "tcb8.json") == 0);
+    CHECK(parse_strict(test::run_host(base + " --policy " + tmp / "tcb8.json --json")).at("tcb_floor").at("source") ==
+          "policy min_tcb");
     CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + v + "/vcek.der --now 2031-01-01T00:00:00Z") == 1);
     CHECK(run(bin + " verify-report " + v + "/report.bin --product milan") == 1);  // no VCEK
     CHECK(run(bin + " verify-report " + v + "/report.bin --vcek " + d + "/go-sev-guest-milan-v2/vcek.der --now 2024-01-01T00:00:00Z") == 1);
@@ -327,8 +380,7 @@ TEST_CASE("kettle verify-report and inspect CLI on the samples", "[snp][cli]") {
     std::string vlek = bin + " verify-report " + t + "/report.bin --vcek " + t + "/vlek.der --chain " + d +
                        "/roots/ask_ark_milan_vlek.pem --now 2025-06-01T00:00:00Z";
     CHECK(run(vlek) == 1);
-    test::TempDir tmp;
-    write_file(tmp / "vmpl1.json", std::string_view(R"({"vmpl":1})"));
+    write_file(tmp / "vmpl1.json", std::string_view(R"({"vmpl":1,"min_tcb":{}})"));
     CHECK(run(vlek + " --policy " + tmp / "vmpl1.json") == 0);
     CHECK(run(bin + " verify-report /nonexistent.bin") == 2);
     CHECK(run(bin + " inspect " + v + "/report.bin") == 0);

@@ -184,6 +184,7 @@ TEST_CASE("kettle inspect recognises a TDX quote despite its embedded PEM chain"
 // Benchmark (hidden; `kettle-unit-tests "[bench]"`, run by bench/verify_bench.sh): one TDX quote verified in process
 // with the full collateral (PCK chain, both CRLs, QE identity, TCB info). A figure for bench/results.json, not a test.
 #include <chrono>
+#include <ctime>
 
 TEST_CASE("bench: verify one TDX quote with full collateral", "[.bench][bench]") {
     std::string d = tdx_dir();
@@ -195,9 +196,18 @@ TEST_CASE("bench: verify one TDX quote with full collateral", "[.bench][bench]")
     auto now = x509::parse_rfc3339("2023-07-01T00:00:00Z");
     REQUIRE(verify_quote(raw, &col, p, now).ok);
     const int n = 30;
+    // Wall time and this process's CPU time: on a loaded shared machine the wall time includes waiting for a core.
+    auto cpu_ms = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    };
     auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_ms();
     for (int i = 0; i < n; ++i) REQUIRE(verify_quote(raw, &col, p, now).ok);
+    const double c1 = cpu_ms();
     auto t1 = std::chrono::steady_clock::now();
     double ms = std::chrono::duration<double, std::milli>(t1 - t0).count() / n;
-    std::printf("bench: TDX quote with full collateral (go-tdx-guest v4): %.2f ms per quote (target <= 20 ms)\n", ms);
+    std::printf("bench: TDX quote with full collateral (go-tdx-guest v4): %.2f ms per quote (CPU time %.2f ms per quote; "
+                "target <= 20 ms)\n", ms, (c1 - c0) / n);
 }

@@ -165,7 +165,7 @@ TEST_CASE("kettle measure tdx-replay reproduces the COS-113 quote's RTMRs", "[me
     CHECK(run("tdx-replay --ccel " + q(d + "/ccel_data_trimmed.dat") + " --log " + q(d + "/ccel_data_trimmed.dat")).code == 2);
 }
 
-TEST_CASE("kettle measure tdx prints RTMR1 of a PE and needs TDVF firmware", "[measure][cli][tdx]") {
+TEST_CASE("kettle measure tdx prints RTMR1 of a UKI and needs TDVF firmware", "[measure][cli][tdx]") {
     const std::string d = measure_fixtures();
     const std::string pe = std::string(KETTLE_SOURCE_DIR) + "/tests/data/synthetic-pe-aligned.efi";
     // The 4 KiB AmdSev fixture is the tail of a larger file: its TDVF sections point outside it.
@@ -176,10 +176,16 @@ TEST_CASE("kettle measure tdx prints RTMR1 of a PE and needs TDVF firmware", "[m
     const std::string ovmf = env ? env : "/usr/share/ovmf/OVMF.fd";
     if (!fs::exists(ovmf) || hex(sha256(read_file(ovmf))) != "7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773")
         SKIP("Debian 12 OVMF.fd not present");
-    r = run("tdx --firmware " + q(ovmf) + " --uki " + q(pe) + " --memory 2G --vcpus 2 --mrtd-order two-pass --json");
+    // RTMR1/RTMR2 need a UKI (a .linux section): the synthetic PE alone is refused, the PE with itself as .linux is one.
+    CHECK(run("tdx --firmware " + q(ovmf) + " --uki " + q(pe)).code == 2);
+    test::TempDir t;
+    const std::string uki = t / "uki.efi";
+    test::run_host("objcopy --add-section .linux=" + pe + " --change-section-vma .linux=0x140012000 " + pe + " " + uki);
+    r = run("tdx --firmware " + q(ovmf) + " --uki " + q(uki) + " --memory 2G --vcpus 2 --mrtd-order two-pass --json");
     REQUIRE(r.code == 0);
     const Json j = parse_strict(r.out);
     CHECK(j.at("mrtd") == "acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1");
     CHECK(j.at("rtmr0").is_null());
     CHECK(j.at("rtmr1").get<std::string>().size() == 96);
+    CHECK(j.at("events").size() == 6);  // UKI, boot attempt, separator, .linux, 2 x ExitBootServices: no .cmdline/.initrd
 }

@@ -87,7 +87,7 @@ TEST_CASE("kettle verify --json prints a FAILED summary and exits 1 for tampered
     test::TempDir t;
     const std::string d = t.path + "/b";
     bundle::Options o = test::make_sim_bundle(d);
-    const std::string base = "verify " + d + " --allow-sim --expected-measurement " + std::string(96, 'c');
+    const std::string base = "verify " + d + " --allow-sim --no-nonce --expected-measurement " + std::string(96, 'c');
     REQUIRE(run_cli(base).code == 0);
     Envelope e = read_envelope(d);
     // A dense sample of positions (about 40, the first and last byte included), each flipped into non-UTF-8.
@@ -115,7 +115,7 @@ TEST_CASE("byte flips anywhere in the bundle files never crash an output mode", 
     const std::string d = t.path + "/b";
     bundle::Options o = test::make_sim_bundle(d);
     const bool cli = std::filesystem::exists(std::string(KETTLE_BIN_DIR) + "/kettle");
-    const std::string base = "verify " + d + " --allow-sim --expected-measurement " + std::string(96, 'c');
+    const std::string base = "verify " + d + " --allow-sim --no-nonce --expected-measurement " + std::string(96, 'c');
     for (const char* name : {"/provenance.intoto.jsonl", "/evidence.json"}) {
         const Bytes orig = read_file(d + name);
         std::size_t step = orig.size() / 60 + 1;

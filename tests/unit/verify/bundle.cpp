@@ -51,6 +51,7 @@ struct BundleSpec {
     bool wrong_host_data = false;
     bool wrong_report_data = false;
     std::string input_disk_sha256;  // default: SHA-256 of a fixed string
+    std::uint8_t snp_spl = 0x18;    // TCB SNP SPL of the report and the VCEK (0x18: the built-in Milan floor)
 };
 
 template <typename F>
@@ -70,7 +71,7 @@ void make_bundle(const std::string& dir, const BundleSpec& spec = {}) {
     const char* vcek_dn = "CN=SEV-VCEK KETTLE-SIM,O=Kettle test";
     Bytes chip(64);
     for (std::size_t i = 0; i < 64; ++i) chip[i] = static_cast<std::uint8_t>(i * 7 + 1);
-    snp::TcbVersion tcb{0, 3, 0, 8, 115, false};
+    snp::TcbVersion tcb{0, 3, 0, spec.snp_spl, 115, false};
     Bytes ark_der = make_cert(rng, ark, ark, ark_dn, ark_dn, true, {});
     Bytes ask_der = make_cert(rng, ask, ark, ask_dn, ark_dn, true, {});
     Bytes vcek_der = make_cert(rng, vcek, ask, vcek_dn, ask_dn, false,
@@ -78,7 +79,7 @@ void make_bundle(const std::string& dir, const BundleSpec& spec = {}) {
                                 {"1.3.6.1.4.1.3704.1.2", Bytes{0x16, 5, 'M', 'i', 'l', 'a', 'n'}},
                                 {"1.3.6.1.4.1.3704.1.3.1", unhex("020103")},
                                 {"1.3.6.1.4.1.3704.1.3.2", unhex("020100")},
-                                {"1.3.6.1.4.1.3704.1.3.3", unhex("020108")},
+                                {"1.3.6.1.4.1.3704.1.3.3", Bytes{0x02, 0x01, spec.snp_spl}},
                                 {"1.3.6.1.4.1.3704.1.3.8", unhex("020173")},
                                 {"1.3.6.1.4.1.3704.1.4", chip}});
 
@@ -208,6 +209,30 @@ TEST_CASE("a simulated bundle verifies with --allow-sim and fails without", "[bu
     CHECK_FALSE(f.ok);
     CHECK(f.failed() == "chain");
     CHECK(bundle::summary_json(f)["result"] == "FAILED");
+    fs::remove_all(d);
+}
+
+TEST_CASE("SNP TCB floor: built-in for Milan unless the policy gives min_tcb; reported in --json", "[bundle][tcb]") {
+    std::string d = tmpdir("floor");
+    make_bundle(d);  // SNP SPL 0x18: at the floor
+    bundle::Summary s = bundle::verify_bundle(d, sim_opts());
+    CHECK(s.ok);
+    Json j = bundle::summary_json(s);
+    CHECK(j.at("tcb_floor").at("min") == "bl=0 tee=0 snp=24 ucode=0");
+    CHECK(j.at("tcb_floor").at("source").get<std::string>().find("AMD-SB-3019") != std::string::npos);
+
+    make_bundle(d, spec_with([](BundleSpec& b) { b.snp_spl = 0x17; }));  // one below
+    bundle::Summary f = bundle::verify_bundle(d, sim_opts());
+    CHECK(f.failed() == "policy");
+    CHECK(f.checks.back().detail.find("below the minimum") != std::string::npos);
+    CHECK(f.checks.back().detail.find("AMD-SB-3019") != std::string::npos);
+    CHECK(bundle::summary_json(f).at("tcb_floor").at("source").get<std::string>().find("AMD-SB-3019") != std::string::npos);
+
+    bundle::Options o = sim_opts();  // an explicit policy floor replaces the built-in one
+    o.policy.snp.min_tcb = snp::TcbVersion{0, 3, 0, 0x17, 115, false};
+    bundle::Summary p = bundle::verify_bundle(d, o);
+    CHECK(p.ok);
+    CHECK(bundle::summary_json(p).at("tcb_floor").at("source") == "policy min_tcb");
     fs::remove_all(d);
 }
 
@@ -365,8 +390,11 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
         int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
         return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     };
-    CHECK(run(base + " --allow-sim") == 0);
-    CHECK(run(base) == 1);
+    // The bundle's statement carries a nonce: the caller must pass it or say --no-nonce (exit 2 otherwise).
+    CHECK(run(base + " --allow-sim") == 2);
+    CHECK(run(base + " --allow-sim --no-nonce") == 0);
+    CHECK(run(base + " --no-nonce") == 1);
+    CHECK(run(base + " --allow-sim --nonce 00 --no-nonce") == 2);
     CHECK(run(base + " --allow-sim --nonce 00112233445566778899aabbccddeeff --json --vsa " + d + "/vsa.json") == 0);
     CHECK(read_json(d + "/vsa.json")["predicate"]["verificationResult"] == "PASSED");
     fs::remove(d + "/vsa.json");
@@ -380,10 +408,19 @@ TEST_CASE("kettle verify CLI exit codes on a bundle", "[bundle][cli]") {
         ::pclose(f);
         return out;
     };
-    CHECK(output(base + " --allow-sim").find("VERIFIED (SIMULATED") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce").find("VERIFIED (SIMULATED") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce").find("freshness NOT checked: --no-nonce") != std::string::npos);
+    std::string missing = output(base + " --allow-sim");
+    CHECK(missing.find("carries a nonce: pass --nonce VALUE") != std::string::npos);
+    CHECK(missing.find("or --no-nonce") != std::string::npos);
+    CHECK(output(base + " --allow-sim --no-nonce --json").find("\"nonce\": \"skipped\"") != std::string::npos);
+    CHECK(output(base + " --allow-sim --nonce 00112233445566778899aabbccddeeff --json").find("\"nonce\": \"checked\"") !=
+          std::string::npos);
+    CHECK(output(bin + " verify " + d + " --vcpus 1 --vcpu-type EPYC-v4")
+              .find("--vcpus and --vcpu-type describe the VM shape of --image DIR, which is missing") != std::string::npos);
     write_file(d + "/artifacts/hello.txt", std::string_view("tampered"));
-    CHECK(run(base + " --allow-sim") == 1);
-    std::string o = output(base + " --allow-sim");
+    CHECK(run(base + " --allow-sim --no-nonce") == 1);
+    std::string o = output(base + " --allow-sim --no-nonce");
     CHECK(o.find("FAIL  artifacts") != std::string::npos);
     CHECK(o.find("FAILED at check 'artifacts'") != std::string::npos);
     CHECK(run(bin + " inspect " + d) == 0);
@@ -417,6 +454,7 @@ TEST_CASE("bench: verify one SNP bundle", "[.bench][bench]") {
         const std::string sd = kettle::test::fixture("snp/virtee-sev-milan-v2");
         Bytes rep = read_file(sd + "/report.bin"), vcek = read_file(sd + "/vcek.der");
         snp::SnpPolicy pol;
+        pol.min_tcb = snp::TcbVersion{};  // this 2023 sample is below the built-in Milan floor
         snp::ChainOptions co;
         co.now = x509::parse_rfc3339("2024-01-01T00:00:00Z");
         auto u0 = std::chrono::steady_clock::now();

@@ -67,7 +67,8 @@ struct EventLog {
 };
 
 /// Parse a TCG2 crypto-agile event log: the first record is the SHA-1-format TCG_PCClientPCREvent carrying
-/// "Spec ID Event03" (1..32 banks, each digest 1..64 bytes; a known algorithm must have its standard size);
+/// "Spec ID Event03" (index 0 or 1, EV_NO_ACTION, zero digest; version 2.0, uintnSize 1 or 2; 1..32 banks, each
+/// digest 1..64 bytes; a known algorithm must have its standard size; nothing after vendorInfo);
 /// then TCG_PCR_EVENT2 records until the end of `log` or a record that starts with 0xFFFFFFFF or has zero
 /// digests. A record must carry only listed algorithms, each at most once, and at most as many digests as
 /// banks. Bounds: at most 65536 records, 16 MiB of data per record. Throws Error naming the byte offset on

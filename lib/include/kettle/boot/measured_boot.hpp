@@ -1,8 +1,9 @@
-// Prediction of the measured boot of a Kettle disk image (build/image/kettle-disk.raw): every event that UEFI
-// firmware, systemd-stub 252 and the Linux EFI stub log when the firmware boots \EFI\BOOT\BOOTX64.EFI (our
-// UKI) from the disk's EFI System Partition, and the registers those events extend: TPM PCRs 4, 5, 9, 11, 12,
+// Prediction of the measured boot of a Kettle image, in its two layouts: a disk boot of
+// build/image/kettle-disk.raw (the firmware boots \EFI\BOOT\BOOTX64.EFI, our UKI, from the disk's EFI System
+// Partition) and a QEMU direct boot of the UKI (-kernel kettle.efi). Every event that UEFI firmware,
+// systemd-stub 252 and the Linux EFI stub log, and the registers those events extend: TPM PCRs 4, 5, 9, 11, 12,
 // 13 (per bank) and the TDX RTMR1 and RTMR2. The event list, its order and each digest are documented with
-// their sources in docs/measurement.md ("Disk boot"). Sources: TCG PC Client Platform Firmware Profile 1.05
+// their sources in docs/measurement.md ("Disk boot", "Direct boot"). Sources: TCG PC Client Platform Firmware Profile 1.05
 // (§3.3.4 PCR usage, §10.4 event types and data), UEFI 2.10 §38.4.1 (PCR → CC MR mapping), edk2 2025.02
 // (SecurityPkg Tcg2Dxe, OvmfPkg TdTcg2Dxe, DxeTpm2MeasureBootLib), systemd 252 src/boot/efi/stub.c,
 // measure.c, linux.c, Linux 6.12 drivers/firmware/efi/libstub/efi-stub-helper.c.
@@ -46,13 +47,14 @@ struct ProviderRegister {
 };
 
 struct BootPrediction {
+    std::string layout;             ///< "disk" (predict_disk_boot) or "direct" (predict_direct_boot)
     std::vector<BootEvent> events;  ///< in log order; filter with `tpm` / `cc`
     /// PCR index (4, 5, 9, 11, 12, 13) → TPM_ALG_ID → value (digest size of the bank), extended from zero.
     std::map<std::uint32_t, std::map<std::uint16_t, Bytes>> pcrs;
     Bytes rtmr1, rtmr2;             ///< 48 bytes each, from zero
     std::vector<ProviderRegister> provider_dependent;
     Bytes uki_sha256;               ///< SHA-256 of the UKI file the prediction is for
-    Bytes gpt_event_data;           ///< UEFI_GPT_DATA of the disk
+    Bytes gpt_event_data;           ///< UEFI_GPT_DATA of the disk; empty for a direct boot
     std::string cmdline;            ///< the command line systemd-stub passes to the kernel
 };
 
@@ -68,10 +70,19 @@ inline constexpr std::uint32_t kCcMrRtmr1 = 2, kCcMrRtmr2 = 3;
 BootPrediction predict_disk_boot(ByteView uki, ByteView disk_head,
                                  const std::vector<HashAlg>& banks = {HashAlg::sha256, HashAlg::sha384});
 
+/// Predict the QEMU direct boot of `uki` (`-kernel kettle.efi`, no -append, no -initrd) by OVMF/TDVF built
+/// from OvmfPkg/OvmfPkgX64.dsc: the same events as predict_disk_boot from ReadyToBoot on, except that there is
+/// no GPT event and the UKI's Authenticode event comes first, before ReadyToBoot (PlatformBootManagerLib
+/// TryRunningQemuKernel: QemuLoadKernelImage's LoadImage, then EfiSignalEventReadyToBoot, then StartImage).
+/// Under TDX this gives RTMR1 (UKI, boot attempt, separator, .linux, ExitBootServices) and RTMR2 (command line,
+/// initrd) of the TD; docs/measurement.md "Direct boot". Throws Error as predict_disk_boot does for the UKI.
+BootPrediction predict_direct_boot(ByteView uki,
+                                   const std::vector<HashAlg>& banks = {HashAlg::sha256, HashAlg::sha384});
+
 /// The prediction as JSON (schema kettle-boot-prediction/v1; docs/measurement.md "kettle measure boot"):
-/// events (pcr, cc_mr_index or null, type, type_name, what, measured_by, tpm, cc, digests {bank: hex},
+/// layout ("disk" or "direct"), events (pcr, cc_mr_index or null, type, type_name, what, measured_by, tpm, cc, digests {bank: hex},
 /// data hex or null), pcrs {"4": {bank: hex}}, rtmr1, rtmr2, rtmr3 (zero), cmdline, uki_sha256,
-/// gpt_event_data, provider_dependent [{register, why}], assumptions [text].
+/// gpt_event_data (hex; null for a direct boot), provider_dependent [{register, why}], assumptions [text].
 Json boot_prediction_json(const BootPrediction& p);
 
 /// The command line systemd-stub 252 builds from a .cmdline section's in-memory bytes: UTF-8 up to the

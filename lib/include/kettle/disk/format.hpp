@@ -10,6 +10,7 @@
 //                                       request names a toolchain image (its own disk, kettle/disk/verity.hpp);
 //                                       then no toolchain member at all
 //     files/...                         zero or more extra files (directories and regular files only)
+//     deps/<ecosystem>/<file>           zero or more dependency package files (regular files; docs/formats.md 1.8)
 //   followed by the tar end-of-archive blocks and any padding up to the device size.
 //
 // Output disk (guest writes, host reads defensively):
@@ -61,10 +62,19 @@ struct BuildRequest {
     std::string nonce;                              ///< caller nonce, copied to the provenance (<= 1024 bytes)
     std::string source_uri;                         ///< recorded only (<= 4096 bytes)
     std::string source_ref;                         ///< 40-hex commit id, "refs/..." name, or branch/tag name
+    /// "requested_ref": the revision the user named on the host (`kettle run --rev`, e.g. a tag), which the host
+    /// resolved to source_ref; recorded only, a host claim (<= 1024 bytes). Absent (not written) when "".
+    std::string requested_ref;
+    /// "require_artifacts": true = a pattern that records nothing fails the build; false (absent) = a warning.
+    bool require_artifacts = false;
     /// "toolchain_image": {"root_hash": 64 hex, "data_blocks": D}: the toolchain is the dm-verity image of that
     /// identity on the toolchain disk (docs/formats.md §5), and the input disk holds no toolchain member.
     /// Absent: the toolchain is the tar member of the input disk (and the key is not written).
     std::optional<ToolchainImageRef> toolchain_image;
+    /// "dependencies": ["npm", "cargo", "go"] (each at most once, stored sorted): the ecosystems whose lockfile the
+    /// guest reads from the checkout and checks every deps/<ecosystem>/ file against (docs/dependencies.md).
+    /// Absent (empty): no check, and the key is not written.
+    std::vector<std::string> dependencies;
 };
 
 /// Serialize a request (all keys, "version": 1).
@@ -94,6 +104,8 @@ struct InputDiskSpec {
                                  ///< toolchain image (exactly one of the two)
     /// Extra files: (name under files/, host path). Names follow the path rules of docs/formats.md.
     std::vector<std::pair<std::string, std::string>> files;
+    /// Dependency package files: (name under deps/, "<ecosystem>/<file>", host path).
+    std::vector<std::pair<std::string, std::string>> deps;
 };
 
 struct InputDiskInfo {
@@ -118,6 +130,7 @@ struct IngestLimits {
     std::uint64_t max_member_bytes = 8ull << 30;    ///< one file's size
     std::uint64_t max_total_bytes = 16ull << 30;    ///< bytes extracted over all levels (decompression bombs)
     std::uint64_t max_files = 4096;                 ///< regular files under files/ (each is listed in the statement)
+    std::uint64_t max_dep_files = 50'000;           ///< regular files under deps/
     std::size_t max_path = 1024;                    ///< bytes of a normalized member path
     std::size_t max_request_bytes = 1u << 20;       ///< request.json
     std::size_t max_symlink_target = 1024;
@@ -129,6 +142,7 @@ struct IngestResult {
     DiskMember toolchain;               ///< toolchain.tar[.zst|.gz] (the nested member's bytes as stored); empty
                                         ///< name when request.toolchain_image is set (no member, nothing extracted)
     std::vector<DiskMember> files;      ///< files/* regular files, in archive order
+    std::uint64_t dep_files = 0;        ///< deps/*/* regular files (their digests are checked by the deps phase)
     Bytes source_digest;                ///< SHA-256 over "<name>\0<sha256 hex>\n" of every source/ file, sorted
     std::uint64_t source_files = 0;
     std::uint64_t device_size = 0;
@@ -145,6 +159,7 @@ using IngestProgress = std::function<void(std::uint64_t done, std::uint64_t tota
 ///   dest_dir/source.git/  the bare repository
 ///   dest_dir/rootfs/      the toolchain rootfs
 ///   dest_dir/files/       extra files
+///   dest_dir/deps/        dependency package files, deps/<ecosystem>/<file> (checked after the checkout)
 /// Every regular file is hashed as it is read. Throws Error("input: <member>: <reason>") on the first hostile
 /// or malformed entry (see docs/formats.md "Rejected input"); the destination may then be partly written.
 IngestResult ingest_input(int fd, std::uint64_t device_size, const std::string& dest_dir,

@@ -22,6 +22,23 @@ inline constexpr std::size_t kParserReplyMax = std::size_t{8} << 20;
 /// Longest error message a reply carries (bytes); longer ones are cut on a character boundary when encoded.
 inline constexpr std::size_t kParserErrorMax = 4096;
 
+/// Most package records one deps reply carries (over every ecosystem); more is a "huge dependency set" refusal.
+inline constexpr std::uint32_t kDepPackagesMax = 30'000;
+
+/// The deps child's record of one ecosystem's lockfile, read from the checkout (docs/formats.md §7).
+struct DepLockfile {
+    std::string ecosystem;               ///< "npm", "cargo", "go"
+    std::string path;                    ///< relative to the source root, normalized
+    Bytes sha256;                        ///< 32 bytes, the lockfile as read
+    std::uint64_t files = 0, bytes = 0;  ///< package files checked and their total size
+};
+/// One verified package (kettle/pkgdeps/package.hpp ResolvedPackage, as plain text for the lower layers).
+struct DepPackage {
+    std::string purl;  ///< "pkg:..." printable ASCII, no spaces, at most 1024 bytes
+    std::string alg;   ///< "sha512", "sha256" or "sha1"
+    std::string hex;   ///< lower-case hex digest of the algorithm's length
+};
+
 /// A decoded reply. `ok` false: `error` holds the child's message (valid UTF-8, at most kParserErrorMax bytes).
 struct ParserReply {
     bool ok = false;
@@ -33,6 +50,8 @@ struct ParserReply {
     /// The child's confinement self-check, one line per path it tried to open: "<path>\t<outcome>" where the
     /// outcome is "blocked: <strerror text>" or "OPENED" (at most kParserProbesMax lines, any reply kind).
     std::vector<std::string> probes;
+    std::vector<DepLockfile> lockfiles;  ///< deps: one per ecosystem checked
+    std::vector<DepPackage> packages;    ///< deps: every verified package, as the child sorted them
 };
 inline constexpr std::size_t kParserProbesMax = 16;
 
@@ -41,10 +60,13 @@ std::string encode_ingest_reply(const IngestResult& r, const std::vector<std::st
 /// Encode a successful checkout.
 std::string encode_checkout_reply(std::string_view commit_id, std::string_view tree_id,
                                   const std::vector<std::string>& probes = {});
+/// Encode a successful dependency check (at most kDepPackagesMax packages; purls are plain, see DepPackage).
+std::string encode_deps_reply(const std::vector<DepLockfile>& lockfiles, const std::vector<DepPackage>& packages,
+                              const std::vector<std::string>& probes = {});
 /// Encode a failure; the message is made printable (kettle/core/text.hpp) and cut to kParserErrorMax bytes.
 std::string encode_error_reply(std::string_view message, const std::vector<std::string>& probes = {});
 
-enum class ReplyKind { ingest, checkout };
+enum class ReplyKind { ingest, checkout, deps };
 /// Decode and check a reply of `kind` (an error reply is accepted for both kinds). An ingest reply must carry
 /// a request, the request member, the toolchain and the source summary; its request is validated again with
 /// request_from_json. A checkout reply must carry both object ids. Throws Error("parser reply: <reason>").

@@ -30,6 +30,24 @@ struct NamedDigest {
     std::string name;    ///< artifact path relative to the output root, or an input's name
     std::string sha256;  ///< 64 lower-case hex characters
     std::string uri;     ///< optional ResourceURI
+    /// A subject that is a symbolic link: the regular file it resolved to inside the workspace, whose bytes the
+    /// digest covers; written as annotations {"symlinkTarget": ...}. "" otherwise.
+    std::string symlink_target;
+};
+
+/// One dependency package the guest verified against its lockfile (docs/buildtype.md "Dependencies"): recorded as
+/// {"uri": purl, "digest": {alg: hex}}.
+struct PackageDigest {
+    std::string purl;  ///< package URL, "pkg:npm/...", "pkg:cargo/...", "pkg:golang/...", "pkg:deb/debian/..."
+    std::string alg;   ///< "sha512", "sha256" or "sha1"
+    std::string hex;   ///< lower-case hex
+};
+/// A lockfile the guest read from the checkout: recorded as {"name": "lockfile/<ecosystem>", "uri": path,
+/// "digest": {"sha256": hex}}.
+struct LockfileDigest {
+    std::string ecosystem;  ///< "npm", "cargo", "go"
+    std::string path;       ///< relative to the source root
+    std::string sha256;     ///< lower-case hex
 };
 
 /// The toolchain as a dm-verity protected image on its own disk (docs/formats.md §5, docs/buildtype.md): its
@@ -52,6 +70,10 @@ struct ImageIdentity {
     std::string kernel_sha256;  ///< hex SHA-256 of the kernel image (bzImage inside the UKI)
     std::string init_sha256;    ///< hex SHA-256 of /init
     std::string cmdline;        ///< the kernel command line baked into the UKI
+    /// "kettle_commit": the Kettle git commit `make image` ran at (40 or 64 lower-case hex), "" when the image
+    /// does not say (built outside a git checkout, or before the field existed).
+    std::string kettle_commit;
+    bool kettle_tree_dirty = false;  ///< "kettle_tree_dirty": the work tree differed from kettle_commit
 };
 
 /// The VM as observed from inside the guest.
@@ -74,7 +96,15 @@ struct ProvenanceInputs {
     NamedDigest toolchain;                   ///< the toolchain rootfs tarball (name, sha256 of its bytes), or:
     ToolchainImageDigest toolchain_image;    ///< the toolchain image; used instead when its root_hash is set
     std::vector<NamedDigest> extra_inputs;   ///< every extra input file
+    /// The name of the extra input that is the toolchain's recipe (`kettle toolchain debian`'s sidecar, put on the
+    /// input disk by `kettle run` as files/toolchain.recipe.json), "" when there is none; and its bytes as read in
+    /// the guest (SHA-256 equal to that input's digest, at most 256 KiB). The recipe becomes that dependency's
+    /// `content` (base64, mediaType application/json) and the toolchain dependency's annotation "recipe" names it.
+    std::string toolchain_recipe_input;
+    std::string toolchain_recipe;
     std::string input_disk_sha256;           ///< SHA-256 of the whole input disk (= SNP HOST_DATA / TDX MRCONFIGID)
+    std::vector<LockfileDigest> lockfiles;   ///< lockfiles checked in the guest (after input-disk)
+    std::vector<PackageDigest> packages;     ///< verified dependency packages (after the lockfiles, sorted by purl)
     Json internal_parameters = Json::object();  ///< limits and sandbox settings (set by init)
     std::string init_version;                ///< kettle-init version
     std::string kernel_version;              ///< uname -r
@@ -111,7 +141,8 @@ std::string rfc3339_utc_now();
 bool is_rfc3339_utc(std::string_view s);
 
 /// Parse /etc/kettle/image.json: {"schema":"kettle-image-identity/v1","kernel_sha256":hex,"init_sha256":hex,
-/// "cmdline":string}. Unknown keys are ignored. Throws Error.
+/// "cmdline":string, optional "kettle_commit":hex, "kettle_tree_dirty":bool}. Unknown keys are ignored. Throws
+/// Error.
 ImageIdentity parse_image_identity(std::string_view json_text);
 /// Read and parse `path` (default "/etc/kettle/image.json"; at most 64 KiB).
 ImageIdentity read_image_identity(const std::string& path = "/etc/kettle/image.json");

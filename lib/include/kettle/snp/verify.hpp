@@ -85,7 +85,9 @@ Product determine_product(const Report& r, Product configured, const x509::Cert*
 struct SnpPolicy {
     Product product = Product::unknown;
     std::vector<Bytes> measurements;  ///< allowed MEASUREMENTs (48 bytes each); empty = not checked
-    std::optional<TcbVersion> min_tcb;  ///< applied to REPORTED_TCB, COMMITTED_TCB and LAUNCH_TCB
+    /// Applied to REPORTED_TCB, COMMITTED_TCB and LAUNCH_TCB. Unset: the built-in floor of the product
+    /// (builtin_tcb_floor); a product without one fails at `policy` (effective_tcb_floor).
+    std::optional<TcbVersion> min_tcb;
     bool allow_debug = false;
     bool allow_migration_agent = false;
     enum class Smt { any, forbid, require } smt = Smt::any;
@@ -93,7 +95,20 @@ struct SnpPolicy {
     std::optional<Bytes> host_data;     ///< 32 bytes
     std::optional<Bytes> report_data;   ///< 64 bytes, compared in full
 };
-/// Throws Error("policy: ...") naming the first item that fails.
+/// A minimum TCB and where it comes from ("policy min_tcb", or the bulletin of a built-in floor).
+struct TcbFloor {
+    TcbVersion min;
+    std::string source;
+};
+/// The built-in minimum TCB of `p`, each value with its AMD security bulletin (docs/verify.md "TCB floors"):
+/// Milan SNP SPL >= 0x18, Genoa SNP SPL >= 0x17 (AMD-SB-3019); nullopt for Turin and unknown products, for
+/// which no sourced value exists.
+std::optional<TcbFloor> builtin_tcb_floor(Product p);
+/// The floor check_policy applies: the policy's min_tcb when given, else the built-in one. Throws
+/// Error("policy: no minimum TCB for <product> ...; set \"min_tcb\" in the policy") when there is neither.
+TcbFloor effective_tcb_floor(Product p, const SnpPolicy& pol);
+
+/// Throws Error("policy: ...") naming the first item that fails (a TCB below the floor names the floor's source).
 void check_policy(const Report& r, Product product, const SnpPolicy& p);
 
 /// Result of verify_evidence: the checks run, in order (it stops at the first FAIL).
@@ -103,6 +118,7 @@ struct Result {
     std::optional<Report> report;
     Product product = Product::unknown;
     std::optional<ChainResult> chain;
+    std::optional<TcbFloor> tcb_floor;  ///< the floor the policy check applied (set once that check ran)
     /// When no VCEK/VLEK was available: which certificate to fetch (product, hwID, TCB, KDS URL).
     std::string needed_certificate;
 };

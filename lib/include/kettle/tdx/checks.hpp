@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kettle/core/bytes.hpp"
@@ -19,6 +20,12 @@ namespace kettle::tdx {
 
 /// What the TDX rows read (the inputs of verify_quote) and what each row establishes for the rows after it.
 /// `raw` and `collateral` are not owned: they must outlive the context.
+/// CRLs whose signature was checked within one verification: (CRL DER, issuer certificate DER) pairs, so that the
+/// root CRL, checked for the PCK's CA and for the TCB signing certificate, is signature-checked once.
+struct VerifiedCrls {
+    std::vector<std::pair<Bytes, Bytes>> seen;
+};
+
 struct VerifyContext {
     ByteView raw;                          ///< the quote as received
     const Collateral* collateral = nullptr;  ///< nullptr: none given
@@ -27,6 +34,7 @@ struct VerifyContext {
     Result result;                         ///< checks, quote, fmspc, tcb_status
     std::optional<x509::Cert> pck;         ///< the PCK certificate (pck-chain)
     std::optional<x509::Cert> tcb_signer;  ///< the TCB signing certificate, role and root CRL checked (qe-report)
+    VerifiedCrls crls;                     ///< CRL signatures already checked in this verification
 };
 
 /// True when `value` equals one of `allowed` (each compared in constant time).

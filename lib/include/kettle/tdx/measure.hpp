@@ -1,6 +1,6 @@
 // Intel TDX measurements of a QEMU guest booted from TDVF (OVMF built with TDX support): MRTD from the
-// TDVF metadata, RTMR1 of a direct-booted PE (Authenticode SHA-384 + the fixed OVMF boot events), and
-// replay of a CCEL event log. Sources: Intel TDX Virtual Firmware Design Guide (TDVF metadata, section
+// TDVF metadata, and replay of a CCEL event log (RTMR1/RTMR2 of a direct boot: kettle/boot/measured_boot.hpp).
+// Sources: Intel TDX Virtual Firmware Design Guide (TDVF metadata, section
 // 11), Intel TDX module ABI (TDH.MEM.PAGE.ADD / TDH.MR.EXTEND), Microsoft PE/COFF spec ("Calculating the
 // PE Image Hash"), TCG PC Client Platform Firmware Profile (crypto-agile event log), ACPI 6.5 CCEL table.
 // Notes: docs/measurement.md.
@@ -52,19 +52,8 @@ enum class MrtdOrder { single_pass, two_pass };
 /// of each chunk. Depends on the firmware only.
 Bytes mrtd(ByteView firmware, MrtdOrder order);
 
-/// RTMR1 of an OVMF direct boot of `pe` (UKI or bzImage EFI stub, unpatched by QEMU): extend from zero
-/// with Authenticode-SHA-384(pe), SHA-384("Calling EFI Application from Boot Option"), SHA-384(00000000),
-/// SHA-384("Exit Boot Services Invocation"), SHA-384("Exit Boot Services Returned with Success").
-Bytes rtmr1_direct_boot(ByteView pe, bool pad_to_8 = false);
-
-/// RTMR2 of a QEMU TDX direct boot of our UKI (Debian's systemd-stub 252 + Linux >= 6.8, no vTPM; events in
-/// docs/measurement.md, "TDX: RTMR2"): systemd-stub 252 has no EFI_CC_MEASUREMENT_PROTOCOL support, so it
-/// measures nothing; it hands `initrd` (the UKI's .initrd section as loaded) to the kernel through the
-/// LINUX_EFI_INITRD_MEDIA_GUID LoadFile2 device path, and the kernel's EFI stub (efi_load_initrd) measures it as
-/// EV_EVENT_TAG "Linux initrd" into PCR 9, which the CC protocol maps to RTMR2: extend from zero with
-/// SHA-384(initrd). The handover entry used by systemd-stub does not measure LoadOptions, and QEMU passes none
-/// without -append. An empty initrd is not measured (RTMR2 stays zero).
-Bytes rtmr2_direct_boot(ByteView initrd);
+// RTMR1 and RTMR2 of a direct boot of our UKI: kettle/boot/measured_boot.hpp predict_direct_boot (one event
+// model for disk and direct boot, TPM and TDX).
 
 /// RTMR extend: SHA-384(rtmr ‖ digest), both 48 bytes.
 void rtmr_extend(Bytes& rtmr, ByteView digest);

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kettle/boot/measured_boot.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/check.hpp"
 #include "kettle/verify/policy.hpp"
@@ -32,16 +33,36 @@ inline constexpr const char* kBuildType = "https://kettle-build.org/buildtypes/c
 /// builder.id for a platform: https://kettle-build.org/builders/<snp|tdx|sim|none>/v1 ("sim-snp" gives "sim").
 std::string builder_id_for(const std::string& platform);
 
+/// How the build VM booted, which decides the checks of the measured boot and who vouches for the image
+/// (docs/verify.md "Measured boot"):
+/// direct — QEMU direct boot (`-kernel kettle.efi`): the launch measurement (SNP) or RTMR1/RTMR2 (TDX) cover the
+///   UKI: the hardware vouches;
+/// gcp_tdx — disk boot on GCP TDX (C3): the CCEL log, replayed to the quote's RTMRs, carries the UKI: hardware;
+/// azure — disk boot with Azure's paravisor vTPM: the paravisor vouches;
+/// gcp_snp, aws_snp — disk boot with the provider's hypervisor vTPM (GCP N2D, AWS): the hypervisor vouches.
+enum class BootPath { direct, gcp_tdx, azure, gcp_snp, aws_snp };
+/// "direct", "gcp-tdx", "azure", "gcp-snp", "aws-snp".
+const char* boot_path_name(BootPath p);
+/// The inverse of boot_path_name; Error for any other text.
+BootPath parse_boot_path(std::string_view name);
+/// Who vouches for the image on a boot path: "hardware", "paravisor" or "hypervisor".
+const char* image_vouched_by(BootPath p);
+
 struct Options {
     Policy policy;
     /// Must equal externalParameters.nonce: the same string, or (when both are hex) the same bytes.
     std::optional<std::string> nonce;
+    /// The caller chose not to check freshness (`--no-nonce`). Without it and without `nonce`, a statement that
+    /// carries a non-empty externalParameters.nonce FAILs the nonce check: freshness is never skipped silently.
+    bool no_nonce = false;
     bool allow_sim = false;
     std::int64_t now = 0;            ///< certificates and collateral are checked at this time (seconds since the epoch)
     std::vector<Bytes> trust_roots;  ///< extra ARK roots (DER)
     std::string collateral_dir;      ///< TDX collateral; "" = <OUT_DIR>/collateral if present
     std::optional<Bytes> vek;        ///< VCEK/VLEK (DER) to use when evidence.json carries none (--vcek)
     std::vector<Bytes> extra_certs;  ///< ASK/ASVK offered on the command line (--chain)
+    BootPath boot_path = BootPath::direct;     ///< --boot
+    std::optional<boot::BootPrediction> disk_boot;  ///< the disk-boot prediction of the image (--image with --boot)
 };
 
 /// Run the checks over the bundle in `dir`: the evidence row, then the table of the evidence's platform. Never

@@ -3,11 +3,35 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "kettle/core/json.hpp"
 
 #include "kettle/snp/verify.hpp"
 #include "kettle/tdx/quote.hpp"
 
 namespace kettle::bundle {
+
+/// One rule of the policy's "packages" (docs/dependencies.md §3): a package URL without version
+/// ("pkg:npm/lodash", "pkg:npm/%40types/node"), optionally a version condition ("4.17.21" exactly, or one of
+/// ">=", ">", "<=", "<", "=" then a version; dotted components compare numerically, others as text) and a digest
+/// ("sha512:<hex>"). A rule matches a resolvedDependency whose uri is "<purl>@<version>" and that meets every
+/// condition given.
+struct PackageRule {
+    std::string purl;     ///< "pkg:<type>/<namespace/name>", no "@version"
+    std::string op;       ///< "" (any version), "=", ">=", ">", "<=", "<"
+    std::string version;  ///< the version of the condition
+    std::string alg, hex; ///< digest condition (both empty: none)
+    std::string text;     ///< the rule as written, for messages
+};
+/// Parse {"require": [rule...], "forbid": [rule...]} where a rule is {"purl": "...", "version": "...",
+/// "digest": "alg:hex"} (only "purl" required). Throws Error("policy file: packages: ...").
+void parse_package_rules(const Json& v, std::vector<PackageRule>& require, std::vector<PackageRule>& forbid);
+/// Check the rules against a statement's resolvedDependencies (a JSON array): every required rule matched by some
+/// package, no forbidden rule matched by any. Returns a detail for the summary ("" without rules); throws
+/// Error("statement: ...") naming the rule and the package.
+std::string check_package_rules(const Json& resolved, const std::vector<PackageRule>& require,
+                                const std::vector<PackageRule>& forbid);
 
 /// Verification policy (JSON; unknown keys are rejected so that a typo cannot loosen it):
 /// {"product":"Milan","measurements":[hex48...],"min_tcb":{"bootloader":n,"tee":n,"snp":n,"microcode":n,"fmc":n},
@@ -15,9 +39,10 @@ namespace kettle::bundle {
 ///  "builder_id":"...","build_type":"...","source_uri":"...","source_commit":"...","source_tree":"...",
 ///  "mrtd":[hex48...],"rtmr0".."rtmr3":[hex48...],"accepted_tcb_status":["UpToDate",...],"xfam":hex8,
 ///  "allow_migratable":false,"require_sept_ve_disable":true,"allow_pks":true,"allow_kl":true,"allow_perfmon":true,
-///  "allow_mr_service_td":false}
+///  "allow_mr_service_td":false,"packages":{"require":[rule...],"forbid":[rule...]}}
 /// hex48 = 96 hex digits (48 bytes), hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
-/// components 0..255; vmpl 0..3.
+/// components 0..255 (absent = 0; without "min_tcb" the built-in floor of the product applies, snp::builtin_tcb_floor);
+/// vmpl 0..3.
 struct Policy {
     snp::SnpPolicy snp;
     tdx::TdxPolicy tdx;
@@ -25,6 +50,7 @@ struct Policy {
     std::optional<std::string> source_uri;     ///< a host claim (docs/buildtype.md): matched, reported as such
     std::optional<std::string> source_commit;  ///< gitCommit of the source checked out in the guest: proven
     std::optional<std::string> source_tree;    ///< gitTree computed in the guest: proven
+    std::vector<PackageRule> require_packages, forbid_packages;  ///< "packages": dependency rules
 };
 /// Parse a policy document (strict JSON: no duplicate keys). Throws Error("policy file: ...") naming the key.
 Policy parse_policy(std::string_view json_text);

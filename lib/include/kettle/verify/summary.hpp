@@ -26,13 +26,19 @@ struct Summary {
     std::vector<Subject> subjects;
     std::string collateral_source;  ///< TDX: the collateral directory used ("bundle collateral/" or --collateral DIR)
     Json collateral;          ///< TDX: tdx::collateral_use_json + "source", once the tcb check passed; null otherwise
+    std::string boot_path;       ///< bundle::boot_path_name of the boot path verified
+    std::string image_vouched_by;  ///< "hardware" | "paravisor" | "hypervisor": who vouches for the image on that path
+    Json tcb_floor;           ///< SNP: {"min": "bl=.. tee=.. snp=.. ucode=..", "source": ..} the policy check applied; null before
     Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
+    /// How the nonce row ended: "checked" (--nonce matched), "skipped" (--no-nonce), "absent" (neither asked and
+    /// the statement carries none), or "" when the row did not run or failed.
+    std::string nonce;
     /// Name of the first failing check, or "".
     std::string failed() const;
 };
 
 /// {"schema":"kettle-verify-summary/v1","result":"PASSED"|"FAILED","simulated":..,"platform":..,"checks":[..],..,
-///  "collateral":{..} (TDX)}. A check detail may quote hostile bytes that are not UTF-8: print it with
+///  "boot_path":..,"image_vouched_by":..,"collateral":{..} (TDX), "tcb_floor":{"min","source"} (SNP, once the policy check chose it), "nonce":"checked"|"skipped"|"absent" (once the nonce row passed)}. A check detail may quote hostile bytes that are not UTF-8: print it with
 /// summary_json_text, which replaces them (U+FFFD) instead of throwing.
 Json summary_json(const Summary& s);
 /// summary_json(s) as text (`indent` spaces per level), invalid UTF-8 replaced by U+FFFD: never throws for any input.
@@ -41,7 +47,9 @@ std::string summary_json_text(const Summary& s, int indent = 2);
 /// (VERIFIED / FAILED, with SIMULATED in capitals for a simulated AMD-SP).
 std::string summary_text(const Summary& s);
 /// in-toto Statement v1 with predicateType https://slsa.dev/verification_summary/v1 for the subjects (SLSA VSA v1;
-/// `now` in seconds since the epoch; `policy_sha256` empty when no policy file was given).
+/// `now` in seconds since the epoch; `policy_sha256` empty when no policy file was given). verifiedLevels is
+/// SLSA_BUILD_LEVEL_3 only when the verification passed, the evidence is not simulated and the hardware vouches for
+/// the image (image_vouched_by "hardware"); a passed verification otherwise claims SLSA_BUILD_LEVEL_1.
 Json vsa_statement(const Summary& s, const std::string& policy_uri, const Bytes& policy_sha256, std::int64_t now);
 
 }  // namespace kettle::bundle

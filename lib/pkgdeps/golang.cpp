@@ -1,0 +1,133 @@
+// go.sum and the h1: dirhash (kettle/pkgdeps/golang.hpp). The algorithm follows golang.org/x/mod/sumdb/dirhash
+// Hash1 as documented there: written from its description, checked against h1: values of real go.sum files
+// (tests/unit/pkgdeps/golang.cpp).
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <set>
+#include <unistd.h>
+
+#include "kettle/core/base64.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/text.hpp"
+#include "kettle/disk/format.hpp"
+#include "kettle/pkgdeps/golang.hpp"
+
+namespace kettle::pkgdeps {
+
+namespace {
+
+bool plain(std::string_view s) {
+    if (s.empty() || s.size() > 1024) return false;
+    for (unsigned char c : s)
+        if (c <= 0x20 || c >= 0x7f) return false;
+    return true;
+}
+
+struct Reader {
+    struct archive* a = archive_read_new();
+    ~Reader() { archive_read_free(a); }
+};
+
+}  // namespace
+
+std::vector<GoSumEntry> parse_go_sum(std::string_view text, const DepsLimits& limits) {
+    if (text.size() > limits.max_lockfile_bytes) throw Error("go.sum: larger than the limit");
+    std::vector<GoSumEntry> out;
+    std::set<std::string> seen;
+    std::size_t pos = 0, line_no = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        ++line_no;
+        if (line.empty()) continue;
+        auto bad = [&](const std::string& why) -> Error {
+            return Error("go.sum: line " + std::to_string(line_no) + ": " + why);
+        };
+        auto s1 = line.find(' '), s2 = s1 == std::string_view::npos ? s1 : line.find(' ', s1 + 1);
+        if (s2 == std::string_view::npos || line.find(' ', s2 + 1) != std::string_view::npos)
+            throw bad("not \"<module> <version> h1:<hash>\"");
+        GoSumEntry e;
+        e.module = std::string(line.substr(0, s1));
+        e.version = std::string(line.substr(s1 + 1, s2 - s1 - 1));
+        std::string_view hash = line.substr(s2 + 1);
+        if (e.version.size() > 7 && e.version.compare(e.version.size() - 7, 7, "/go.mod") == 0) {
+            e.go_mod = true;
+            e.version.resize(e.version.size() - 7);
+        }
+        if (!plain(e.module) || !plain(e.version)) throw bad("module or version is not plain printable text");
+        if (hash.substr(0, 3) != "h1:") throw bad("hash " + quote_text(hash) + " is not h1:");
+        try {
+            e.h1 = base64_decode(hash.substr(3), "h1", false, 64);
+        } catch (const Error& x) {
+            throw bad(x.what());
+        }
+        if (e.h1.size() != 32) throw bad("h1 hash is not 32 bytes");
+        if (!seen.insert(e.module + " " + e.version + (e.go_mod ? "/go.mod" : "")).second)
+            throw bad(e.module + " " + e.version + " listed twice");
+        if (out.size() >= limits.max_packages) throw bad("more than " + std::to_string(limits.max_packages) + " lines");
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+Bytes dirhash_h1(std::vector<std::pair<std::string, Bytes>> files) {
+    std::sort(files.begin(), files.end());
+    Hasher h(HashAlg::sha256);
+    for (const auto& [name, digest] : files) {
+        if (name.find('\n') != std::string::npos) throw Error("dirhash: file name " + quote_text(name) + " holds a newline");
+        h.update(hex(digest) + "  " + name + "\n");
+    }
+    return h.finish();
+}
+
+Bytes gomod_h1(std::string_view gomod) { return dirhash_h1({{"go.mod", sha256(gomod)}}); }
+
+Bytes module_zip_h1(int fd, const std::string& module, const std::string& version, const DepsLimits& limits) {
+    const std::string who = "go module " + module + "@" + version;
+    const std::string prefix = module + "@" + version + "/";
+    Reader r;
+    archive_read_support_format_zip_seekable(r.a);
+    if (::lseek(fd, 0, SEEK_SET) != 0 || archive_read_open_fd(r.a, fd, 65536) != ARCHIVE_OK)
+        throw Error(who + ": zip: " + (archive_error_string(r.a) ? archive_error_string(r.a) : "cannot open"));
+    std::vector<std::pair<std::string, Bytes>> files;
+    std::set<std::string> names;
+    std::uint64_t total = 0;
+    std::vector<char> buf(65536);
+    for (;;) {
+        struct archive_entry* e = nullptr;
+        int st = archive_read_next_header(r.a, &e);
+        if (st == ARCHIVE_EOF) break;
+        if (st < ARCHIVE_WARN) throw Error(who + ": zip: " + archive_error_string(r.a));
+        if (files.size() >= limits.max_entries) throw Error(who + ": more than the entry limit");
+        const char* raw = archive_entry_pathname(e);
+        std::string name = raw ? raw : "";
+        if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size())
+            throw Error(who + ": zip entry " + quote_text(name) + " is not under " + prefix);
+        std::string clean;
+        try {
+            clean = normalize_member_path(name, 4096);
+        } catch (const Error& x) {
+            throw Error(who + ": zip entry: " + x.what());
+        }
+        if (clean != name) throw Error(who + ": zip entry " + quote_text(name) + " is not a clean path");
+        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e))
+            throw Error(who + ": zip entry " + quote_text(name) + " is not a regular file");
+        if (!names.insert(name).second) throw Error(who + ": zip entry " + quote_text(name) + " appears twice");
+        Hasher h(HashAlg::sha256);
+        for (;;) {
+            la_ssize_t n = archive_read_data(r.a, buf.data(), buf.size());
+            if (n < 0) throw Error(who + ": zip: " + archive_error_string(r.a));
+            if (n == 0) break;
+            total += static_cast<std::uint64_t>(n);
+            if (total > limits.max_extracted_bytes) throw Error(who + ": more than the byte limit");
+            h.update(ByteView(reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<std::size_t>(n)));
+        }
+        files.emplace_back(name, h.finish());
+    }
+    return dirhash_h1(std::move(files));
+}
+
+}  // namespace kettle::pkgdeps

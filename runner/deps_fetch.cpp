@@ -1,0 +1,117 @@
+// `kettle run --deps`: host fetch of dependency packages (deps_fetch.hpp).
+#include "deps_fetch.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <unistd.h>
+
+#include "kettle/core/bytes.hpp"
+#include "kettle/core/error.hpp"
+#include "kettle/pkgdeps/npm.hpp"
+#include "progress.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kettle::runner {
+
+namespace {
+
+/// `git show <commit>:<path>` (at most 64 MiB), or nullopt-like {false, ""} when the commit has no such file.
+std::pair<bool, std::string> git_file(const std::string& repo, const std::string& commit, const std::string& path) {
+    auto [st, out] = run_capture({"git", "-C", repo, "cat-file", "-e", commit + ":" + path});
+    if (st != 0) return {false, {}};
+    auto [st2, text] = run_capture({"git", "-C", repo, "show", commit + ":" + path}, std::size_t{64} << 20);
+    if (st2 != 0) throw Error("--deps: cannot read " + path + " from commit " + commit);
+    return {true, text};
+}
+
+/// The cached file for `p`, fetched with curl when absent or wrong; its digest is checked either way.
+std::string fetch_one(const pkgdeps::LockedPackage& p, const std::string& dir, bool& downloaded) {
+    std::string path = dir + "/" + pkgdeps::npm_member_name(p);
+    downloaded = false;
+    if (fs::is_regular_file(path) && pkgdeps::file_digest(path, p.alg) == p.digest) return path;
+    std::string tmp = path + ".part." + std::to_string(::getpid());
+    auto [st, out] = run_capture({"curl", "-fsSL", "--proto", "=https", "--retry", "2", "--max-filesize", "1073741824",
+                                  "-o", tmp, p.resolved});
+    if (st != 0) {
+        fs::remove(tmp);
+        throw Error("--deps: npm: cannot fetch " + p.name + "@" + p.version + " from " + p.resolved +
+                    (st == -1 ? " (curl is not installed)" : " (curl exit " + std::to_string(st) + ")"));
+    }
+    if (pkgdeps::file_digest(tmp, p.alg) != p.digest) {
+        fs::remove(tmp);
+        throw Error("--deps: npm: " + p.name + "@" + p.version + " from " + p.resolved + " does not match the " +
+                    p.alg + " digest package-lock.json pins");
+    }
+    fs::rename(tmp, path);
+    downloaded = true;
+    return path;
+}
+
+void fetch_npm(const std::string& repo, const std::string& commit, const std::string& cache, FetchedDeps& out) {
+    auto [present, text] = git_file(repo, commit, pkgdeps::kNpmLockfile);
+    if (!present) throw Error("--deps npm: commit " + commit + " has no package-lock.json at its root");
+    std::vector<pkgdeps::LockedPackage> pkgs;
+    try {
+        pkgs = pkgdeps::parse_npm_lock(text);
+    } catch (const Error& e) {
+        throw Error(std::string("--deps npm: ") + e.what());
+    }
+    std::string dir = cache + "/npm";
+    fs::create_directories(dir);
+    std::set<std::string> seen;
+    for (const auto& p : pkgs) {
+        std::string member = "npm/" + pkgdeps::npm_member_name(p);
+        if (!seen.insert(member).second) continue;  // the same tarball at two install paths goes once
+        bool fresh = false;
+        std::string path = fetch_one(p, dir, fresh);
+        out.members.emplace_back(member, path);
+        out.packages++;
+        out.bytes += fs::file_size(path);
+        out.downloaded += fresh ? 1 : 0;
+    }
+}
+
+}  // namespace
+
+std::string default_deps_cache(const std::string& flag) {
+    if (!flag.empty()) return flag;
+    if (const char* e = std::getenv("KETTLE_DEPS_CACHE"); e && *e) return e;
+    const char* home = std::getenv("HOME");
+    return std::string(home && *home ? home : "/tmp") + "/.cache/kettle-deps";
+}
+
+std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& flags, const std::string& repo,
+                                               const std::string& commit) {
+    std::vector<std::string> out;
+    if (flags.empty()) {
+        if (git_file(repo, commit, pkgdeps::kNpmLockfile).first) out.push_back("npm");
+        return out;
+    }
+    bool none = false;
+    for (const auto& f : flags) {
+        if (f == "none") none = true;
+        else if (f == "cargo" || f == "go" || f == "debian")
+            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm is; docs/dependencies.md)");
+        else if (f != "npm") throw Error("--deps: unknown ecosystem '" + f + "' (npm, or none)");
+        else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+    }
+    if (none && !out.empty()) throw Error("--deps none cannot be combined with an ecosystem");
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const std::string& repo,
+                               const std::string& commit, const std::string& cache_dir) {
+    FetchedDeps out;
+    out.ecosystems = ecosystems;
+    for (const auto& e : ecosystems) {
+        if (e == "npm") fetch_npm(repo, commit, cache_dir, out);
+        else throw Error("--deps " + e + ": not supported by the host fetch");
+    }
+    return out;
+}
+
+}  // namespace kettle::runner

@@ -1,0 +1,309 @@
+// `kettle verify --boot`: the measured-boot rows over whole bundles. TDX: a quote forged under a test Intel PKI
+// (tests/unit/tdx/forged_tdx.hpp, given as a trust root) carries RTMRs of our choosing — the real COS-113 quote's
+// RTMRs with the real COS-113 CCEL (outside known answer: that log replays to that quote), or the RTMRs of a
+// hand-built log holding a prediction's events. vTPM: a sim-snp bundle with the public GCE SEV vTPM log and the PCRs
+// google/go-eventlog expects for it.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <algorithm>
+
+#include "../boot/tcg_log_builder.hpp"
+#include "../tdx/forged_tdx.hpp"
+#include "kettle/boot/eventlog.hpp"
+#include "kettle/boot/measured_boot.hpp"
+#include "kettle/provenance/binding.hpp"
+#include "kettle/verify/bundle.hpp"
+#include "sim_bundle.hpp"
+
+namespace {
+
+
+Bytes sha384_of(const std::string& s) { return sha384(Bytes(s.begin(), s.end())); }
+
+Bytes extend384(Bytes reg, const Bytes& d) {
+    Hasher h(HashAlg::sha384);
+    h.update(reg);
+    h.update(d);
+    return h.finish();
+}
+
+/// A TDX bundle in `d` whose forged quote binds its statement and carries `rtmrs`; `boot` is merged into
+/// evidence.json (boot_event_logs, ccel_table). Returns options under which everything but the boot rows passes.
+bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot) {
+    forged_fs::create_directories(d + "/artifacts");
+    write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
+    const std::string disk = hex(sha256(std::string_view("the input disk")));
+    Json st = {{"_type", "https://in-toto.io/Statement/v1"},
+               {"subject", Json::array({{{"name", "hello.txt"}, {"digest", {{"sha256", hex(sha256(std::string_view("hello\n")))}}}}})},
+               {"predicateType", "https://slsa.dev/provenance/v1"},
+               {"predicate",
+                {{"buildDefinition",
+                  {{"buildType", bundle::kBuildType},
+                   {"externalParameters", {{"nonce", "n"}}},
+                   {"resolvedDependencies", Json::array({{{"name", "input-disk"}, {"digest", {{"sha256", disk}}}}})}}},
+                 {"runDetails", {{"builder", {{"id", bundle::builder_id_for("tdx")}}}}}}}};
+    const std::string S = jcs(st);
+    Key dsse(f.rng, MBEDTLS_ECP_DP_SECP256R1);
+    Bytes spki = dsse.spki();
+    std::string pae = "DSSEv1 28 application/vnd.in-toto+json " + std::to_string(S.size()) + " " + S;
+    Json env = {{"payloadType", "application/vnd.in-toto+json"},
+                {"payload", test::b64(as_bytes(S))},
+                {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
+    write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
+    ReportData rd = binding_report_data(as_bytes(S), spki);
+    Bytes mrcfg = unhex(disk);
+    mrcfg.resize(48, 0);
+    f.rtmrs = rtmrs;
+    Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
+    Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
+               {"report", test::b64(q)}, {"certificates", Json::array()}, {"signing_key", x509::to_pem(spki, "PUBLIC KEY")}};
+    for (auto& [k, v] : boot.items()) ev[k] = v;
+    write_file(d + "/evidence.json", ev.dump());
+    f.write_collateral(d + "/collateral");
+    const Quote parsed = Quote::parse(q);
+    bundle::Options o;
+    o.now = x509::parse_rfc3339(kNow);
+    o.trust_roots = {f.root_der};
+    o.nonce = "n";  // the statement above carries externalParameters.nonce "n"
+    o.boot_path = bundle::BootPath::gcp_tdx;
+    o.policy.tdx.mr_td = {Bytes(parsed.body.mr_td.begin(), parsed.body.mr_td.end())};
+    o.policy.tdx.rtmr[0] = {rtmrs[0]};
+    return o;
+}
+
+Json ccel_boot(const Bytes& log, bool truncated = false) {
+    return {{"boot_event_logs", Json::array({{{"source", "ccel"}, {"format", "tcg2-crypto-agile"}, {"data", test::b64(log)},
+                                              {"truncated", truncated}}})}};
+}
+
+std::string failed_detail(const bundle::Summary& s) { return s.checks.empty() ? "" : s.checks.back().detail; }
+
+// The firmware's first two RTMR1 events as Google's TDVF logs them (event data; the digest is its SHA-384).
+const std::string kCalling = "Calling EFI Application from Boot Option";
+const std::string kSeparator(4, '\0');
+
+/// A prediction whose CC events are: RTMR1 the boot attempt, the separator, "UKI Authenticode"; RTMR2 "initrd"
+/// (digests: SHA-384 of those bytes).
+boot::BootPrediction cc_prediction() {
+    boot::BootPrediction p;
+    auto add = [&](std::uint32_t mr, std::uint32_t type, const std::string& what) {
+        boot::BootEvent e;
+        e.cc_mr_index = mr;
+        e.event_type = type;
+        e.what = what;
+        e.digests[boot::kTpmAlgSha384] = sha384_of(what);
+        p.events.push_back(e);
+    };
+    add(boot::kCcMrRtmr1, boot::kEvEfiAction, kCalling);
+    add(boot::kCcMrRtmr1, boot::kEvSeparator, kSeparator);
+    add(boot::kCcMrRtmr1, boot::kEvEfiBootServicesApplication, "UKI Authenticode");
+    add(boot::kCcMrRtmr2, boot::kEvEventTag, "initrd");
+    p.rtmr1 = Bytes(48, 0);
+    for (const std::string& w : {kCalling, kSeparator, std::string("UKI Authenticode")}) p.rtmr1 = extend384(p.rtmr1, sha384_of(w));
+    p.rtmr2 = extend384(Bytes(48, 0), sha384_of("initrd"));
+    p.uki_sha256 = Bytes(32, 0x11);
+    return p;
+}
+
+/// A CCEL holding `events` {CC MR index, type, name}, and the RTMR0..3 it replays to (computed here, from zero).
+std::pair<Bytes, std::array<Bytes, 4>> ccel(const std::vector<std::tuple<std::uint32_t, std::uint32_t, std::string>>& events) {
+    Bytes log = test::spec_id({{boot::kTpmAlgSha384, 48}});
+    std::array<Bytes, 4> r = {Bytes(48, 0), Bytes(48, 0), Bytes(48, 0), Bytes(48, 0)};
+    for (const auto& [mr, type, what] : events) {
+        test::event2(log, mr, type, {{boot::kTpmAlgSha384, sha384_of(what)}}, Bytes(what.begin(), what.end()));
+        r[mr == 0 ? 0 : mr - 1] = extend384(r[mr == 0 ? 0 : mr - 1], sha384_of(what));
+    }
+    return {log, r};
+}
+
+const std::vector<std::tuple<std::uint32_t, std::uint32_t, std::string>> kImageLog = {
+    {1, 0x80000008, "firmware volume"}, {0, 0x80000008, "an RTMR0 event logged 0-based"},
+    {2, boot::kEvEfiAction, kCalling}, {2, boot::kEvSeparator, kSeparator},
+    {2, boot::kEvEfiBootServicesApplication, "UKI Authenticode"}, {3, boot::kEvEventTag, "initrd"},
+};
+
+}  // namespace
+
+TEST_CASE("gcp-tdx: the public COS-113 CCEL replays to its quote's RTMRs, but its RTMR1 is not our image",
+          "[bundle][tdx][bootchain]") {
+    Forgery f;
+    test::TempDir t;
+    const std::string dir = test::fixture("tdx/go-tdx-guest/ccel");
+    const Bytes log = read_file(dir + "/ccel_data_trimmed.dat");
+    const Quote cos = Quote::parse(read_file(dir + "/cos-113-tdx-quote.dat"));
+    std::array<Bytes, 4> rtmrs;
+    for (std::size_t i = 0; i < 4; ++i) rtmrs[i] = Bytes(cos.body.rtmr[i].begin(), cos.body.rtmr[i].end());
+    Json boot = ccel_boot(log);
+    boot["ccel_table"] = test::b64(read_file(dir + "/ccel_table.dat"));
+    bundle::Options o = tdx_bundle(f, t.path, rtmrs, boot);
+    o.disk_boot = cc_prediction();
+    bundle::Summary s = bundle::verify_bundle(t.path, o);
+    for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(s.failed() == "boot-image");
+    CHECK(s.checks[s.checks.size() - 2].name == "event-log");
+    CHECK(s.checks[s.checks.size() - 2].detail == "CCEL: 43 events replay to RTMR0..3 of the quote");
+    // The firmware's boot attempt and separator are the same; then COS-113 logs its GPT and shim, not our UKI.
+    CHECK_THAT(failed_detail(s), Catch::Matchers::ContainsSubstring("RTMR1 event 3 of 3 predicted: logged EV_EFI_GPT_EVENT"));
+    CHECK(s.image_vouched_by == "hardware");
+
+    SECTION("a flipped byte of a record's digest, of a digested event's data, or of the padding fails at event-log") {
+        const boot::EventLog parsed = boot::parse_tcg2_log(log);
+        std::vector<std::size_t> offsets;
+        for (std::size_t i : {std::size_t{0}, std::size_t{21}, parsed.events.size() - 1}) {
+            const Bytes& dg = *parsed.events[i].digest(boot::kTpmAlgSha384);
+            offsets.push_back(static_cast<std::size_t>(std::search(log.begin(), log.end(), dg.begin(), dg.end()) - log.begin()) + 7);
+        }
+        const std::string exit_ebs = "Exit Boot Services Invocation";  // EV_EFI_ACTION data, digested
+        offsets.push_back(static_cast<std::size_t>(std::search(log.begin(), log.end(), exit_ebs.begin(), exit_ebs.end()) - log.begin()) + 3);
+        offsets.push_back(parsed.used + 100);
+        for (std::size_t off : offsets) {
+            REQUIRE(off < log.size());
+            Bytes bad = log;
+            bad[off] ^= 0x01;
+            Json ev = parse_strict(to_string(read_file(t.path + "/evidence.json")));
+            ev["boot_event_logs"][0]["data"] = test::b64(bad);
+            write_file(t.path + "/evidence.json", ev.dump());
+            CHECK(bundle::verify_bundle(t.path, o).failed() == "event-log");
+        }
+    }
+    SECTION("a log the guest marked truncated, or none, fails at event-log") {
+        Json ev = parse_strict(to_string(read_file(t.path + "/evidence.json")));
+        ev["boot_event_logs"][0]["truncated"] = true;
+        write_file(t.path + "/evidence.json", ev.dump());
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "event-log");
+        ev["boot_event_logs"] = Json::array();
+        write_file(t.path + "/evidence.json", ev.dump());
+        bundle::Summary none = bundle::verify_bundle(t.path, o);
+        CHECK(none.failed() == "event-log");
+        CHECK_THAT(failed_detail(none), Catch::Matchers::ContainsSubstring("no \"ccel\""));
+    }
+    SECTION("bytes hidden after the padding fail at event-log") {
+        Bytes bad = log;
+        bad[bad.size() - 3] = 0x00;
+        Json ev = parse_strict(to_string(read_file(t.path + "/evidence.json")));
+        ev["boot_event_logs"][0]["data"] = test::b64(bad);
+        write_file(t.path + "/evidence.json", ev.dump());
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("padding"));
+    }
+}
+
+TEST_CASE("gcp-tdx: a CCEL holding exactly the image's events verifies, hardware vouches", "[bundle][tdx][bootchain]") {
+    Forgery f;
+    test::TempDir t;
+    auto [log, rtmrs] = ccel(kImageLog);
+    bundle::Options o = tdx_bundle(f, t.path, rtmrs, ccel_boot(log));
+    o.disk_boot = cc_prediction();
+    bundle::Summary s = bundle::verify_bundle(t.path, o);
+    for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(s.ok);
+    CHECK(s.checks[7].name == "boot-image");
+    CHECK(s.checks[6].detail == "CCEL: 6 events replay to RTMR0..3 of the quote (1 with CC MR index 0 counted as RTMR0)");
+    Json j = bundle::summary_json(s);
+    CHECK(j["boot_path"] == "gcp-tdx");
+    CHECK(j["image_vouched_by"] == "hardware");
+    CHECK(bundle::vsa_statement(s, "", {}, 0)["predicate"]["verifiedLevels"][0] == "SLSA_BUILD_LEVEL_3");
+
+    SECTION("no prediction of the image") {
+        o.disk_boot.reset();
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "boot-image");
+    }
+    SECTION("no RTMR0 allow-list, or RTMR0 not in it") {
+        o.policy.tdx.rtmr[0].clear();
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("RTMR0 allow-list"));
+        o.policy.tdx.rtmr[0] = {Bytes(48, 1)};
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "boot-image");
+    }
+    SECTION("a boot path that does not fit TDX evidence") {
+        o.boot_path = bundle::BootPath::azure;
+        bundle::Summary m = bundle::verify_bundle(t.path, o);
+        CHECK(m.failed() == "boot-path");
+        CHECK(m.image_vouched_by == "paravisor");
+    }
+}
+
+TEST_CASE("gcp-tdx: logs that replay to their quote but are not exactly the image fail at boot-image",
+          "[bundle][tdx][bootchain]") {
+    auto run = [](std::vector<std::tuple<std::uint32_t, std::uint32_t, std::string>> events) {
+        Forgery f;
+        test::TempDir t;
+        auto [log, rtmrs] = ccel(events);
+        bundle::Options o = tdx_bundle(f, t.path, rtmrs, ccel_boot(log));
+        o.disk_boot = cc_prediction();
+        bundle::Summary s = bundle::verify_bundle(t.path, o);
+        return s.failed() + ": " + failed_detail(s);
+    };
+    auto ev = kImageLog;
+    ev.insert(ev.begin() + 5, {2, boot::kEvEfiBootServicesApplication, "a forged second application"});
+    CHECK_THAT(run(ev), Catch::Matchers::StartsWith("boot-image: ") && Catch::Matchers::ContainsSubstring("does not account"));
+    ev = kImageLog;
+    std::swap(ev[2], ev[3]);
+    CHECK_THAT(run(ev), Catch::Matchers::StartsWith("boot-image: ") && Catch::Matchers::ContainsSubstring("RTMR1 event 1 of 3"));
+    ev = kImageLog;
+    ev.erase(ev.begin() + 4);  // replays, but lacks our UKI event
+    CHECK_THAT(run(ev), Catch::Matchers::ContainsSubstring("missing from the log"));
+}
+
+TEST_CASE("vTPM paths: the GCE SEV log replays to its PCRs, the hypervisor vouches, nothing verifies without a TPM quote",
+          "[bundle][bootchain]") {
+    test::TempDir t;
+    bundle::Options o = test::make_sim_bundle(t.path);
+    const Bytes log = read_file(test::fixture("tpm/go-eventlog") + "/cos-101-amd-sev.bin");
+    // google/go-eventlog tpmeventlog/extract_test.go, COS101AmdSev, SHA-256 (PCRs 11, 12, 13 never extended: zero).
+    Json pcrs = {{"0", "0f35c214608d93c7a6e68ae7359b4a8be5a0e99eea9107ece427c4dea4e439cf"},
+                 {"4", "6d9f1a1d461cf77517e8d4c488c53f338a71c5a8e2b81ab7011c14f72cbc9a80"},
+                 {"5", "d1a1ab23a5c3d98fbacff3891bad42d8e9257d61e1f683f42c6c9fa949bf96c5"},
+                 {"7", "2bc6edaa921f953cec0ffb28dad4f87114886603d6a782036502d28e69d97a48"},
+                 {"9", "b5ad662e5eb9165825ee39ad66e851a67a193e0b87b27858f25ac58afa72ac57"},
+                 {"11", std::string(64, '0')}, {"12", std::string(64, '0')}, {"13", std::string(64, '0')}};
+    Json ev = parse_strict(to_string(read_file(t.path + "/evidence.json")));
+    ev["boot_event_logs"] = Json::array({{{"source", "tpm"}, {"format", "tcg2-crypto-agile"}, {"data", test::b64(log)}, {"truncated", false}}});
+    ev["guest_registers"] = {{"rtmrs", Json::array()}, {"tpm_pcrs", {{"sha256", pcrs}}}};
+    write_file(t.path + "/evidence.json", ev.dump());
+    o.boot_path = bundle::BootPath::gcp_snp;
+    o.disk_boot = cc_prediction();  // its PCR events are not COS's: boot-image fails
+    bundle::Summary s = bundle::verify_bundle(t.path, o);
+    for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(s.failed() == "boot-image");
+    CHECK_THAT(s.checks[s.checks.size() - 2].detail, Catch::Matchers::StartsWith("TPM log: 8 PCRs (sha256) equal"));
+    CHECK(s.image_vouched_by == "hypervisor");
+    CHECK(bundle::summary_json(s)["image_vouched_by"] == "hypervisor");
+
+    SECTION("a PCR the guest reports that the log does not replay to") {
+        ev["guest_registers"]["tpm_pcrs"]["sha256"]["4"] = std::string(64, 'a');
+        write_file(t.path + "/evidence.json", ev.dump());
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "event-log");
+    }
+    SECTION("a log matching the image still fails at tpm-quote, and is never SLSA Build L3") {
+        boot::BootPrediction p;
+        boot::BootEvent e;
+        e.pcr = 4;
+        e.event_type = boot::kEvEfiBootServicesApplication;
+        e.what = "UKI";
+        e.digests[boot::kTpmAlgSha256] = sha256(std::string_view("UKI"));
+        e.cc = false;
+        p.events.push_back(e);
+        Bytes tlog = test::spec_id({{boot::kTpmAlgSha256, 32}});
+        test::event2(tlog, 4, boot::kEvEfiBootServicesApplication, {{boot::kTpmAlgSha256, sha256(std::string_view("UKI"))}}, {});
+        Hasher h(HashAlg::sha256);
+        h.update(Bytes(32, 0));
+        h.update(sha256(std::string_view("UKI")));
+        Json z = std::string(64, '0');
+        ev["boot_event_logs"][0]["data"] = test::b64(tlog);
+        ev["guest_registers"]["tpm_pcrs"]["sha256"] = {{"4", hex(h.finish())}, {"5", z}, {"9", z}, {"11", z}, {"12", z}, {"13", z}};
+        write_file(t.path + "/evidence.json", ev.dump());
+        o.disk_boot = p;
+        o.boot_path = bundle::BootPath::azure;
+        bundle::Summary a = bundle::verify_bundle(t.path, o);
+        CHECK(a.failed() == "tpm-quote");
+        CHECK(a.image_vouched_by == "paravisor");
+        CHECK(bundle::vsa_statement(a, "", {}, 0)["predicate"]["verifiedLevels"][0] == "FAILED");
+        bundle::Summary pretend = a;  // even a passing vTPM verdict would claim Build L1 only
+        pretend.ok = true;
+        CHECK(bundle::vsa_statement(pretend, "", {}, 0)["predicate"]["verifiedLevels"][0] == "SLSA_BUILD_LEVEL_1");
+    }
+    SECTION("gcp-tdx does not fit SNP evidence") {
+        o.boot_path = bundle::BootPath::gcp_tdx;
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "boot-path");
+    }
+}
