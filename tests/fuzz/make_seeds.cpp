@@ -1,6 +1,8 @@
 // make-seeds DEST: writes valid inputs made by Kettle's own writers into DEST/<target>/ (tests/fuzz/seeds.sh
 // adds the public fixtures of tests/data and the committed hand-made seeds). Seeds only start the fuzzer off deep
 // in each format; they are not known answers.
+#include <archive.h>
+#include <archive_entry.h>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -112,6 +114,14 @@ void provenance_seeds(const runner::SimChain& chain) {
     tdx.report = fixture("tdx/go-tdx-guest/quote_v4_spr_e4.dat");
     tdx.signing_key_pem = key.public_pem();
     seed("evidence", "tdx.json", evidence_json(tdx));
+    // With the boot evidence of a disk boot: the public COS CCEL log and table (TDX), a GCE vTPM log with PCRs.
+    tdx.boot.logs.push_back({"ccel", "tcg2-crypto-agile", fixture("tdx/go-tdx-guest/ccel/ccel_data_trimmed.dat"), false});
+    tdx.boot.ccel_table = fixture("tdx/go-tdx-guest/ccel/ccel_table.dat");
+    tdx.boot.registers.rtmrs.assign(4, Bytes(48, 0));
+    seed("evidence", "tdx-boot.json", evidence_json(tdx));
+    snp.boot.logs.push_back({"tpm", "tcg2-crypto-agile", fixture("tpm/go-eventlog/cos-101-amd-sev.bin"), false});
+    snp.boot.registers.tpm_pcrs["sha256"] = {{0, Bytes(32, 1)}, {4, Bytes(32, 2)}};
+    seed("evidence", "snp-boot.json", evidence_json(snp));
 
     std::string ident = jcs(Json{{"schema", "kettle-image-identity/v1"}, {"kernel_sha256", std::string(64, 'a')},
                                  {"init_sha256", std::string(64, 'b')}, {"cmdline", "console=ttyS0 quiet"}});
@@ -270,6 +280,44 @@ void boot_and_reply_seeds() {
 
 }  // namespace
 
+// A Go module zip (golang.org/x/mod/zip layout: files under "<module>@<version>/"), written by libarchive, for the
+// go_zip target's module example.com/m v1.0.0.
+std::string go_module_zip() {
+    std::vector<char> buf(1 << 16);
+    std::size_t used = 0;
+    struct archive* a = archive_write_new();
+    archive_write_set_format_zip(a);
+    if (archive_write_open_memory(a, buf.data(), buf.size(), &used) != ARCHIVE_OK) throw Error("make-seeds: zip");
+    for (const auto& [name, body] : std::vector<std::pair<std::string, std::string>>{
+             {"example.com/m@v1.0.0/go.mod", "module example.com/m\n\ngo 1.19\n"},
+             {"example.com/m@v1.0.0/m.go", "package m\n"},
+             {"example.com/m@v1.0.0/sub/s.go", "package sub\n"}}) {
+        struct archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, name.c_str());
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
+        archive_write_header(a, e);
+        archive_write_data(a, body.data(), body.size());
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    return std::string(buf.data(), used);
+}
+
+// Dependency files: an npm tarball of mkdirp@1.0.4 (the package npm_tarball and deps_npm lock) with a "bin" map
+// and nested directories, and a Go module zip.
+void deps_seeds() {
+    std::string tgz = test::TarBuilder("gzip").dir("package/").file("package/package.json",
+        R"({"name":"mkdirp","version":"1.0.4","bin":{"mkdirp":"bin/cmd.js","@s/two":"./lib/two.js"}})")
+        .dir("package/bin/").file("package/bin/cmd.js", "#!/usr/bin/env node\n", 0644)
+        .dir("package/lib/").file("package/lib/two.js", "module.exports = 2\n").finish();
+    seed("npm_tarball", "mkdirp-bins.tgz", tgz);
+    seed("deps_npm", "mkdirp-bins.tgz", tgz);
+    seed("go_zip", "example-m.zip", go_module_zip());
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: make-seeds DEST\n";
@@ -283,6 +331,7 @@ int main(int argc, char** argv) {
         disk_seeds();
         misc_seeds();
         boot_and_reply_seeds();
+        deps_seeds();
     } catch (const std::exception& e) {
         std::cerr << "make-seeds: " << e.what() << "\n";
         return 1;
