@@ -41,7 +41,8 @@ check-sanitize: host testdata
 	@tests/sanitize.sh
 
 ## Run every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (default 60), one after the other; corpus,
-## crashes, logs and results.json in build/fuzz (tests/fuzz/run.sh). FUZZ_TARGETS="a b" runs only those.
+## crashes, logs and results.json in build/fuzz (tests/fuzz/run.sh). FUZZ_TARGETS="a b" runs only those;
+## FUZZ_JOBS=2 runs two at a time.
 FUZZ_SECONDS ?= 60
 fuzz: host
 	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh

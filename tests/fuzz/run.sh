@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make fuzz: run every libFuzzer target of the host build (build/host/fuzz) for FUZZ_SECONDS (default 60) each,
-# one after the other (one core each: the machine is shared), keeping everything under build/fuzz/:
+# one after the other (one core each: the machine is shared; FUZZ_JOBS=n runs n at a time), keeping everything under build/fuzz/:
 #   seeds/<target>/    the seeds, made fresh (tests/fuzz/seeds.sh)
 #   corpus/<target>/   the corpus, kept and grown from run to run
 #   crashes/<target>/  crash-*, timeout-*, oom-*, leak-* inputs libFuzzer saved (each becomes a unit test with
@@ -9,7 +9,7 @@
 #   results.json       per target: executions, executions per second, coverage (cov = edges, ft = features) at
 #                      start and at the end, corpus size, crashes; bench/fuzz_bench.sh copies it into
 #                      bench/results.json
-# FUZZ_TARGETS="json dsse" limits the run to some targets. Exit 1 when any target crashed (after all have run).
+# FUZZ_TARGETS="json dsse" limits the run to some targets; FUZZ_JOBS=2 runs two targets at a time (default 1). Exit 1 when any target crashed (after all have run).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${KETTLE_HOST_BUILD:-$top/build/host}
@@ -40,18 +40,32 @@ dict_of() {
   [ -s "$out" ] && echo "-dict=$out"
 }
 
-crashed=()
-rows=()
-for t in "${targets[@]}"; do
+# One target: its libFuzzer run, then "<exit code> <crash files>" in logs/<target>.rc.
+run_one() {
+  local t=$1 log=$F/logs/$1.log rc
   mkdir -p "$F/corpus/$t" "$F/crashes/$t"
-  log=$F/logs/$t.log
   echo "fuzz: $t for ${secs} s" >&2
   # timeout: a safety net over libFuzzer's own -max_total_time (which a hung input could outlive).
   timeout --signal=KILL $((secs + 300)) "$B/fuzz/$t" "$F/corpus/$t" "$F/seeds/$t" $(dict_of "$t") \
     -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
     -artifact_prefix="$F/crashes/$t/" >"$log" 2>&1
   rc=$?
-  n_crash=$(find "$F/crashes/$t" -type f | wc -l)
+  echo "$rc $(find "$F/crashes/$t" -type f | wc -l)" > "$F/logs/$t.rc"
+}
+
+# FUZZ_JOBS targets at a time (default 1).
+jobs_max=${FUZZ_JOBS:-1}
+[[ "$jobs_max" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: FUZZ_JOBS must be a positive integer" >&2; exit 2; }
+for t in "${targets[@]}"; do
+  rm -f "$F/logs/$t.rc"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  run_one "$t" &
+done
+wait
+crashed=()
+rows=()
+for t in "${targets[@]}"; do
+  read -r rc n_crash < "$F/logs/$t.rc" || { rc=1; n_crash=0; }
   [ "$rc" -ne 0 ] || [ "$n_crash" -ne 0 ] && crashed+=("$t")
   rows+=("$t $rc $n_crash")
 done
