@@ -9,11 +9,13 @@
 #   results.json       per target: executions, executions per second, coverage (cov = edges, ft = features) at
 #                      start and at the end, corpus size, crashes; bench/fuzz_bench.sh copies it into
 #                      bench/results.json
-# FUZZ_TARGETS="json dsse" limits the run to some targets; FUZZ_JOBS=2 runs two targets at a time (default 1). Exit 1 when any target crashed (after all have run).
+# FUZZ_TARGETS="json dsse" limits the run to some targets; FUZZ_JOBS=2 runs two targets at a time (default 1);
+# FUZZ_DIR puts everything in another directory than build/fuzz (two runs side by side). Exit 1 when any target
+# crashed (after all have run).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${KETTLE_HOST_BUILD:-$top/build/host}
-F=$top/build/fuzz
+F=${FUZZ_DIR:-$top/build/fuzz}
 secs=${FUZZ_SECONDS:-60}
 [[ "$secs" =~ ^[0-9]+$ ]] && [ "$secs" -gt 0 ] || { echo "fuzz: FUZZ_SECONDS must be a positive integer" >&2; exit 2; }
 all=()
