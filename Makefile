@@ -3,7 +3,8 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check testdata image reproduce bench demo demo-deps reproduce-tools clean distclean
+.PHONY: all prereqs deps tools check check-sanitize host fuzz lint testdata image reproduce bench demo demo-deps \
+        reproduce-tools clean distclean
 
 all: tools
 
@@ -19,13 +20,37 @@ deps: prereqs
 tools: deps
 	@tools/build/tools.sh
 
-## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest.
-## The tests read the public fixtures in tests/data and Debian's own OVMF.fd (pinned in the lock) as
-## known-answer inputs.
+## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest, then the unit
+## tests again under ASan+UBSan (check-sanitize). The tests read the public fixtures in tests/data and Debian's own
+## OVMF.fd (pinned in the lock) as known-answer inputs.
 DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
 check: tools image testdata
 	@cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
 	  ctest --output-on-failure -j2 --timeout 900
+	@$(MAKE) --no-print-directory check-sanitize
+
+## The host build in build/host (tools/build/host.sh): Debian's clang, ASan+UBSan and libFuzzer instrumentation,
+## the pinned libraries rebuilt with it (cached in $(KETTLE_CACHE)/hostlibs-<key>); kettle, init, the unit tests
+## and the fuzz targets. Not the shipped executables.
+host: deps
+	@tools/build/host.sh
+
+## The unit tests (not the VM tests) of the host build under AddressSanitizer and UndefinedBehaviorSanitizer
+## (tests/sanitize.sh); part of make check.
+check-sanitize: host testdata
+	@tests/sanitize.sh
+
+## Run every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (default 60), one after the other; corpus,
+## crashes, logs and results.json in build/fuzz (tests/fuzz/run.sh). FUZZ_TARGETS="a b" runs only those;
+## FUZZ_JOBS=2 runs two at a time.
+FUZZ_SECONDS ?= 60
+fuzz: host
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh
+
+## clang-tidy (Debian's 14) with the checks of .clang-tidy over lib/ init/ runner/ tools/, on the host build's
+## compile_commands.json (tools/lint.sh). Not part of make check.
+lint: deps
+	@tools/lint.sh
 
 testdata: deps
 	@[ -f "$(DEBIAN_OVMF)" ] || tools/deps/unpack ovmf build/testdata/ovmf-debian

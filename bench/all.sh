@@ -9,7 +9,7 @@ res=$top/bench/results.json
 [ -f "$res" ] && mv -f "$res" "$top/bench/results.prev.json"
 failed=()
 for b in image/bench.sh bench/diskboot_bench.sh bench/ingest_bench.sh bench/hash_bench.sh bench/measure_bench.sh bench/verify_bench.sh \
-         bench/demo_bench.sh bench/scaling_bench.sh bench/deps_bench.sh; do
+         bench/demo_bench.sh bench/scaling_bench.sh bench/deps_bench.sh bench/fuzz_bench.sh; do
   echo "== $b" >&2
   "$top/$b" || failed+=("$b")
 done

@@ -6,7 +6,8 @@ usage: results.py set SECTION JSON     merge JSON (an object; "-" reads it from 
 
 Sections (written by): uki, boot (image/bench.py); diskboot (bench/diskboot_bench.py); ingest (bench/ingest_bench.sh);
 hash (bench/hash_bench.sh); measure (bench/measure_bench.sh); verify (bench/verify_bench.sh); demo, demo_build
-(bench/demo_bench.sh); scaling (bench/scaling_bench.sh); run (bench/all.sh, which make bench runs).
+(bench/demo_bench.sh); scaling (bench/scaling_bench.sh); fuzz (bench/fuzz_bench.sh, from build/fuzz/results.json of
+make fuzz); run (bench/all.sh, which make bench runs).
 The file is rewritten atomically under an flock, so scripts may run one after another or side by side.
 Env KETTLE_BENCH_RESULTS overrides the path.
 """
@@ -163,6 +164,14 @@ def rows(data):
                         "<= 60 s"))
         if d.get("make_demo_wall_s") is not None:
             out.append(("  make demo, wall clock", _num(d["make_demo_wall_s"], " s", 0), "", "", "<= 15 min"))
+    fz = data.get("fuzz")
+    if fz:
+        out.append((f"fuzz targets, {fz.get('fuzz_seconds')} s each ({fz.get('finished_on', '?')}): exec/s, "
+                    "coverage cov/ft", "", "corpus files, crashes", "", ""))
+        for name, t in sorted(fz.get("targets", {}).items()):
+            out.append((f"  {name}", f"{t.get('exec_per_s', 0):,}/s", f"corpus {t.get('corpus_files', 0)}, "
+                        f"crashes {t.get('crashes', 0)}", f"cov {t.get('cov') or '-'} ft {t.get('ft') or '-'}",
+                        "no crash"))
     db = data.get("demo_build")
     if db:
         out.append(("demo build: VM (TCG) vs native chroot", _num(db.get("vm_s"), " s", 1),

@@ -404,7 +404,7 @@ SimAmdSp::SimAmdSp(const SimChain& chain, SimPlatform plat, SimLaunch launch)
 SimAmdSp::~SimAmdSp() { stop(); }
 
 static std::string error_line(const std::string& msg) {
-    return Json{{"type", "error"}, {"message", msg}}.dump();
+    return dump_text(Json{{"type", "error"}, {"message", msg}});
 }
 
 std::string SimAmdSp::handle_line(std::string_view line) {

@@ -46,6 +46,16 @@ std::size_t find_unsafe_integer(std::string_view t) {
     return std::string_view::npos;
 }
 
+// RFC 8785 section 3.2.2.3 (ECMAScript Number::toString) writes a double of magnitude below 10^21 that has no
+// fraction in integer notation, and every double beyond 2^53-1 has none: 1e16 is written 10000000000000000. The
+// literal rule (find_unsafe_integer) refuses such text, so the same value must be refused in every notation, or
+// jcs() would write something parse_strict refuses. From 10^21 on the form has an exponent ("1e+30") and reads
+// back as the same double, so those values stay accepted (RFC 8785's own example holds 1E30).
+bool written_as_unsafe_integer(double d) {
+    double a = std::fabs(d);
+    return a > static_cast<double>(kMaxSafe) && a < 1e21;
+}
+
 }  // namespace
 
 Json parse_strict(std::string_view text, int max_depth) {
@@ -69,7 +79,7 @@ Json parse_strict(std::string_view text, int max_depth) {
                 break;
             case Json::parse_event_t::key: {
                 const auto& k = parsed.get_ref<const std::string&>();
-                if (keys.empty() || !keys.back().insert(k).second) problem = "duplicate member name \"" + k + "\"";
+                if (keys.empty() || !keys.back().insert(k).second) problem = "duplicate member name " + quote_text(k);
                 break;
             }
             case Json::parse_event_t::value:
@@ -80,7 +90,10 @@ Json parse_strict(std::string_view text, int max_depth) {
                     auto v = parsed.get<std::int64_t>();
                     if (v > kMaxSafe || v < -kMaxSafe) problem = "integer " + parsed.dump() + " is outside ±(2^53-1)";
                 } else if (parsed.is_number_float()) {
-                    if (!std::isfinite(parsed.get<double>())) problem = "number is not finite";
+                    double d = parsed.get<double>();
+                    if (!std::isfinite(d)) problem = "number is not finite";
+                    else if (written_as_unsafe_integer(d))
+                        problem = "number " + parsed.dump() + " is an integer outside ±(2^53-1)";
                 }
                 break;
         }
@@ -93,7 +106,7 @@ Json parse_strict(std::string_view text, int max_depth) {
         out = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
     } catch (const Json::exception& e) {  // parse_error, and out_of_range for number overflow
         if (!problem.empty()) throw Error("json: " + problem);
-        throw Error("json: " + std::string(e.what()));
+        throw Error("json: " + printable(e.what(), 400));  // nlohmann quotes the bytes last read
     }
     if (!problem.empty()) throw Error("json: " + problem);
     if (out.is_discarded()) throw Error("json: document rejected");

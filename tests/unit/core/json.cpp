@@ -6,8 +6,10 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/json.hpp"
+#include "test_support.hpp"
 
 using namespace kettle;
 
@@ -112,7 +114,32 @@ TEST_CASE("strict reader bounds numbers to the safe integer range", "[json][stri
     CHECK_THROWS_AS(parse_strict("-9007199254740992"), Error);
     CHECK_THROWS_AS(parse_strict("[18446744073709551616]"), Error);
     CHECK_THROWS_AS(parse_strict("1e400"), Error);
+    CHECK(parse_strict("9.007199254740991e15").get<double>() == 9007199254740991.0);
+    CHECK(parse_strict("1.5e-300").get<double>() == 1.5e-300);
     CHECK(parse_strict("1.5").get<double>() == 1.5);
+}
+
+// Found by the json fuzz target (input kept in tests/data/fuzz/json/): "1e16" was accepted as a double, jcs() wrote
+// it as 10000000000000000 (RFC 8785 Appendix B writes 2^53 as "9007199254740992"), and parse_strict refused that
+// literal, so parse -> jcs -> parse failed. Every value whose RFC 8785 form is an integer literal beyond ±(2^53-1),
+// i.e. magnitude in (2^53-1, 10^21), is now refused in every notation; from 10^21 on the form has an exponent
+// (Appendix B: 0x444b1ae4d6e2ef50 is "1e+21"; section 3.2.2: 1E30 is "1e+30") and reads back as the same double.
+TEST_CASE("strict reader accepts only numbers whose JCS form it reads back", "[json][strict][jcs]") {
+    CHECK_THROWS_AS(parse_strict(to_string(read_file(test::fixture("fuzz/json/crash-1e16")))), Error);
+    CHECK_THROWS_AS(parse_strict("10000000000000000"), Error);
+    CHECK_THROWS_AS(parse_strict("[9.007199254740992e15]"), Error);
+    CHECK_THROWS_AS(parse_strict("-9.999999999999999e20"), Error);
+    CHECK_THROWS_AS(parse_strict("999999999999999900000.0"), Error);
+    for (auto [in, want] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"1e21", "1e+21"}, {"1E30", "1e+30"}, {"-1.0e300", "-1e+300"}, {"9.007199254740991e15", "9007199254740991"},
+             {"4.50", "4.5"}, {"2e-3", "0.002"}, {"-0.0", "0"}}) {
+        INFO(in);
+        Json v = parse_strict(in);
+        std::string w = jcs(v);
+        CHECK(w == want);
+        CHECK(parse_strict(w) == v);
+        CHECK(jcs(parse_strict(w)) == w);
+    }
 }
 
 TEST_CASE("strict reader rejects trailing data, comments and deep nesting", "[json][strict]") {

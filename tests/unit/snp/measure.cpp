@@ -310,3 +310,16 @@ TEST_CASE("SNP digest of Debian 12 OVMF.fd (recorded sev-snp-measure run)", "[sn
     // No SNP_KERNEL_HASHES section and a zero hashes-table GPA: a kernel must be refused.
     CHECK_THROWS_AS(snp_digest(fw, 1, "EPYC-v4", 0x1, "", true), Error);
 }
+
+// Found by the ovmf fuzz target (input kept in tests/data/fuzz/ovmf/: a 4096-byte firmware tail with a TDVF
+// footer table, written by tests/fuzz/make_seeds.cpp): the target described the firmware without its SHA-256,
+// which to_json refuses with an Error. With the SHA-256, as `kettle measure` describes a file, the description
+// writes and reads back the same.
+TEST_CASE("a firmware description without its SHA-256 is not written; with it, it round-trips", "[snp]") {
+    Bytes fw = read_file(test::fixture("fuzz/ovmf/crash-tdvf-tail-no-sha256"));
+    CHECK_THROWS_AS(to_json(describe_firmware(fw, false)), Error);
+    FirmwareDescription d = describe_firmware(fw, true);
+    CHECK(d.sha256 == sha256(fw));
+    Json j = to_json(d);
+    CHECK(to_json(firmware_description_from_json(j)) == j);
+}

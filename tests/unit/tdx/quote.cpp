@@ -211,3 +211,15 @@ TEST_CASE("bench: verify one TDX quote with full collateral", "[.bench][bench]")
     std::printf("bench: TDX quote with full collateral (go-tdx-guest v4): %.2f ms per quote (CPU time %.2f ms per quote; "
                 "target <= 20 ms)\n", ms, (c1 - c0) / n);
 }
+
+// Found by the tdx_quote fuzz target (input kept in tests/data/fuzz/tdx_quote/): go-tdx-guest's v4 quote with bytes
+// of its certification data changed, so the PCK chain is no longer valid PEM. The quote still parses; reading its
+// chain is a kettle::Error (the target had let that escape), and verify_quote reports it as a failed check.
+TEST_CASE("a TDX quote whose PCK chain is malformed PEM fails verification with a check, not a crash", "[tdx]") {
+    Bytes raw = read_file(test::fixture("fuzz/tdx_quote/crash-pem-malformed-pck-chain"));
+    Quote q = Quote::parse(raw);
+    CHECK_THROWS_AS(x509::pem_blocks(to_string(q.pck_chain_pem), "CERTIFICATE"), Error);
+    Result r = verify_quote(raw, nullptr, no_collateral(), x509::parse_rfc3339("2023-07-01T00:00:00Z"));
+    CHECK_FALSE(r.ok);
+    CHECK(failed_check(r) == "pck-chain");
+}

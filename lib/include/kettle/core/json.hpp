@@ -12,8 +12,11 @@ using Json = nlohmann::json;
 /// Strict parse of untrusted JSON text (RFC 8259 + I-JSON, RFC 7493):
 ///  - rejects duplicate object member names (at any depth);
 ///  - rejects invalid UTF-8 and lone surrogate escapes;
-///  - rejects numbers outside the IEEE-754 safe integer range ±(2^53-1) when integral, and
-///    non-finite values; fractions are kept as double;
+///  - rejects integers outside the IEEE-754 safe integer range ±(2^53-1): an integer literal beyond it, and any
+///    number in another notation whose RFC 8785 form would be such a literal (magnitude above 2^53-1 and below
+///    10^21: "1e16" is refused like "10000000000000000"); from 10^21 on jcs() writes an exponent ("1e+30"), so
+///    those are accepted as doubles; rejects non-finite values; fractions are kept as double. Whatever this accepts,
+///    jcs() writes, and the written text reads back to the same value (tests/fuzz json);
 ///  - rejects trailing garbage, and nesting deeper than `max_depth` (default 64).
 /// Throws Error("json: <reason> at byte N").
 Json parse_strict(std::string_view text, int max_depth = 64);
