@@ -222,7 +222,7 @@ int debian_cmd(const Args& args) {
     if (lists_tmpl.find_first_of(" \t\n\"'\\") != std::string::npos || !::mkdtemp(lists_tmpl.data()))
         return usage("cannot make a temporary directory for the apt lists without blanks (check TMPDIR)");
     const std::string lists_out = lists_tmpl;
-    const std::string lists = lists_out + "/lists";
+    const std::string lists = lists_out + "/lists";  // copy-out of the directory lists into DIR makes DIR/lists
     std::vector<std::string> argv{"env", "SOURCE_DATE_EPOCH=" + o.epoch, "mmdebstrap", "--quiet", "--variant=" + o.variant,
                                   "--architectures=" + o.arch, "--format=tar",
                                   // No device nodes: the guest refuses them on the input disk, and the build
@@ -232,7 +232,7 @@ int debian_cmd(const Args& args) {
                                   // mmdebstrap's cleanup for the recipe's manifest. An extract hook runs for every
                                   // variant (customize hooks do not run for `extract`); it reads only, so the
                                   // rootfs is byte for byte the same as without it.
-                                  "--extract-hook=copy-out /var/lib/apt/lists " + lists};
+                                  "--extract-hook=copy-out /var/lib/apt/lists " + lists_out};
     if (!o.packages.empty()) argv.push_back("--include=" + o.packages);
     argv.insert(argv.end(), {o.suite, tmp, o.mirror});
     std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", o.suite.c_str(),
