@@ -61,9 +61,9 @@ constexpr std::array<FieldRule, 27> kFields{{
     {kCommit, 40, 64, 1, true},
     {kTree, 40, 64, 1, true},
     {kProbe, 3, 1100, kParserProbesMax, true},
-    {kDependencies, 2, 5, 3, true},
+    {kDependencies, 2, 6, 4, true},  // "npm", "cargo", "go", "debian"
     {kDepFiles, 8, 8, 1, false},
-    {kDepLockfile, kLockHead + 3, kLockHead + 1100, 3, false},
+    {kDepLockfile, kLockHead + 3, kLockHead + 1100, 4, false},
     {kDepPackage, 1 + 20 + 5, 1 + 64 + 1024, kDepPackagesMax, false},
 }};
 
