@@ -16,8 +16,11 @@ struct DepsResult {
 };
 
 /// Run the deps child (uid 900; sees /work/in/deps read-only and /src writable) for `ecosystems` (the request's
-/// "dependencies", sorted). Sets status["parser"]["deps"] and status["dependencies"]. Throws Error("deps: ...")
-/// naming the package that is missing, extra or wrong.
-DepsResult deps_phase(const std::vector<std::string>& ecosystems, const std::vector<std::string>& probes, Json& status);
+/// "dependencies", sorted). For "debian" it also sees /work/in/files and `toolchain_root` (the verity-opened image's
+/// mountpoint or the extracted tarball rootfs) read-only, and checks the recipe's package list against the
+/// toolchain's var/lib/dpkg/status (kettle/pkgdeps/debian.hpp verify_debian). Sets status["parser"]["deps"] and
+/// status["dependencies"]. Throws Error("deps: ...") naming the package that is missing, extra or wrong.
+DepsResult deps_phase(const std::vector<std::string>& ecosystems, const std::string& toolchain_root,
+                      const std::vector<std::string>& probes, Json& status);
 
 }  // namespace kettle::init

@@ -282,7 +282,7 @@ void pid1() {
         DepsResult deps;
         if (!req.dependencies.empty()) {
             run.enter("deps");
-            deps = deps_phase(req.dependencies, probes, run.status);
+            deps = deps_phase(req.dependencies, tc ? tc->mountpoint : "/work/in/rootfs", probes, run.status);
             record.lockfiles = deps.lockfiles;
             record.packages = deps.packages;
         }

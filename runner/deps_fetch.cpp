@@ -93,7 +93,8 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
     bool none = false;
     for (const auto& f : flags) {
         if (f == "none") none = true;
-        else if (f == "cargo" || f == "go" || f == "debian")
+        else if (f == "debian") continue;  // the toolchain's packages: added from its recipe (add_debian_dependency)
+        else if (f == "cargo" || f == "go")
             throw Error("--deps " + f + ": not wired into `kettle run` yet (npm is; docs/dependencies.md)");
         else if (f != "npm") throw Error("--deps: unknown ecosystem '" + f + "' (npm, or none)");
         else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
@@ -109,6 +110,7 @@ FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const
     out.ecosystems = ecosystems;
     for (const auto& e : ecosystems) {
         if (e == "npm") fetch_npm(repo, commit, cache_dir, out);
+        else if (e == "debian") continue;  // nothing to fetch: the packages are the toolchain's own
         else throw Error("--deps " + e + ": not supported by the host fetch");
     }
     return out;

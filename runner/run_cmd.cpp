@@ -222,7 +222,8 @@ int cmd_run(const Args& args) {
             if (tc_is_image) r.toolchain_image = tc_image.ref;
             else spec.toolchain_path = o.toolchain;
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
-            if (std::string recipe = checked_recipe_for(o.toolchain); !recipe.empty()) {
+            const std::string recipe = checked_recipe_for(o.toolchain);
+            if (!recipe.empty()) {
                 for (auto& [n, p] : spec.files)
                     if (n == kRecipeInputName) throw Error(std::string("--file: the name ") + n + " is taken by the toolchain recipe " + recipe);
                 spec.files.push_back({kRecipeInputName, recipe});
@@ -230,6 +231,7 @@ int cmd_run(const Args& args) {
                 progress.note("toolchain recipe " + recipe + " goes on the input disk (the statement records it)");
             }
             r.dependencies = dependency_ecosystems(o.deps, src.bare_repo, src.commit);
+            add_debian_dependency(r.dependencies, o.deps, recipe);
             if (!r.dependencies.empty()) {
                 FetchedDeps fd = fetch_dependencies(r.dependencies, src.bare_repo, src.commit, default_deps_cache(o.deps_cache));
                 spec.deps = fd.members;

@@ -54,10 +54,15 @@ static const char* kToolchainHelp =
     "  --arch ARCH         architecture (default amd64)\n"
     "  -h, --help          this text\n"
     "\n"
-    "debian also writes OUT.recipe.json, the recipe (suite, variant, mirror, packages asked for, every package\n"
-    "installed with its version, SOURCE_DATE_EPOCH, when the archive was read, the mmdebstrap version and the\n"
-    "SHA-256 of OUT). Keep it beside OUT: `kettle run --toolchain OUT` puts it on the input disk and the\n"
-    "statement records it (docs/buildtype.md); a recipe whose SHA-256 is not OUT's is refused there.\n"
+    "debian also writes OUT.recipe.json, the recipe (kettle-toolchain-recipe/v2: suite, variant, mirror,\n"
+    "packages asked for, SOURCE_DATE_EPOCH, when the archive was read, the mmdebstrap version, the SHA-256 of\n"
+    "OUT, the InRelease files apt verified (SHA-256, Date; their signatures checked again with gpgv against\n"
+    "/usr/share/keyrings/debian-archive-keyring.gpg) and every installed package with its version,\n"
+    "architecture, pool Filename and the .deb's SHA256 as the verified Packages index lists it). An installed\n"
+    "package that is in no verified index is an error (exit 3). Keep the recipe beside OUT: `kettle run\n"
+    "--toolchain OUT` puts it on the input disk, the guest checks its package list against the toolchain's\n"
+    "dpkg database and the statement lists every package as pkg:deb (docs/dependencies.md §5); a recipe\n"
+    "whose SHA-256 is not OUT's is refused there.\n"
     "\n"
     "Two runs against the same package versions give the same SHA-256 (tarball) or the same root hash\n"
     "(image, with the same erofs-utils and cryptsetup versions). Device nodes are left out\n"
@@ -65,7 +70,8 @@ static const char* kToolchainHelp =
     "Use an image for anything but tiny toolchains: the guest reads only the blocks the build uses, checked\n"
     "by dm-verity, while a tarball is hashed and unpacked into guest memory before the build (docs/formats.md).\n"
     "\n"
-    "exit codes: 0 ok, 2 usage error or bad input, 3 mmdebstrap failed (archive unreachable, unknown package)\n";
+    "exit codes: 0 ok, 2 usage error or bad input, 3 mmdebstrap failed (archive unreachable, unknown package)\n"
+    "or the package manifest cannot be made (bad signature or index, a package in no index)\n";
 
 namespace {
 
@@ -172,11 +178,13 @@ std::string parse_debian(const Args& args, DebianOptions& o) {
 }
 
 /// The recipe of the rootfs tarball `rootfs` that mmdebstrap just made from `o` (toolchain_recipe.hpp), without
-/// toolchain_sha256 (known once the output is written). `read_at`: when mmdebstrap started reading the mirror.
-Json debian_recipe(const DebianOptions& o, const std::string& rootfs, const std::string& read_at) {
+/// toolchain_sha256 (known once the output is written). `read_at`: when mmdebstrap started reading the mirror;
+/// `lists`: the apt lists directory copied out of the run (its InRelease and Packages files).
+Json debian_recipe(const DebianOptions& o, const std::string& rootfs, const std::string& read_at,
+                   const std::string& lists) {
     auto [vs, ver] = runner::run_capture({"mmdebstrap", "--version"});
     while (!ver.empty() && (ver.back() == '\n' || ver.back() == '\r')) ver.pop_back();
-    auto [ts, status] = runner::run_capture({"tar", "-xOf", rootfs, "./var/lib/dpkg/status"}, 16u << 20);
+    auto [ts, status] = runner::run_capture({"tar", "-xOf", rootfs, "./var/lib/dpkg/status"}, 64u << 20);
     if (ts != 0) throw Error("cannot read var/lib/dpkg/status from the rootfs " + rootfs);
     Json include = Json::array();
     for (std::size_t p = 0; p < o.packages.size();) {
@@ -186,10 +194,11 @@ Json debian_recipe(const DebianOptions& o, const std::string& rootfs, const std:
         if (c == std::string::npos) break;
         p = c + 1;
     }
-    return Json{{"schema", "kettle-toolchain-recipe/v1"}, {"tool", "kettle toolchain debian"}, {"suite", o.suite},
+    Json m = runner::debian_manifest(status, lists, runner::kDebianArchiveKeyring);
+    return Json{{"schema", "kettle-toolchain-recipe/v2"}, {"tool", "kettle toolchain debian"}, {"suite", o.suite},
                 {"variant", o.variant}, {"architecture", o.arch}, {"mirror", o.mirror}, {"include", include},
                 {"source_date_epoch", std::stoull(o.epoch)}, {"archive_read_at", read_at},
-                {"mmdebstrap", vs == 0 ? ver : "unknown"}, {"packages", runner::dpkg_installed_packages(status)}};
+                {"mmdebstrap", vs == 0 ? ver : "unknown"}, {"apt_index", m["apt_index"]}, {"packages", m["packages"]}};
 }
 
 /// Complete `recipe` with the SHA-256 of the finished toolchain `out` and write it beside it (recipe_path).
@@ -208,11 +217,22 @@ int debian_cmd(const Args& args) {
     // mmdebstrap picks the format from the file name; write to a temporary name and rename when done. An image
     // is packed from an uncompressed temporary tarball, removed afterwards.
     std::string tmp = o.out + ".tmp-" + std::to_string(::getpid()) + (ends_with(o.out, ".tar.zst") ? ".tar.zst" : ".tar");
+    // Where the apt lists are copied out to: a fresh directory without blanks (mmdebstrap splits the hook on them).
+    std::string lists_tmpl = (fs::temp_directory_path() / "kettle-apt-lists-XXXXXX").string();
+    if (lists_tmpl.find_first_of(" \t\n\"'\\") != std::string::npos || !::mkdtemp(lists_tmpl.data()))
+        return usage("cannot make a temporary directory for the apt lists without blanks (check TMPDIR)");
+    const std::string lists_out = lists_tmpl;
+    const std::string lists = lists_out + "/lists";  // copy-out of the directory lists into DIR makes DIR/lists
     std::vector<std::string> argv{"env", "SOURCE_DATE_EPOCH=" + o.epoch, "mmdebstrap", "--quiet", "--variant=" + o.variant,
                                   "--architectures=" + o.arch, "--format=tar",
                                   // No device nodes: the guest refuses them on the input disk, and the build
                                   // sandbox mounts its own minimal /dev.
-                                  "--skip=output/dev"};
+                                  "--skip=output/dev",
+                                  // The apt lists (InRelease, Packages) the run verified, copied out before
+                                  // mmdebstrap's cleanup for the recipe's manifest. An extract hook runs for every
+                                  // variant (customize hooks do not run for `extract`); it reads only, so the
+                                  // rootfs is byte for byte the same as without it.
+                                  "--extract-hook=copy-out /var/lib/apt/lists " + lists_out};
     if (!o.packages.empty()) argv.push_back("--include=" + o.packages);
     argv.insert(argv.end(), {o.suite, tmp, o.mirror});
     std::fprintf(stderr, "kettle toolchain: mmdebstrap %s (%s) with SOURCE_DATE_EPOCH=%s\n", o.suite.c_str(),
@@ -220,6 +240,10 @@ int debian_cmd(const Args& args) {
     const std::string read_at = x509::format_rfc3339(x509::now_seconds());
     auto [st, ignored] = runner::run_capture(argv);
     std::error_code ec;
+    struct RemoveLists {
+        std::string dir;
+        ~RemoveLists() { std::error_code e; fs::remove_all(dir, e); }
+    } cleanup{lists_out};
     if (st != 0) {
         fs::remove(tmp, ec);
         std::fprintf(stderr, "kettle toolchain: mmdebstrap failed (status %d)\n", st);
@@ -227,7 +251,7 @@ int debian_cmd(const Args& args) {
     }
     Json recipe;
     try {
-        recipe = debian_recipe(o, tmp, read_at);
+        recipe = debian_recipe(o, tmp, read_at, lists);
     } catch (const Error& e) {
         fs::remove(tmp, ec);
         std::fprintf(stderr, "kettle toolchain: %s\n", e.what());

@@ -94,14 +94,14 @@ ToolchainImageRef get_toolchain_image(const Json& t) {
     return ref;
 }
 
-/// "dependencies": the ecosystems the guest verifies, each of "npm", "cargo", "go" at most once, sorted.
+/// "dependencies": the ecosystems the guest verifies, each of "npm", "cargo", "go", "debian" at most once, sorted.
 std::vector<std::string> get_dependencies(const Json& d) {
     if (!d.is_array()) bad("dependencies", "not an array");
     std::vector<std::string> out;
     for (const auto& e : d) {
         if (!e.is_string()) bad("dependencies", "element is not a string");
         std::string s = e.get<std::string>();
-        if (s != "npm" && s != "cargo" && s != "go") bad("dependencies", "unknown ecosystem \"" + s.substr(0, 32) + "\"");
+        if (s != "npm" && s != "cargo" && s != "go" && s != "debian") bad("dependencies", "unknown ecosystem \"" + s.substr(0, 32) + "\"");
         if (std::find(out.begin(), out.end(), s) != out.end()) bad("dependencies", s + " given twice");
         out.push_back(std::move(s));
     }

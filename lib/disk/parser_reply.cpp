@@ -61,9 +61,9 @@ constexpr std::array<FieldRule, 27> kFields{{
     {kCommit, 40, 64, 1, true},
     {kTree, 40, 64, 1, true},
     {kProbe, 3, 1100, kParserProbesMax, true},
-    {kDependencies, 2, 5, 3, true},
+    {kDependencies, 2, 6, 4, true},  // "npm", "cargo", "go", "debian"
     {kDepFiles, 8, 8, 1, false},
-    {kDepLockfile, kLockHead + 3, kLockHead + 1100, 3, false},
+    {kDepLockfile, kLockHead + 3, kLockHead + 1100, 4, false},
     {kDepPackage, 1 + 20 + 5, 1 + 64 + 1024, kDepPackagesMax, false},
 }};
 
@@ -164,7 +164,7 @@ DepLockfile lockfile_of(std::string_view v) {
     if (nul == std::string_view::npos) bad("lockfile record without an ecosystem");
     l.ecosystem = std::string(rest.substr(0, nul));
     l.path = std::string(rest.substr(nul + 1));
-    if (l.ecosystem != "npm" && l.ecosystem != "cargo" && l.ecosystem != "go") bad("lockfile of an unknown ecosystem");
+    if (l.ecosystem != "npm" && l.ecosystem != "cargo" && l.ecosystem != "go" && l.ecosystem != "debian") bad("lockfile of an unknown ecosystem");
     try {
         if (!valid_utf8(l.path) || normalize_member_path(l.path, 1024) != l.path) bad("lockfile path is not normalized");
     } catch (const Error& e) {
@@ -240,7 +240,7 @@ void apply(ParserReply& p, std::uint8_t tag, std::string_view v) {
             break;
         case kProbe: p.probes.emplace_back(v); break;
         case kDependencies:
-            if (v != "npm" && v != "cargo" && v != "go") bad("unknown ecosystem " + quote_text(v));
+            if (v != "npm" && v != "cargo" && v != "go" && v != "debian") bad("unknown ecosystem " + quote_text(v));
             q.dependencies.emplace_back(v);
             break;
         case kDepFiles: p.ingest.dep_files = le64(b, 0); break;

@@ -181,7 +181,7 @@ void attach_recipe(Json& deps, const ProvenanceInputs& in) {
         throw Error("provenance: the toolchain recipe's bytes are not those of " + name);
     (*recipe)["content"] = base64_encode(as_bytes(in.toolchain_recipe));
     (*recipe)["mediaType"] = "application/json";
-    (*recipe)["annotations"] = {{"kind", "kettle-toolchain-recipe/v1"}, {"claim", "host"}};
+    (*recipe)["annotations"] = {{"kind", "kettle-toolchain-recipe"}, {"claim", "host"}};
     (*toolchain)["annotations"]["recipe"] = name;
 }
 

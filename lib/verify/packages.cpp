@@ -1,5 +1,6 @@
 // The policy's dependency rules (kettle/verify/policy.hpp PackageRule, docs/dependencies.md §3).
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "kettle/core/error.hpp"
@@ -66,15 +67,82 @@ int compare_versions(const std::string& a, const std::string& b) {
     return 0;
 }
 
+/// The order of one character in a Debian version's non-digit run (Debian Policy §5.6.12): '~' before everything,
+/// even the end of the part; then the end; then letters; then every other character, by ASCII.
+int deb_order(int c) {
+    if (c == '~') return -1;
+    if (c == 0) return 0;
+    if (std::isalpha(c)) return c;
+    return c + 256;
+}
+
+/// Compare two upstream versions or revisions by Debian Policy §5.6.12: alternately the longest non-digit prefix
+/// (deb_order, character by character) and the longest digit prefix (numerically).
+int deb_compare_part(const std::string& a, const std::string& b) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        while ((i < a.size() && !std::isdigit(static_cast<unsigned char>(a[i]))) ||
+               (j < b.size() && !std::isdigit(static_cast<unsigned char>(b[j])))) {
+            int x = i < a.size() && !std::isdigit(static_cast<unsigned char>(a[i])) ? deb_order(static_cast<unsigned char>(a[i])) : 0;
+            int y = j < b.size() && !std::isdigit(static_cast<unsigned char>(b[j])) ? deb_order(static_cast<unsigned char>(b[j])) : 0;
+            if (x != y) return x < y ? -1 : 1;
+            ++i, ++j;
+        }
+        while (i < a.size() && a[i] == '0') ++i;
+        while (j < b.size() && b[j] == '0') ++j;
+        std::size_t di = i, dj = j;
+        while (di < a.size() && std::isdigit(static_cast<unsigned char>(a[di]))) ++di;
+        while (dj < b.size() && std::isdigit(static_cast<unsigned char>(b[dj]))) ++dj;
+        if (di - i != dj - j) return di - i < dj - j ? -1 : 1;
+        if (int c = a.compare(i, di - i, b, j, dj - j); c != 0) return c < 0 ? -1 : 1;
+        i = di, j = dj;
+    }
+    return 0;
+}
+
+/// Debian version order (Debian Policy §5.6.12 "Version"): epoch numerically (absent = 0), then the upstream
+/// version, then the revision (after the last '-'; absent = empty), each by deb_compare_part. <0, 0, >0.
+int compare_deb_versions(const std::string& a, const std::string& b) {
+    auto split = [](const std::string& v) {
+        std::size_t colon = v.find(':');
+        std::string epoch = colon == std::string::npos ? "0" : v.substr(0, colon);
+        std::string rest = colon == std::string::npos ? v : v.substr(colon + 1);
+        std::size_t dash = rest.rfind('-');
+        std::string rev = dash == std::string::npos ? "" : rest.substr(dash + 1);
+        if (dash != std::string::npos) rest.resize(dash);
+        return std::array<std::string, 3>{epoch, rest, rev};
+    };
+    auto x = split(a), y = split(b);
+    for (int k = 0; k < 3; ++k)
+        if (int c = deb_compare_part(x[k], y[k]); c != 0) return c;
+    return 0;
+}
+
+/// Undo purl percent-encoding ("%2B" -> '+'); a malformed escape is kept as it is.
+std::string purl_decode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
 bool matches(const PackageRule& r, const Json& d) {
     if (!d.is_object() || !d.contains("uri") || !d["uri"].is_string()) return false;
     std::string uri = d["uri"].get<std::string>();
     if (uri.size() <= r.purl.size() + 1 || uri.compare(0, r.purl.size(), r.purl) != 0 || uri[r.purl.size()] != '@')
         return false;
     std::string version = uri.substr(r.purl.size() + 1);
-    version = version.substr(0, version.find_first_of("?#"));
+    version = purl_decode(version.substr(0, version.find_first_of("?#")));
     if (!r.op.empty()) {
-        int c = compare_versions(version, r.version);
+        int c = r.purl.rfind("pkg:deb/", 0) == 0 ? compare_deb_versions(version, r.version)
+                                                 : compare_versions(version, r.version);
         bool ok = r.op == "=" ? c == 0 : r.op == ">=" ? c >= 0 : r.op == ">" ? c > 0 : r.op == "<=" ? c <= 0 : c < 0;
         if (!ok) return false;
     }

@@ -23,6 +23,18 @@ tar -tvf "$T/rootfs1.tar" > "$T/list"
 grep -q ' \./bin/busybox$' "$T/list" || { echo "FAIL: bin/busybox missing"; exit 1; }
 if grep -q '^[cb]' "$T/list"; then echo "FAIL: device nodes in the rootfs"; exit 1; fi
 echo "PASS: identical rootfs $a, no device nodes"
+# The recipe's manifest: the InRelease apt verified (gpgv checked it again), the Packages index it lists, and the
+# same manifest for both runs (an `extract` variant installs nothing, so the package list is empty).
+python3 - "$T/rootfs1.tar.recipe.json" "$T/rootfs2.tar.recipe.json" <<'PY' || { echo "FAIL: recipe manifest"; exit 1; }
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["schema"] == "kettle-toolchain-recipe/v2", a["schema"]
+ix = a["apt_index"]
+assert len(ix) == 1 and ix[0]["codename"] == "bookworm" and len(ix[0]["release_sha256"]) == 64, ix
+assert ix[0]["packages_indexes"][0]["path"] == "main/binary-amd64/Packages", ix
+assert a["apt_index"] == b["apt_index"] and a["packages"] == b["packages"] == []
+print("recipe v2: InRelease of %s, %d packages" % (ix[0]["date"], len(a["packages"])))
+PY
 if ! command -v mkfs.erofs >/dev/null || ! { command -v veritysetup >/dev/null || [ -x /usr/sbin/veritysetup ]; }; then
   echo "SKIP: erofs-utils or cryptsetup-bin not installed: image output not tested"; exit 4
 fi

@@ -12,8 +12,8 @@
 namespace kettle::pkgdeps {
 
 /// Ecosystems Kettle verifies. Their names are the values of `--deps` and of request.json "dependencies".
-inline constexpr const char* kEcosystems[] = {"npm", "cargo", "go"};
-/// True for "npm", "cargo", "go".
+inline constexpr const char* kEcosystems[] = {"npm", "cargo", "go", "debian"};
+/// True for "npm", "cargo", "go", "debian" ("debian": the toolchain's packages, kettle/pkgdeps/debian.hpp).
 bool is_ecosystem(std::string_view name);
 
 /// Digest algorithms a lockfile may pin, by in-toto DigestSet name: "sha512" (64 bytes), "sha256" (32), "sha1" (20).

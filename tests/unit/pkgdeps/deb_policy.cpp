@@ -1,0 +1,64 @@
+// pkg:deb entries as the verifier's package rules see them: the version is percent-decoded from the purl and
+// ordered as Debian orders versions (Debian Policy §5.6.12). Known answers: dpkg --compare-versions on this host.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "kettle/core/error.hpp"
+#include "kettle/pkgdeps/package.hpp"
+#include "kettle/verify/policy.hpp"
+#include "test_support.hpp"
+
+using namespace kettle;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+/// Does the provenance holding only pkg:deb/debian/p@<have> satisfy the rule version "<op><want>"?
+bool satisfies(const std::string& have, const std::string& op, const std::string& want) {
+    Json deps = Json::array({Json{{"uri", pkgdeps::deb_purl("p", have, "amd64")}, {"digest", {{"sha256", "ab"}}}}});
+    bundle::Policy p = bundle::parse_policy(
+        Json{{"packages", {{"require", Json::array({Json{{"purl", "pkg:deb/debian/p"}, {"version", op + want}}})}}}}.dump());
+    try {
+        bundle::check_package_rules(deps, p.require_packages, p.forbid_packages);
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+bool dpkg_says(const std::string& a, const char* op, const std::string& b) {
+    return test::run_host("dpkg --compare-versions '" + a + "' " + op + " '" + b + "' && echo yes || echo no").rfind("yes", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("policy packages: pkg:deb versions compare as dpkg compares them", "[pkgdeps][debian]") {
+    const std::pair<const char*, const char*> pairs[] = {
+        {"1.0~rc1-1", "1.0-1"},       {"1:1.0-1", "2.0-1"},           {"2.40-2", "2.40-2+b1"},
+        {"12.2.0-14", "12.2.0-14+deb12u1"}, {"1.0a", "1.0+"},         {"1.0-1~bpo12+1", "1.0-1"},
+        {"3.0.17-1~deb12u2", "3.0.11-1~deb12u2"}, {"1.01", "1.1"},    {"5.2.15-2+b13", "5.2.15-2+b2"},
+        {"0:1.2", "1.2"},              {"1.2-10", "1.2-9"},            {"1.0", "1.0."}};
+    for (auto [a, b] : pairs) {
+        INFO(a << " vs " << b);
+        CHECK(satisfies(a, "<", b) == dpkg_says(a, "lt", b));
+        CHECK(satisfies(a, "=", b) == dpkg_says(a, "eq", b));
+        CHECK(satisfies(a, ">=", b) == dpkg_says(a, "ge", b));
+        CHECK(satisfies(b, "<", a) == dpkg_says(b, "lt", a));
+    }
+}
+
+TEST_CASE("policy packages: require and forbid pkg:deb by name, version and .deb digest", "[pkgdeps][debian]") {
+    Json deps = Json::array({Json{{"uri", pkgdeps::deb_purl("gcc-12", "12.2.0-14", "amd64")}, {"digest", {{"sha256", "ab"}}}},
+                             Json{{"uri", pkgdeps::deb_purl("libc6", "2.36-9+deb12u13", "amd64")}, {"digest", {{"sha256", "cd"}}}}});
+    auto check = [&](const std::string& policy) {
+        bundle::Policy p = bundle::parse_policy(policy);
+        return bundle::check_package_rules(deps, p.require_packages, p.forbid_packages);
+    };
+    CHECK_NOTHROW(check(R"({"packages":{"require":[{"purl":"pkg:deb/debian/libc6","version":"2.36-9+deb12u13","digest":"sha256:CD"}]}})"));
+    CHECK_THROWS_WITH(check(R"({"packages":{"forbid":[{"purl":"pkg:deb/debian/libc6","version":"<2.36-9+deb12u14"}]}})"),
+                      ContainsSubstring("forbids package"));
+    CHECK_NOTHROW(check(R"({"packages":{"forbid":[{"purl":"pkg:deb/debian/libc6","version":"<2.36-9+deb12u4"}]}})"));
+    CHECK_THROWS_WITH(check(R"({"packages":{"require":[{"purl":"pkg:deb/debian/gcc-12","digest":"sha256:00"}]}})"),
+                      ContainsSubstring("requires package"));
+    CHECK_THROWS_WITH(check(R"({"packages":{"forbid":[{"purl":"pkg:deb/debian/gcc-12"}]}})"), ContainsSubstring("forbids package"));
+}
