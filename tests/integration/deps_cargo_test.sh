@@ -44,6 +44,8 @@ cargo)
   make_source "$S" <<'SH'
 #!/bin/sh
 set -e
+# The build user has no home: cargo's own state (CARGO_HOME) goes to the build's /tmp.
+export HOME=/tmp CARGO_HOME=/tmp/cargo-home
 mkdir -p out
 cargo --version > out/cargo-version.txt
 cargo build --offline --locked --release -j 1

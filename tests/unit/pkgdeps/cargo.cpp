@@ -160,8 +160,12 @@ TEST_CASE("cargo: cargo itself builds the laid-out checkout offline and --locked
     if (!fs::exists(cargo)) SKIP("no cargo at " + cargo + " (set KETTLE_TEST_CARGO)");
     Fixture f;
     verify_and_lay_out("cargo", f.src, f.pkgs);
-    std::string cmd = "cd '" + f.src + "' && env -i PATH=/usr/bin:/bin HOME='" + f.t.path + "' CARGO_HOME='" +
-                      f.t.path + "/cargo-home' '" + cargo + "' build --offline --locked -q > '" + f.t.path +
+    // A fresh CARGO_HOME (no registry cache, no user config); rustup's toolchains stay where they are.
+    const char* home = std::getenv("HOME");
+    std::string rustup = std::getenv("RUSTUP_HOME") ? std::getenv("RUSTUP_HOME") : std::string(home ? home : "/root") + "/.rustup";
+    std::string cmd = "cd '" + f.src + "' && env -i PATH='" + fs::path(cargo).parent_path().string() +
+                      ":/usr/bin:/bin' HOME='" + f.t.path + "' RUSTUP_HOME='" + rustup + "' CARGO_HOME='" + f.t.path +
+                      "/cargo-home' '" + cargo + "' build --offline --locked -q > '" + f.t.path +
                       "/log' 2>&1 && ./target/debug/kettle-fx-app > '" + f.t.path + "/out'";
     INFO(slurp(f.t.path + "/log"));
     REQUIRE(std::system(cmd.c_str()) == 0);
