@@ -80,7 +80,6 @@ std::string inner_path(const Ctx& c, struct archive_entry* e) {
     } catch (const Error& err) {
         fail(c, std::string(".crate: ") + err.what());
     }
-    if (!valid_utf8(n)) fail(c, ".crate: " + quote_text(n) + " is not UTF-8 (.cargo-checksum.json could not name it)");
     auto slash = n.find('/');
     if (n.substr(0, slash) != c.top)
         fail(c, ".crate: " + quote_text(raw) + " is not below the top directory " + c.top + "/ (the crate must be "
