@@ -9,6 +9,7 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/pkgdeps/cargo.hpp"
 #include "kettle/pkgdeps/npm.hpp"
 #include "progress.hpp"
 
@@ -27,9 +28,11 @@ std::pair<bool, std::string> git_file(const std::string& repo, const std::string
     return {true, text};
 }
 
-/// The cached file for `p`, fetched with curl when absent or wrong; its digest is checked either way.
-std::string fetch_one(const pkgdeps::LockedPackage& p, const std::string& dir, bool& downloaded) {
-    std::string path = dir + "/" + pkgdeps::npm_member_name(p);
+/// The cached file `dir`/`member` for `p`, fetched from p.resolved with curl when absent or wrong; its digest is
+/// checked either way. `eco` and `lockfile` name the ecosystem in errors.
+std::string fetch_one(const pkgdeps::LockedPackage& p, const std::string& dir, const std::string& member,
+                      const std::string& eco, const std::string& lockfile, bool& downloaded) {
+    std::string path = dir + "/" + member;
     downloaded = false;
     if (fs::is_regular_file(path) && pkgdeps::file_digest(path, p.alg) == p.digest) return path;
     std::string tmp = path + ".part." + std::to_string(::getpid());
@@ -37,13 +40,13 @@ std::string fetch_one(const pkgdeps::LockedPackage& p, const std::string& dir, b
                                   "-o", tmp, p.resolved});
     if (st != 0) {
         fs::remove(tmp);
-        throw Error("--deps: npm: cannot fetch " + p.name + "@" + p.version + " from " + p.resolved +
+        throw Error("--deps: " + eco + ": cannot fetch " + p.name + "@" + p.version + " from " + p.resolved +
                     (st == -1 ? " (curl is not installed)" : " (curl exit " + std::to_string(st) + ")"));
     }
     if (pkgdeps::file_digest(tmp, p.alg) != p.digest) {
         fs::remove(tmp);
-        throw Error("--deps: npm: " + p.name + "@" + p.version + " from " + p.resolved + " does not match the " +
-                    p.alg + " digest package-lock.json pins");
+        throw Error("--deps: " + eco + ": " + p.name + "@" + p.version + " from " + p.resolved + " does not match the " +
+                    p.alg + " digest " + lockfile + " pins");
     }
     fs::rename(tmp, path);
     downloaded = true;
@@ -66,8 +69,31 @@ void fetch_npm(const std::string& repo, const std::string& commit, const std::st
         std::string member = "npm/" + pkgdeps::npm_member_name(p);
         if (!seen.insert(member).second) continue;  // the same tarball at two install paths goes once
         bool fresh = false;
-        std::string path = fetch_one(p, dir, fresh);
+        std::string path = fetch_one(p, dir, pkgdeps::npm_member_name(p), "npm", pkgdeps::kNpmLockfile, fresh);
         out.members.emplace_back(member, path);
+        out.packages++;
+        out.bytes += fs::file_size(path);
+        out.downloaded += fresh ? 1 : 0;
+    }
+}
+
+/// Every crate Cargo.lock pins (each name@version once), from crates.io's download URL into <cache>/cargo/.
+void fetch_cargo(const std::string& repo, const std::string& commit, const std::string& cache, FetchedDeps& out) {
+    auto [present, text] = git_file(repo, commit, pkgdeps::kCargoLockfile);
+    if (!present) throw Error("--deps cargo: commit " + commit + " has no Cargo.lock at its root");
+    std::vector<pkgdeps::LockedPackage> pkgs;
+    try {
+        pkgs = pkgdeps::parse_cargo_lock(text);
+    } catch (const Error& e) {
+        throw Error(std::string("--deps cargo: ") + e.what());
+    }
+    std::string dir = cache + "/cargo";
+    fs::create_directories(dir);
+    for (const auto& p : pkgs) {
+        bool fresh = false;
+        std::string member = pkgdeps::cargo_member_name(p);
+        std::string path = fetch_one(p, dir, member, "cargo", pkgdeps::kCargoLockfile, fresh);
+        out.members.emplace_back("cargo/" + member, path);
         out.packages++;
         out.bytes += fs::file_size(path);
         out.downloaded += fresh ? 1 : 0;
@@ -87,6 +113,7 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
                                                const std::string& commit) {
     std::vector<std::string> out;
     if (flags.empty()) {
+        if (git_file(repo, commit, pkgdeps::kCargoLockfile).first) out.push_back("cargo");
         if (git_file(repo, commit, pkgdeps::kNpmLockfile).first) out.push_back("npm");
         return out;
     }
@@ -94,9 +121,10 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
     for (const auto& f : flags) {
         if (f == "none") none = true;
         else if (f == "debian") continue;  // the toolchain's packages: added from its recipe (add_debian_dependency)
-        else if (f == "cargo" || f == "go")
-            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm is; docs/dependencies.md)");
-        else if (f != "npm") throw Error("--deps: unknown ecosystem '" + f + "' (npm, or none)");
+        else if (f == "go")
+            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm and cargo are; docs/dependencies.md)");
+        else if (f != "npm" && f != "cargo")
+            throw Error("--deps: unknown ecosystem '" + f + "' (npm, cargo, debian, or none)");
         else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
     }
     if (none && !out.empty()) throw Error("--deps none cannot be combined with an ecosystem");
@@ -110,6 +138,7 @@ FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const
     out.ecosystems = ecosystems;
     for (const auto& e : ecosystems) {
         if (e == "npm") fetch_npm(repo, commit, cache_dir, out);
+        else if (e == "cargo") fetch_cargo(repo, commit, cache_dir, out);
         else if (e == "debian") continue;  // nothing to fetch: the packages are the toolchain's own
         else throw Error("--deps " + e + ": not supported by the host fetch");
     }

@@ -15,9 +15,10 @@ struct FetchedDeps {
     std::uint64_t packages = 0, bytes = 0, downloaded = 0;      ///< package files, their bytes, fetched now
 };
 
-/// The ecosystems to check for `commit` of the repository `repo`: `flags` as given (--deps, each "npm" or "none";
-/// "none" alone means no dependencies), or, when empty, auto-detected: npm when the commit's root holds
-/// package-lock.json. cargo and go are refused clearly (their guest checks are not wired yet). Throws Error.
+/// The ecosystems to check for `commit` of the repository `repo`: `flags` as given (--deps, each "npm", "cargo" or
+/// "none"; "none" alone means no dependencies), or, when empty, auto-detected: cargo when the commit's root holds
+/// Cargo.lock, npm when it holds package-lock.json. go and debian are refused clearly (their guest checks are not
+/// wired yet). Sorted. Throws Error.
 std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& flags, const std::string& repo,
                                                const std::string& commit);
 

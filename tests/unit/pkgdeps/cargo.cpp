@@ -1,15 +1,28 @@
-// cargo: Cargo.lock reading. crates.io is out of reach here; the pinned checksum of itoa 1.0.1 is the "package"
-// value of Debian's librust-itoa-dev 1.0.1-1 .cargo-checksum.json (the SHA-256 of the crates.io .crate), put into
-// a hand-made Cargo.lock in cargo's own layout.
+// cargo: Cargo.lock reading, and the guest's check and vendor layout. crates.io is out of reach here; the pinned
+// checksum of itoa 1.0.1 is the "package" value of Debian's librust-itoa-dev 1.0.1-1 .cargo-checksum.json (the
+// SHA-256 of the crates.io .crate), put into a hand-made Cargo.lock in cargo's own layout. tests/data/cargo holds
+// three hand-made crates packed by `cargo package` and an app whose Cargo.lock pins them (tests/data/README.md);
+// the oracle for the vendor layout is cargo itself: `cargo build --offline --locked` over it, when cargo is here.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "guest_test_util.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
+#include "kettle/core/json.hpp"
 #include "kettle/pkgdeps/cargo.hpp"
 
 using namespace kettle;
 using namespace kettle::pkgdeps;
+using kettle::test::TarBuilder;
+using kettle::test::TempDir;
 using Catch::Matchers::ContainsSubstring;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -54,4 +67,224 @@ TEST_CASE("Cargo.lock hostile: git and foreign sources, bad checksums, duplicate
     DepsLimits l;
     l.max_packages = 1;
     CHECK_THROWS_WITH(parse_cargo_lock(lock(), l), ContainsSubstring("more than the limit of 1"));
+}
+
+namespace {
+
+const char* kCrates[] = {"kettle-fx-alpha-0.1.0.crate", "kettle-fx-beta-0.2.0.crate", "kettle-fx-gamma-1.0.0.crate"};
+const char* kCratesIo = "registry+https://github.com/rust-lang/crates.io-index";
+
+std::string slurp(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+void spit(const std::string& p, const std::string& data) {
+    std::ofstream f(p, std::ios::binary);
+    f << data;
+}
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+}
+
+/// A checkout (src/: the fixture app with its Cargo.lock) and the host's package directory (pkgs/: the crates).
+struct Fixture {
+    TempDir t;
+    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
+    Fixture() {
+        std::string dir = kettle::test::fixture("cargo");
+        fs::copy(dir + "/app", src, fs::copy_options::recursive);
+        fs::create_directories(pkgs);
+        for (const char* n : kCrates) fs::copy_file(dir + "/" + n, pkgs + "/" + n);
+    }
+    std::string lock() const { return slurp(src + "/Cargo.lock"); }
+    void set_lock(const std::string& s) const { spit(src + "/Cargo.lock", s); }
+    std::string error(const DepsLimits& l = {}) const {
+        try {
+            verify_and_lay_out("cargo", src, pkgs, l);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "";
+    }
+};
+
+/// A gzip .crate "<top>/Cargo.toml" naming `name`@`version`, with extra entries.
+std::string crate(const std::string& top, const std::string& name, const std::string& version,
+                  const std::function<void(TarBuilder&)>& extra = {}) {
+    TarBuilder t("gzip");
+    t.file(top + "/Cargo.toml", "[package]\nedition = \"2021\"\nname = \"" + name + "\"\nversion = \"" + version +
+                                    "\"\n\n[dependencies.x]\nversion = \"9\"\n");
+    if (extra) extra(t);
+    return t.finish();
+}
+
+std::string one_lock(const std::string& name, const std::string& version, const std::string& data) {
+    return "version = 3\n\n[[package]]\nname = \"" + name + "\"\nversion = \"" + version + "\"\nsource = \"" +
+           kCratesIo + "\"\nchecksum = \"" + hex(sha256(as_bytes(data))) + "\"\n";
+}
+
+}  // namespace
+
+TEST_CASE("cargo: the fixture's three crates verify and lay out as a directory source with a replacement config") {
+    Fixture f;
+    VerifiedSet v = verify_and_lay_out("cargo", f.src, f.pkgs);
+    CHECK(v.ecosystem == "cargo");
+    CHECK(v.lockfile == "Cargo.lock");
+    CHECK(hex(v.lockfile_sha256) == hex(sha256(as_bytes(f.lock()))));
+    CHECK(v.files == 3);
+    REQUIRE(v.packages.size() == 3);
+    const char* purls[] = {"pkg:cargo/kettle-fx-alpha@0.1.0", "pkg:cargo/kettle-fx-beta@0.2.0",
+                           "pkg:cargo/kettle-fx-gamma@1.0.0"};
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(v.packages[i].purl == purls[i]);
+        CHECK(v.packages[i].alg == "sha256");
+        // The known answer: the crate file's SHA-256 as the lockfile pins it (computed by sha256sum, tests/data).
+        CHECK(v.packages[i].hex == hex(sha256(as_bytes(slurp(f.pkgs + "/" + kCrates[i])))));
+    }
+    std::string vendor = f.src + "/.cargo/vendor/kettle-fx-beta-0.2.0";
+    CHECK(slurp(vendor + "/src/lib.rs") == "pub fn beta() -> u32 { 20 }\n");
+    Json sums = parse_strict(slurp(vendor + "/.cargo-checksum.json"));
+    CHECK(sums["package"] == v.packages[1].hex);
+    CHECK(sums["files"]["src/lib.rs"] == hex(sha256(as_bytes(std::string("pub fn beta() -> u32 { 20 }\n")))));
+    CHECK(sums["files"].size() == 4);  // Cargo.lock, Cargo.toml, Cargo.toml.orig, src/lib.rs
+    std::string config = slurp(f.src + "/.cargo/config.toml");
+    CHECK_THAT(config, ContainsSubstring("[source.crates-io]\nreplace-with = \"vendored-sources\""));
+    CHECK_THAT(config, ContainsSubstring("directory = \".cargo/vendor\""));
+    CHECK_THAT(config, ContainsSubstring("[net]\noffline = true"));
+}
+
+TEST_CASE("cargo: cargo itself builds the laid-out checkout offline and --locked (outside oracle)") {
+    std::string cargo = std::getenv("KETTLE_TEST_CARGO") ? std::getenv("KETTLE_TEST_CARGO") : "/root/.cargo/bin/cargo";
+    if (!fs::exists(cargo)) SKIP("no cargo at " + cargo + " (set KETTLE_TEST_CARGO)");
+    Fixture f;
+    verify_and_lay_out("cargo", f.src, f.pkgs);
+    // A fresh CARGO_HOME (no registry cache, no user config); rustup's toolchains stay where they are.
+    const char* home = std::getenv("HOME");
+    std::string rustup = std::getenv("RUSTUP_HOME") ? std::getenv("RUSTUP_HOME") : std::string(home ? home : "/root") + "/.rustup";
+    std::string cmd = "cd '" + f.src + "' && env -i PATH='" + fs::path(cargo).parent_path().string() +
+                      ":/usr/bin:/bin' HOME='" + f.t.path + "' RUSTUP_HOME='" + rustup + "' CARGO_HOME='" + f.t.path +
+                      "/cargo-home' '" + cargo + "' build --offline --locked -q > '" + f.t.path +
+                      "/log' 2>&1 && ./target/debug/kettle-fx-app > '" + f.t.path + "/out'";
+    INFO(slurp(f.t.path + "/log"));
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    CHECK(slurp(f.t.path + "/out") == "321\n");
+    // cargo checks every file against .cargo-checksum.json: a changed vendored file is refused by cargo too.
+    spit(f.src + "/.cargo/vendor/kettle-fx-alpha-0.1.0/src/lib.rs", "pub fn alpha() -> u32 { 2 }\n");
+    fs::remove_all(f.src + "/target");
+    CHECK(std::system(cmd.c_str()) != 0);
+    CHECK_THAT(slurp(f.t.path + "/log"), ContainsSubstring("checksum"));
+}
+
+TEST_CASE("cargo hostile: missing, extra, wrong and duplicate crate files are refused, naming the crate") {
+    SECTION("missing") {
+        Fixture f;
+        fs::remove(f.pkgs + "/kettle-fx-beta-0.2.0.crate");
+        CHECK_THAT(f.error(), ContainsSubstring("missing crate kettle-fx-beta@0.2.0"));
+    }
+    SECTION("a changed byte") {
+        Fixture f;
+        std::string b = slurp(f.pkgs + "/kettle-fx-gamma-1.0.0.crate");
+        b[b.size() - 3] ^= 1;
+        spit(f.pkgs + "/kettle-fx-gamma-1.0.0.crate", b);
+        CHECK_THAT(f.error(), ContainsSubstring("missing crate kettle-fx-gamma@1.0.0"));
+    }
+    SECTION("extra") {
+        Fixture f;
+        spit(f.pkgs + "/extra.crate", crate("x-1", "x", "1"));
+        CHECK_THAT(f.error(), ContainsSubstring("extra package file \"extra.crate\""));
+    }
+    SECTION("duplicate") {
+        Fixture f;
+        fs::copy_file(f.pkgs + "/kettle-fx-alpha-0.1.0.crate", f.pkgs + "/again.crate");
+        CHECK_THAT(f.error(), ContainsSubstring("(duplicate)"));
+    }
+    SECTION("a lockfile that names the same crate twice, or pins a git dependency") {
+        Fixture f;
+        f.set_lock(replace(f.lock(), "name = \"kettle-fx-beta\"\nversion = \"0.2.0\"",
+                           "name = \"kettle-fx-alpha\"\nversion = \"0.1.0\""));
+        CHECK_THAT(f.error(), ContainsSubstring("kettle-fx-alpha@0.1.0 listed twice"));
+        Fixture g;
+        g.set_lock(replace(g.lock(), kCratesIo, "git+https://example.com/x?rev=1#0123"));
+        CHECK_THAT(g.error(), ContainsSubstring("git dependencies are not supported"));
+    }
+    SECTION("the commit brings its own cargo config or vendor directory") {
+        Fixture f;
+        fs::create_directories(f.src + "/.cargo");
+        spit(f.src + "/.cargo/config.toml", "[net]\noffline = false\n");
+        CHECK_THAT(f.error(), ContainsSubstring("the commit already holds .cargo/config.toml"));
+        Fixture g;
+        fs::create_directories(g.src + "/.cargo");
+        fs::create_directory_symlink("/tmp", g.src + "/.cargo/vendor");
+        CHECK_THAT(g.error(), ContainsSubstring("already holds .cargo/vendor"));
+        Fixture h;
+        fs::create_directory_symlink("/tmp", h.src + "/.cargo");
+        CHECK_THAT(h.error(), ContainsSubstring("a link or not a directory"));
+    }
+    SECTION("no Cargo.lock, or a huge set") {
+        Fixture f;
+        fs::remove(f.src + "/Cargo.lock");
+        CHECK_THAT(f.error(), ContainsSubstring("Cargo.lock: not in the checked-out commit"));
+        Fixture g;
+        DepsLimits l;
+        l.max_packages = 2;
+        CHECK_THAT(g.error(l), ContainsSubstring("more than the limit of 2"));
+    }
+}
+
+TEST_CASE("cargo hostile: a crate that lies about its name, traversal, links, devices, another top directory") {
+    TempDir t;
+    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
+    fs::create_directories(src);
+    fs::create_directories(pkgs);
+    auto run = [&](const std::string& data, const std::string& name = "p", const std::string& version = "1.0.0") {
+        spit(pkgs + "/p.crate", data);
+        spit(src + "/Cargo.lock", one_lock(name, version, data));
+        fs::remove_all(src + "/.cargo");
+        try {
+            verify_and_lay_out("cargo", src, pkgs);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(run(crate("p-1.0.0", "p", "1.0.0")).empty());
+    CHECK(fs::is_regular_file(src + "/.cargo/vendor/p-1.0.0/Cargo.toml"));
+    // The digest matches the lockfile, but the crate inside is another package.
+    CHECK_THAT(run(crate("p-1.0.0", "q", "1.0.0")),
+               ContainsSubstring("its Cargo.toml names \"q\"@\"1.0.0\", not the locked p@1.0.0"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.1")), ContainsSubstring("not the locked p@1.0.0"));
+    CHECK_THAT(run(crate("q-1.0.0", "p", "1.0.0")), ContainsSubstring("is not below the top directory p-1.0.0/"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/../../escape", "x"); })),
+               ContainsSubstring("\"..\" in path"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("/etc/passwd", "x"); })),
+               ContainsSubstring("absolute path"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("other-1/x", "x"); })),
+               ContainsSubstring("is not below the top directory"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.symlink("p-1.0.0/l", "/etc"); })),
+               ContainsSubstring("links are not allowed"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.hardlink("p-1.0.0/h", "p-1.0.0/Cargo.toml"); })),
+               ContainsSubstring("links are not allowed"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.node("p-1.0.0/null", AE_IFCHR); })),
+               ContainsSubstring("neither a regular file nor a directory"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/Cargo.toml", "x"); })),
+               ContainsSubstring("appears twice"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/.cargo-checksum.json", "{}"); })),
+               ContainsSubstring("its own .cargo-checksum.json"));
+    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/bad\xff", "x"); })),
+               ContainsSubstring("is not valid UTF-8"));  // normalize_member_path; JSON could not name it
+    TarBuilder none("gzip");
+    none.file("p-1.0.0/src/lib.rs", "");
+    CHECK_THAT(run(none.finish()), ContainsSubstring("has no Cargo.toml"));
+    CHECK_THAT(run("not gzip at all"), ContainsSubstring(".crate: "));
+}
+
+TEST_CASE("cargo: a crate's identity is its Cargo.toml [package] name and version") {
+    CHECK(crate_manifest_identity("[package]\nname = \"a\"\nversion = \"1.2.3\"\n") == std::pair<std::string, std::string>{"a", "1.2.3"});
+    // A name in another table does not count; the first [package] value does.
+    CHECK(crate_manifest_identity("[lib]\nname = \"b\"\n[package]\nversion = \"1\"\nname = \"a\"\nname = \"z\"\n") ==
+          std::pair<std::string, std::string>{"a", "1"});
+    CHECK(crate_manifest_identity("[package]\nname = 'a'\n").first.empty());
+    CHECK(cargo_checksum_json({{"src/lib.rs", "ab"}}, "cd") == R"({"files":{"src/lib.rs":"ab"},"package":"cd"})");
 }

@@ -157,3 +157,30 @@ TEST_CASE("policy packages: require and forbid by purl, version condition and di
                       ContainsSubstring("without @version"));
     CHECK_THROWS_WITH(bundle::parse_policy(R"({"packages":{"allow":[]}})"), ContainsSubstring("unknown key"));
 }
+
+TEST_CASE("cargo records: the deps reply, the provenance entries and pkg:cargo policy rules") {
+    std::string sum = std::string(64, 'a');
+    std::vector<DepLockfile> locks{{"cargo", "Cargo.lock", sha256(std::string("lock")), 3, 2300}};
+    std::vector<DepPackage> pk{{"pkg:cargo/kettle-fx-alpha@0.1.0", "sha256", sum}};
+    ParserReply r = decode_parser_reply(encode_deps_reply(locks, pk), ReplyKind::deps);
+    REQUIRE(r.ok);
+    CHECK(r.lockfiles[0].ecosystem == "cargo");
+    CHECK(r.lockfiles[0].path == "Cargo.lock");
+    CHECK(r.packages[0].purl == pk[0].purl);
+    CHECK(r.packages[0].alg == "sha256");
+
+    Json deps = Json::array({Json{{"name", "lockfile/cargo"}, {"uri", "Cargo.lock"}, {"digest", {{"sha256", sum}}}},
+                             Json{{"uri", "pkg:cargo/kettle-fx-alpha@0.1.0"}, {"digest", {{"sha256", sum}}}},
+                             Json{{"uri", "pkg:cargo/kettle-fx-beta@0.2.0"}, {"digest", {{"sha256", "bb"}}}}});
+    auto check = [&](const std::string& policy) {
+        bundle::Policy p = bundle::parse_policy(policy);
+        return bundle::check_package_rules(deps, p.require_packages, p.forbid_packages);
+    };
+    CHECK_NOTHROW(check(R"({"packages":{"require":[{"purl":"pkg:cargo/kettle-fx-alpha","version":"0.1.0","digest":"sha256:)" +
+                        sum + R"("}]}})"));
+    CHECK_THROWS_WITH(check(R"({"packages":{"forbid":[{"purl":"pkg:cargo/kettle-fx-beta","version":"<0.3.0"}]}})"),
+                      ContainsSubstring("forbids package"));
+    CHECK_THROWS_WITH(check(R"({"packages":{"require":[{"purl":"pkg:cargo/kettle-fx-gamma"}]}})"),
+                      ContainsSubstring("requires package"));
+    CHECK_NOTHROW(check(R"({"packages":{"forbid":[{"purl":"pkg:npm/kettle-fx-alpha"}]}})"));  // another ecosystem
+}
