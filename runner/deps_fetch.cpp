@@ -9,6 +9,7 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/pkgdeps/golang.hpp"
 #include "kettle/pkgdeps/npm.hpp"
 #include "progress.hpp"
 
@@ -87,15 +88,16 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
                                                const std::string& commit) {
     std::vector<std::string> out;
     if (flags.empty()) {
+        if (git_file(repo, commit, pkgdeps::kGoLockfile).first) out.push_back("go");
         if (git_file(repo, commit, pkgdeps::kNpmLockfile).first) out.push_back("npm");
         return out;
     }
     bool none = false;
     for (const auto& f : flags) {
         if (f == "none") none = true;
-        else if (f == "cargo" || f == "go" || f == "debian")
+        else if (f == "cargo" || f == "debian")
             throw Error("--deps " + f + ": not wired into `kettle run` yet (npm is; docs/dependencies.md)");
-        else if (f != "npm") throw Error("--deps: unknown ecosystem '" + f + "' (npm, or none)");
+        else if (f != "npm" && f != "go") throw Error("--deps: unknown ecosystem '" + f + "' (npm, go, or none)");
         else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
     }
     if (none && !out.empty()) throw Error("--deps none cannot be combined with an ecosystem");
@@ -109,6 +111,11 @@ FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const
     out.ecosystems = ecosystems;
     for (const auto& e : ecosystems) {
         if (e == "npm") fetch_npm(repo, commit, cache_dir, out);
+        else if (e == "go") {
+            auto [present, text] = git_file(repo, commit, pkgdeps::kGoLockfile);
+            if (!present) throw Error("--deps go: commit " + commit + " has no go.sum at its root");
+            fetch_go(text, cache_dir, out);
+        }
         else throw Error("--deps " + e + ": not supported by the host fetch");
     }
     return out;
