@@ -29,10 +29,12 @@ go_toolchain() {
     "$K" toolchain debian --suite "$suite" --packages "$pkgs" --epoch "$epoch" -o "$tar.tmp.$$.tar.zst" >&2 \
       || { echo "SKIP: cannot make the golang-go toolchain (no Debian archive?)"; exit 4; }
     mv "$tar.tmp.$$.tar.zst" "$tar"
+    [ ! -f "$tar.tmp.$$.tar.zst.recipe.json" ] || mv "$tar.tmp.$$.tar.zst.recipe.json" "$tar.recipe.json"
   fi
   if [ ! -f "$img" ]; then
     "$K" toolchain pack "$tar" --epoch "$epoch" -o "$img.tmp.$$.img" >&2
     mv "$img.tmp.$$.img" "$img"
+    [ ! -f "$img.tmp.$$.img.recipe.json" ] || mv "$img.tmp.$$.img.recipe.json" "$img.recipe.json"
   fi
   echo "$img"
 }
