@@ -96,7 +96,7 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
     for (const auto& f : flags) {
         if (f == "none") none = true;
         else if (f == "cargo" || f == "debian")
-            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm is; docs/dependencies.md)");
+            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm and go are; docs/dependencies.md)");
         else if (f != "npm" && f != "go") throw Error("--deps: unknown ecosystem '" + f + "' (npm, go, or none)");
         else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
     }
