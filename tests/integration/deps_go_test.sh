@@ -52,7 +52,7 @@ stat -c '%u' .kettle-gomodcache/cache/download/example.com/greet/@v/v1.0.0.zip >
 SH
   TC=$(go_toolchain)
   set +e
-  "$K" run --profile tcg --vcpus 2 --memory 2G --image "$IMAGE" --toolchain "$TC" --deps go --deps-cache "$C" \
+  "$K" run --profile tcg --vcpus 2 --memory 2G --image "$IMAGE" --toolchain "$TC" --source "$S" --deps go --deps-cache "$C" \
       --env CGO_ENABLED=0 --artifacts 'out/*' --nonce 0a0b --timeout 2400 --vm-timeout 3000 --out "$O" \
       -- /bin/sh ./build.sh 2> "$T/run.stderr"
   RC=$?
@@ -98,7 +98,7 @@ lie)
 echo "the build must not run"
 SH
   set +e
-  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$(busybox_toolchain)" --deps go \
+  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$(busybox_toolchain)" --source "$S" --deps go \
       --deps-cache "$C" --out "$O" -- /bin/sh ./build.sh 2> "$T/run.stderr"
   RC=$?
   set -e
@@ -120,7 +120,7 @@ with zipfile.ZipFile(p, "a") as z:
     z.writestr("example.com/num@v1.1.0/evil.go", "package num\nfunc init() { panic(1) }\n")
 PY
   set +e
-  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$(busybox_toolchain)" --deps go \
+  "$K" run --profile tcg --vcpus 1 --memory 512M --image "$IMAGE" --toolchain "$(busybox_toolchain)" --source "$S" --deps go \
       --deps-cache "$C" --out "$O" -- /bin/sh ./build.sh 2> "$T/run.stderr"
   RC=$?
   set -e
