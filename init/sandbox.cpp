@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "guest.hpp"
+#include "go_env.hpp"
 #include "jail.hpp"
 #include "kettle/core/error.hpp"
 
@@ -137,6 +138,7 @@ int child_main(void* arg) {
     std::vector<std::string> envs;
     for (const auto& [k, v] : cfg.request.env) envs.push_back(k + "=" + v);
     if (!cfg.request.env.count("PATH")) envs.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+    go_environment(cfg.request, envs);
     std::vector<char*> envp, argv;
     for (auto& e : envs) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -10,6 +10,7 @@
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/pkgdeps/cargo.hpp"
+#include "kettle/pkgdeps/golang.hpp"
 #include "kettle/pkgdeps/npm.hpp"
 #include "progress.hpp"
 
@@ -114,6 +115,7 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
     std::vector<std::string> out;
     if (flags.empty()) {
         if (git_file(repo, commit, pkgdeps::kCargoLockfile).first) out.push_back("cargo");
+        if (git_file(repo, commit, pkgdeps::kGoLockfile).first) out.push_back("go");
         if (git_file(repo, commit, pkgdeps::kNpmLockfile).first) out.push_back("npm");
         return out;
     }
@@ -121,10 +123,8 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
     for (const auto& f : flags) {
         if (f == "none") none = true;
         else if (f == "debian") continue;  // the toolchain's packages: added from its recipe (add_debian_dependency)
-        else if (f == "go")
-            throw Error("--deps " + f + ": not wired into `kettle run` yet (npm and cargo are; docs/dependencies.md)");
-        else if (f != "npm" && f != "cargo")
-            throw Error("--deps: unknown ecosystem '" + f + "' (npm, cargo, debian, or none)");
+        else if (f != "npm" && f != "cargo" && f != "go")
+            throw Error("--deps: unknown ecosystem '" + f + "' (npm, cargo, go, debian, or none)");
         else if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
     }
     if (none && !out.empty()) throw Error("--deps none cannot be combined with an ecosystem");
@@ -139,6 +139,11 @@ FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const
     for (const auto& e : ecosystems) {
         if (e == "npm") fetch_npm(repo, commit, cache_dir, out);
         else if (e == "cargo") fetch_cargo(repo, commit, cache_dir, out);
+        else if (e == "go") {
+            auto [present, text] = git_file(repo, commit, pkgdeps::kGoLockfile);
+            if (!present) throw Error("--deps go: commit " + commit + " has no go.sum at its root");
+            fetch_go(text, cache_dir, out);
+        }
         else if (e == "debian") continue;  // nothing to fetch: the packages are the toolchain's own
         else throw Error("--deps " + e + ": not supported by the host fetch");
     }

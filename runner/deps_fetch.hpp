@@ -15,10 +15,10 @@ struct FetchedDeps {
     std::uint64_t packages = 0, bytes = 0, downloaded = 0;      ///< package files, their bytes, fetched now
 };
 
-/// The ecosystems to check for `commit` of the repository `repo`: `flags` as given (--deps, each "npm", "cargo" or
-/// "none"; "none" alone means no dependencies), or, when empty, auto-detected: cargo when the commit's root holds
-/// Cargo.lock, npm when it holds package-lock.json. go and debian are refused clearly (their guest checks are not
-/// wired yet). Sorted. Throws Error.
+/// The ecosystems to check for `commit` of the repository `repo`: `flags` as given (--deps, each "npm", "cargo",
+/// "go", "debian" or "none"; "none" alone means no dependencies; "debian" is added from the toolchain's recipe, not
+/// here), or, when empty, auto-detected: cargo when the commit's root holds Cargo.lock, go when it holds go.sum, npm
+/// when it holds package-lock.json. Sorted. Throws Error.
 std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& flags, const std::string& repo,
                                                const std::string& commit);
 
@@ -27,6 +27,14 @@ std::vector<std::string> dependency_ecosystems(const std::vector<std::string>& f
 /// deps/ members. `say` gets one progress line per ecosystem. Throws Error naming the package that failed.
 FetchedDeps fetch_dependencies(const std::vector<std::string>& ecosystems, const std::string& repo,
                                const std::string& commit, const std::string& cache_dir);
+
+/// The Go module proxy `--deps go` fetches from: the first entry of $GOPROXY (default https://proxy.golang.org)
+/// that is https:// or file:// ("direct" entries are skipped; "off" or nothing usable is an Error).
+std::string go_proxy_base();
+
+/// Fetch every module zip and go.mod file the go.sum text pins into `cache`/go/ (h1-<hex>.zip|.mod, reused when its
+/// h1 is right), each checked against its h1 before it is kept, and add the deps/go/ members to `out`. Throws Error.
+void fetch_go(const std::string& go_sum_text, const std::string& cache, FetchedDeps& out);
 
 /// --deps-cache, else $KETTLE_DEPS_CACHE, else $HOME/.cache/kettle-deps.
 std::string default_deps_cache(const std::string& flag);

@@ -67,8 +67,11 @@ constexpr std::array<FieldRule, 27> kFields{{
     {kDepPackage, 1 + 20 + 5, 1 + 64 + 1024, kDepPackagesMax, false},
 }};
 
-const char* alg_of_code(std::uint8_t c) { return c == 1 ? "sha512" : c == 2 ? "sha256" : c == 3 ? "sha1" : ""; }
-std::size_t alg_length(std::uint8_t c) { return c == 1 ? 64 : c == 2 ? 32 : c == 3 ? 20 : 0; }
+// Code 4 is the in-toto DigestSet "dirHash" (Go's h1: directory hash, 32 bytes) of Go modules.
+const char* alg_of_code(std::uint8_t c) {
+    return c == 1 ? "sha512" : c == 2 ? "sha256" : c == 3 ? "sha1" : c == 4 ? "dirHash" : "";
+}
+std::size_t alg_length(std::uint8_t c) { return c == 1 ? 64 : c == 2 ? 32 : c == 3 ? 20 : c == 4 ? 32 : 0; }
 
 /// A purl as the deps child writes it: "pkg:" then printable ASCII without spaces.
 bool plain_purl(std::string_view s) {
@@ -323,7 +326,8 @@ std::string encode_deps_reply(const std::vector<DepLockfile>& lockfiles, const s
         w.field(kDepLockfile, to_string(b) + l.ecosystem + std::string(1, '\0') + l.path);
     }
     for (const auto& d : packages) {
-        std::uint8_t code = d.alg == "sha512" ? 1 : d.alg == "sha256" ? 2 : d.alg == "sha1" ? 3 : 0;
+        std::uint8_t code = d.alg == "sha512" ? 1 : d.alg == "sha256" ? 2 : d.alg == "sha1" ? 3
+                            : d.alg == "dirHash" ? 4 : 0;
         if (!code) throw Error("parser reply: package " + d.purl + " has an unknown digest algorithm");
         w.field(kDepPackage, std::string(1, static_cast<char>(code)) + to_string(unhex(d.hex)) + d.purl);
     }

@@ -2,6 +2,7 @@
 // Hash1 as documented there: written from its description, checked against h1: values of real go.sum files
 // (tests/unit/pkgdeps/golang.cpp).
 #include <algorithm>
+#include <cctype>
 #include <archive.h>
 #include <archive_entry.h>
 #include <set>
@@ -129,5 +130,52 @@ Bytes module_zip_h1(int fd, const std::string& module, const std::string& versio
     }
     return dirhash_h1(std::move(files));
 }
+
+}  // namespace kettle::pkgdeps
+
+namespace kettle::pkgdeps {
+
+void check_module_path(std::string_view path) {
+    auto bad = [&](const std::string& why) { return Error("go module " + quote_text(path) + ": " + why); };
+    if (path.empty() || path.size() > 500) throw bad("path is empty or longer than 500 bytes");
+    std::size_t i = 0;
+    while (i <= path.size()) {
+        std::size_t j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        std::string_view el = path.substr(i, j - i);
+        if (el.empty()) throw bad("path has an empty element");
+        if (el.front() == '.' || el.back() == '.') throw bad("path element " + quote_text(el) + " begins or ends with '.'");
+        for (unsigned char c : el)
+            if (!std::isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~' && c != '+')
+                throw bad("path holds the byte " + quote_text(std::string(1, static_cast<char>(c))));
+        i = j + 1;
+    }
+}
+
+void check_module_version(std::string_view module, std::string_view version) {
+    auto bad = [&]() {
+        return Error("go module " + std::string(module) + ": version " + quote_text(version) +
+                     " is not 1..128 bytes of [A-Za-z0-9-.+] (not beginning with '.')");
+    };
+    if (version.empty() || version.size() > 128 || version.front() == '.') throw bad();
+    for (unsigned char c : version)
+        if (!std::isalnum(c) && c != '-' && c != '.' && c != '+') throw bad();
+}
+
+std::string go_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '!') throw Error("go module path or version " + quote_text(s) + " holds '!'");
+        if (c >= 'A' && c <= 'Z') {
+            out.push_back('!');
+            out.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string go_member_name(const GoSumEntry& e) { return "h1-" + hex(e.h1) + (e.go_mod ? ".mod" : ".zip"); }
 
 }  // namespace kettle::pkgdeps

@@ -42,11 +42,13 @@ PackageRule parse_rule(const Json& r) {
     return p;
 }
 
-/// Compare two versions: components split at '.', '-' and '+', numeric ones numerically. <0, 0, >0.
+/// Compare two versions: components split at '.', '-' and '+', numeric ones numerically; a leading 'v' before a
+/// digit (Go's "v1.2.3") is skipped. <0, 0, >0.
 int compare_versions(const std::string& a, const std::string& b) {
     auto split = [](const std::string& s) {
         std::vector<std::string> out(1);
-        for (char c : s) {
+        bool go_v = s.size() > 1 && s[0] == 'v' && s[1] >= '0' && s[1] <= '9';
+        for (char c : std::string_view(s).substr(go_v ? 1 : 0)) {
             if (c == '.' || c == '-' || c == '+') out.emplace_back();
             else out.back() += c;
         }

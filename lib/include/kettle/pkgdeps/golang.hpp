@@ -18,11 +18,32 @@ struct GoSumEntry {
     Bytes h1;             ///< 32 bytes
 };
 
+/// The lockfile the guest reads from the checkout, at the source root.
+inline constexpr const char* kGoLockfile = "go.sum";
+/// The Go module cache the guest lays out, relative to the source root (a dot directory: `go build ./...` skips it).
+inline constexpr const char* kGoModCacheDir = ".kettle-gomodcache";
+
 /// Parse go.sum (https://go.dev/ref/mod#go-sum-files). Lines with another hash prefix than "h1:" are refused
 /// (Go itself ignores unknown prefixes only for future versions; here nothing unverifiable passes). Blank lines are
 /// skipped; a module path or version with bytes outside printable ASCII, or a line seen twice, is refused. Throws
 /// Error("go.sum: line N: ...").
 std::vector<GoSumEntry> parse_go_sum(std::string_view text, const DepsLimits& limits = {});
+
+/// A module path as the guest accepts it: 1..500 bytes of [A-Za-z0-9-._~+/], '/'-separated elements that are
+/// non-empty and neither begin nor end with '.' (so no "." or ".." element), as golang.org/x/mod/module CheckPath
+/// asks of a path element. Throws Error("go module <path>: ...").
+void check_module_path(std::string_view path);
+/// A version as the guest accepts it: 1..128 bytes of [A-Za-z0-9-.+], not beginning with '.'. Throws Error.
+void check_module_version(std::string_view module, std::string_view version);
+
+/// golang.org/x/mod/module EscapePath / EscapeVersion: every upper-case ASCII letter becomes '!' and its lower-case
+/// form ("github.com/Azure/x" -> "github.com/!azure/x"), so that the module cache is safe on case-insensitive file
+/// systems. A '!' in the input is an error (Go refuses it in paths too).
+std::string go_escape(std::string_view path_or_version);
+
+/// The name of the input-disk file (deps/go/<name>) that carries the module zip, or the go.mod for a "/go.mod" line:
+/// "h1-<64 lower hex of the h1>.zip" or ".mod". Content-addressed like npm's: the guest checks the bytes anyway.
+std::string go_member_name(const GoSumEntry& e);
 
 /// Hash1 (dirhash): SHA-256 over the lines "<lower hex SHA-256 of the file>  <name>\n" of every file, sorted by
 /// name; a name holding a newline is an error. `files` are (name, SHA-256 of the content). Returns the 32 bytes
