@@ -26,8 +26,8 @@ namespace {
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
     "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)\n"
-    "                     [--endorsement FILE --gcp-tcb-root CERT] [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
-    "                     [--chain PEM] [--json] [--vsa FILE]\n"
+    "                     [--endorsement FILE --gcp-tcb-root CERT] [--trust-root PEM]... [--allow-sim]\n"
+    "                     [--now RFC3339] [--collateral DIR] [--vcek PEM|DER] [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"

@@ -68,7 +68,8 @@ const CheckRow<Context> kTdxRows[] = {
 };
 
 // Checks 2-16 of a TDX quote of a disk-booted TD (boot path gcp-tdx): once the quote and its TCB are accepted, MRTD
-// is Google's firmware (firmware: an endorsement, or the policy's list), the CCEL replays to its RTMRs (event-log) and RTMR1/RTMR2 hold exactly the image's events (boot-image).
+// is Google's firmware (firmware: an endorsement, or the policy's list), the CCEL replays to its RTMRs (event-log)
+// and RTMR1/RTMR2 hold exactly the image's events (boot-image).
 const CheckRow<Context> kTdxDiskRows[] = {
     {"quote-format", rows::tdx_quote_format},
     {"pck-chain", tdx_row<tdx::rows::pck_chain>},

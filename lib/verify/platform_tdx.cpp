@@ -50,6 +50,8 @@ std::string tdx_tcb(Context& c) {
 std::string tdx_firmware(Context& c) {
     const ByteView mrtd(c.tdx.result.quote->body.mr_td);
     if (!c.opts.gcp_endorsement) {
+        if (c.opts.policy.gcp_tcb_root_sha256)
+            throw Error("firmware: the policy pins a GCE TCB root (gcp_tcb_root_sha256) but no --endorsement was given");
         if (c.opts.policy.tdx.mr_td.empty())
             throw Error("firmware: MRTD " + hex(mrtd) + " is neither endorsed (--endorsement FILE, Google's "
                         "VMLaunchEndorsement) nor in the policy's \"mrtd\" list");
@@ -59,7 +61,8 @@ std::string tdx_firmware(Context& c) {
     if (!c.opts.gcp_tcb_root)
         throw Error("firmware: no GCE TCB root certificate to verify the endorsement under (--gcp-tcb-root FILE: "
                     "Google's GCE-cc-tcb-root_1.crt; Kettle pins none)");
-    tdx::EndorsementCheck e = tdx::verify_launch_endorsement(*c.opts.gcp_endorsement, *c.opts.gcp_tcb_root, mrtd, c.opts.now);
+    tdx::EndorsementCheck e =
+        tdx::verify_launch_endorsement(*c.opts.gcp_endorsement, *c.opts.gcp_tcb_root, mrtd, c.opts.now);
     const std::string fp = hex(e.root_sha256);
     const auto& want = c.opts.policy.gcp_tcb_root_sha256;
     if (want && !equal_ct(*want, e.root_sha256))
@@ -86,7 +89,8 @@ std::string tdx_policy(Context& c) {
         throw Error("policy: no expected RTMR1 and RTMR2 (the UKI, command line and initrd): give --image DIR or a policy "
                     "with \"rtmr1\" and \"rtmr2\"");
     std::string attrs = tdx::check_td_attributes(b, pol);
-    if (!pol.mr_td.empty() && !tdx::is_allowed(pol.mr_td, b.mr_td)) throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
+    if (!pol.mr_td.empty() && !tdx::is_allowed(pol.mr_td, b.mr_td))
+        throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
     for (std::size_t i = 0; i < 4; ++i)
         if (!pol.rtmr[i].empty() && !tdx::is_allowed(pol.rtmr[i], b.rtmr[i]))
             throw Error("policy: RTMR" + std::to_string(i) + " " + hex(b.rtmr[i]) + " is not an allowed value");
@@ -96,7 +100,8 @@ std::string tdx_policy(Context& c) {
     for (std::size_t i = 32; i < 48; ++i)
         if (b.mr_config_id[i] != 0) throw Error("policy: MRCONFIGID[32:48] is not zero");
     const char* mrtd_by = pol.mr_td.empty() ? " (endorsed)" : "";
-    return "MRTD " + c.summary.measurement.substr(0, 16) + "..." + mrtd_by + ", RTMR1/RTMR2 as expected, MRCONFIGID = input-disk, " + attrs;
+    return "MRTD " + c.summary.measurement.substr(0, 16) + "..." + mrtd_by +
+           ", RTMR1/RTMR2 as expected, MRCONFIGID = input-disk, " + attrs;
 }
 
 }  // namespace rows

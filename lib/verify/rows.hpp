@@ -94,7 +94,7 @@ std::string tdx_tcb(Context& c);
 /// tdx::verify_launch_endorsement under Options::gcp_tcb_root (required: no root is built in; its SHA-256 must equal
 /// the policy's gcp_tcb_root_sha256 when given) at Options::now; the detail names the UEFI digest, the endorsement's
 /// time and SVN, and the root's fingerprint. Without an endorsement the policy's "mrtd" list must be given (policy
-/// checks it); with neither: FAIL.
+/// checks it) and the policy must not pin a root (gcp_tcb_root_sha256); otherwise: FAIL.
 std::string tdx_firmware(Context& c);
 /// TDX "policy" (after binding and dsse-signature): expected MRTD (unless firmware verified an endorsement), RTMR1
 /// and RTMR2 must be given;

@@ -330,6 +330,8 @@ TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/dat
         bundle::Summary s = bundle::verify_bundle(t.path, o);
         REQUIRE(s.ok);
         CHECK(bundle::summary_json(s)["firmware"]["mrtd_source"] == "policy");
+        o.policy.gcp_tcb_root_sha256 = unhex(facts["devkeys_root_sha256"].get<std::string>());
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("no --endorsement"));
     }
     SECTION("a valid endorsement listing the quote's MRTD verifies, with its facts in the row and the JSON") {
         o.gcp_endorsement = fx("valid.binarypb");
