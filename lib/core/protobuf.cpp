@@ -26,7 +26,7 @@ std::uint64_t Reader::read_varint() {
     for (unsigned i = 0; i < 10; ++i) {
         if (pos_ >= msg_.size()) fail("truncated varint");
         const std::uint8_t b = msg_[pos_++];
-        if (i == 9 && b > 1) fail("varint above 2^64-1");
+        if (i == 9 && b > 1) fail("varint above 2^64-1 or longer than 10 bytes");
         v |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) return v;
     }

@@ -48,7 +48,7 @@ TEST_CASE("protobuf: the encoding guide's examples", "[protobuf]") {
 TEST_CASE("protobuf: hostile records are refused with the reason", "[protobuf]") {
     CHECK_THAT(error_of(unhex("0896")), ContainsSubstring("truncated varint"));
     CHECK_THAT(error_of(unhex("08ffffffffffffffffff02")), ContainsSubstring("above 2^64-1"));
-    CHECK_THAT(error_of(unhex("08ffffffffffffffffff8001")), ContainsSubstring("longer than 10 bytes"));
+    CHECK_THAT(error_of(unhex("08ffffffffffffffffff8001")), ContainsSubstring("longer than 10 bytes"));  // 11 bytes
     CHECK_THAT(error_of(unhex("0001")), ContainsSubstring("field number 0"));
     CHECK_THAT(error_of(unhex("f8ffffff7f00")), ContainsSubstring("out of range"));  // 2^32-1 >> 3 > 2^29-1
     CHECK_THAT(error_of(unhex("0b")), ContainsSubstring("wire type 3 (SGROUP)"));
