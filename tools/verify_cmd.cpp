@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "measure_opts.hpp"
 #include "kettle/boot/measured_boot.hpp"
+#include "kettle/tdx/gcp_endorsement.hpp"
 #include "kettle/verify/bundle.hpp"
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
@@ -25,14 +26,15 @@ namespace {
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
     "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)\n"
-    "                     [--trust-root PEM]... [--allow-sim] [--now RFC3339] [--collateral DIR] [--vcek PEM|DER]\n"
-    "                     [--chain PEM] [--json] [--vsa FILE]\n"
+    "                     [--endorsement FILE --gcp-tcb-root CERT] [--trust-root PEM]... [--allow-sim]\n"
+    "                     [--now RFC3339] [--collateral DIR] [--vcek PEM|DER] [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
     "  1 evidence  2 report-format  3 product  4 chain  5 vek-extensions  6 report-signature  7 binding\n"
     "  8 dsse-signature  9 policy  10 statement  11 artifacts  12 nonce\n"
     "(TDX: 2-6 are quote-format, pck-chain, qe-report, quote-signature, tcb.) A disk boot path adds event-log\n"
-    "and boot-image after the report or quote (TDX) or after report-signature (vTPM paths, then tpm-quote).\n"
+    "and boot-image after the report or quote (TDX: firmware, event-log, boot-image after tcb) or after\n"
+    "report-signature (vTPM paths, then tpm-quote).\n"
     "Defaults: SNP VMPL 0, debug off, TCB at least the built-in floor of the product (Milan SNP SPL 0x18, Genoa\n"
     "0x17: AMD-SB-3019; Turin has none: the policy must give \"min_tcb\"); TDX TCB status UpToDate.\n"
     "\n"
@@ -42,10 +44,16 @@ const char* kVerifyHelp =
     "                               RTMR1/RTMR2 (`kettle measure tdx --image`) computed from the image\n"
     "  --boot PATH                  how the VM booted (default direct: QEMU -kernel). gcp-tdx: disk boot on GCP\n"
     "                               TDX, the CCEL must replay to the quote's RTMRs and RTMR1/RTMR2 hold exactly the\n"
-    "                               events predicted for --image DIR (`kettle measure boot`); the policy needs\n"
-    "                               mrtd and rtmr0 allow-lists. azure, gcp-snp, aws-snp: vTPM disk boot, the image\n"
+    "                               events predicted for --image DIR (`kettle measure boot`); MRTD must be\n"
+    "                               endorsed (--endorsement) or in the policy's mrtd list; the policy needs an\n"
+    "                               rtmr0 allow-list. azure, gcp-snp, aws-snp: vTPM disk boot, the image\n"
     "                               is vouched for by the paravisor / hypervisor, not the hardware; the TPM log is\n"
     "                               replayed and matched, and tpm-quote FAILS (no TPM quote is verified yet)\n"
+    "  --endorsement FILE           gcp-tdx: Google's launch endorsement of the firmware (VMLaunchEndorsement,\n"
+    "                               gs://gce_tcb_integrity/ovmf_x64_csm/tdx/<MRTD>.binarypb); it must list the\n"
+    "                               quote's MRTD and verify under --gcp-tcb-root\n"
+    "  --gcp-tcb-root CERT          Google's GCE-cc-tcb-root_1.crt (DER or PEM; Kettle pins none: its SHA-256 is\n"
+    "                               printed, and policy \"gcp_tcb_root_sha256\" pins it)\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
     "                               a nonce needs one of the two (exit 2 otherwise)\n"
@@ -284,6 +292,17 @@ std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
     return digest;
 }
 
+// --endorsement FILE and --gcp-tcb-root CERT (gcp-tdx only; each file at most 256 KiB, parsed by the firmware row).
+void endorsement_options(const Parsed& p, bundle::Options& o) {
+    const bool e = p.has("--endorsement"), r = p.has("--gcp-tcb-root");
+    if ((e || r) && o.boot_path != bundle::BootPath::gcp_tdx)
+        throw Error("--endorsement and --gcp-tcb-root apply to --boot gcp-tdx only");
+    if (e != r) throw Error("--endorsement needs --gcp-tcb-root CERT (Google's GCE-cc-tcb-root_1.crt) and vice versa");
+    if (!e) return;
+    o.gcp_endorsement = read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes);
+    o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), 256 * 1024);
+}
+
 int cmd_verify(const Args& args) {
     if (is_help(args)) {
         std::fputs(kVerifyHelp, stdout);
@@ -291,7 +310,8 @@ int cmd_verify(const Args& args) {
     }
     Parsed p = parse_args(args,
                           {"--policy", "--expected-measurement", "--nonce", "--trust-root", "--now", "--vsa",
-                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain", "--boot"},
+                           "--collateral", "--image", "--vcpus", "--vcpu-type", "--vcek", "--chain", "--boot",
+                           "--endorsement", "--gcp-tcb-root"},
                           {"--allow-sim", "--json", "--no-nonce"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyHelp, stderr);
@@ -308,6 +328,7 @@ int cmd_verify(const Args& args) {
         policy_sha = sha256(t);
     }
     std::optional<Bytes> image_digest = image_expectations(p, o);  // after the policy file: it adds to its lists
+    endorsement_options(p, o);
     if (!p.has("--nonce") && !p.has("--no-nonce") && statement_carries_nonce(p.pos[0]))
         throw Error("the bundle's statement carries a nonce: pass --nonce VALUE (the one given to `kettle run`, "
                     "printed at its end) to check that this build is the one you asked for, or --no-nonce to skip "

@@ -11,6 +11,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
@@ -371,6 +372,17 @@ bool ecdsa_verify_spki(ByteView spki_der, ByteView hash, ByteView r_be, ByteView
 bool ecdsa_verify_cert(const Cert& c, ByteView hash, ByteView r_be, ByteView s_be) {
     Bytes der = ecdsa_der(r_be, s_be);
     return pk_verify_der(&c.raw()->pk, hash, der);
+}
+
+bool rsa_pss_sha256_verify(const Cert& c, ByteView message, ByteView sig) {
+    crypto_init();
+    mbedtls_pk_context* pk = &c.raw()->pk;
+    if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_RSA) throw Error("rsa-pss: the key of '" + c.subject_cn() + "' is not RSA");
+    mbedtls_rsa_context* rsa = mbedtls_pk_rsa(*pk);
+    if (sig.size() != mbedtls_rsa_get_len(rsa)) return false;
+    const Bytes h = sha256(message);
+    return mbedtls_rsa_rsassa_pss_verify_ext(rsa, MBEDTLS_MD_SHA256, static_cast<unsigned>(h.size()), h.data(),
+                                             MBEDTLS_MD_SHA256, 32, sig.data()) == 0;
 }
 
 bool ecdsa_verify_spki_der_sig(ByteView spki_der, ByteView hash, ByteView der_sig) {

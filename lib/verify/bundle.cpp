@@ -67,14 +67,16 @@ const CheckRow<Context> kTdxRows[] = {
     {"nonce", rows::nonce},
 };
 
-// Checks 2-15 of a TDX quote of a disk-booted TD (boot path gcp-tdx): once the quote and its TCB are accepted, the
-// CCEL replays to its RTMRs (event-log) and RTMR1/RTMR2 hold exactly the image's events (boot-image).
+// Checks 2-16 of a TDX quote of a disk-booted TD (boot path gcp-tdx): once the quote and its TCB are accepted, MRTD
+// is Google's firmware (firmware: an endorsement, or the policy's list), the CCEL replays to its RTMRs (event-log)
+// and RTMR1/RTMR2 hold exactly the image's events (boot-image).
 const CheckRow<Context> kTdxDiskRows[] = {
     {"quote-format", rows::tdx_quote_format},
     {"pck-chain", tdx_row<tdx::rows::pck_chain>},
     {"qe-report", tdx_row<tdx::rows::qe_report>},
     {"quote-signature", tdx_row<tdx::rows::quote_signature>},
     {"tcb", rows::tdx_tcb},
+    {"firmware", rows::tdx_firmware},
     {"event-log", rows::event_log},
     {"boot-image", rows::boot_image},
     {"binding", rows::binding},

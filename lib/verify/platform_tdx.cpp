@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "kettle/core/error.hpp"
+#include "kettle/core/x509.hpp"
+#include "kettle/tdx/gcp_endorsement.hpp"
 #include "rows.hpp"
 
 namespace fs = std::filesystem;
@@ -73,20 +75,56 @@ std::string tdx_tcb(Context& c) {
     return detail;
 }
 
+std::string tdx_firmware(Context& c) {
+    const ByteView mrtd(c.tdx.result.quote->body.mr_td);
+    if (!c.opts.gcp_endorsement) {
+        if (c.opts.policy.gcp_tcb_root_sha256)
+            throw Error("firmware: the policy pins a GCE TCB root (gcp_tcb_root_sha256) but no --endorsement was given");
+        if (c.opts.policy.tdx.mr_td.empty())
+            throw Error("firmware: MRTD " + hex(mrtd) + " is neither endorsed (--endorsement FILE, Google's "
+                        "VMLaunchEndorsement) nor in the policy's \"mrtd\" list");
+        c.summary.firmware = {{"mrtd_source", "policy"}};
+        return "MRTD from the policy's \"mrtd\" list (checked by policy); no endorsement given";
+    }
+    if (!c.opts.gcp_tcb_root)
+        throw Error("firmware: no GCE TCB root certificate to verify the endorsement under (--gcp-tcb-root FILE: "
+                    "Google's GCE-cc-tcb-root_1.crt; Kettle pins none)");
+    tdx::EndorsementCheck e =
+        tdx::verify_launch_endorsement(*c.opts.gcp_endorsement, *c.opts.gcp_tcb_root, mrtd, c.opts.now);
+    const std::string fp = hex(e.root_sha256);
+    const auto& want = c.opts.policy.gcp_tcb_root_sha256;
+    if (want && !equal_ct(*want, e.root_sha256))
+        throw Error("firmware: the GCE TCB root's SHA-256 " + fp + " is not the policy's gcp_tcb_root_sha256 " + hex(*want));
+    const tdx::GoldenMeasurement& g = e.endorsement.golden;
+    c.mrtd_endorsed = true;
+    c.summary.firmware = {{"mrtd_source", "endorsement"}, {"uefi_sha384", hex(g.uefi_digest)},
+                          {"endorsed_at", x509::format_rfc3339(g.timestamp)}, {"svn", g.tdx_svn},
+                          {"cl_spec", g.cl_spec}, {"ram_gib", e.match.ram_gib}, {"early_accept", e.match.early_accept},
+                          {"signer", e.signer_cn}, {"root", e.root_cn}, {"root_sha256", fp},
+                          {"root_pinned_by_policy", want.has_value()}};
+    return "MRTD " + hex(mrtd).substr(0, 16) + "... endorsed for UEFI " + hex(g.uefi_digest).substr(0, 16) + "... (" +
+           x509::format_rfc3339(g.timestamp) + ", SVN " + std::to_string(g.tdx_svn) + ", " +
+           std::to_string(e.match.ram_gib) + " GiB" + (e.match.early_accept ? ", early accept" : "") + ") by '" +
+           e.signer_cn + "' under '" + e.root_cn + "' sha256 " + fp + (want ? " (policy pin)" : " (given, not pinned)");
+}
+
 std::string tdx_policy(Context& c) {
     const tdx::TdxPolicy& pol = c.tdx.policy;
     const tdx::TdReportBody& b = c.tdx.result.quote->body;
-    if (pol.mr_td.empty()) throw Error("policy: no expected MRTD (give --expected-measurement or a policy with \"mrtd\")");
+    if (pol.mr_td.empty() && !c.mrtd_endorsed)
+        throw Error("policy: no expected MRTD (give --expected-measurement or a policy with \"mrtd\")");
     if (pol.rtmr[1].empty() || pol.rtmr[2].empty())
         throw Error("policy: no expected RTMR1 and RTMR2 (the UKI, command line and initrd): give --image DIR or a policy "
                     "with \"rtmr1\" and \"rtmr2\"");
     std::string attrs = tdx::check_td_attributes(b, pol);
-    if (!tdx::is_allowed(pol.mr_td, b.mr_td)) throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
+    if (!pol.mr_td.empty() && !tdx::is_allowed(pol.mr_td, b.mr_td))
+        throw Error("policy: MRTD " + hex(b.mr_td) + " is not an allowed value");
     for (std::size_t i = 0; i < 4; ++i)
         if (!pol.rtmr[i].empty() && !tdx::is_allowed(pol.rtmr[i], b.rtmr[i]))
             throw Error("policy: RTMR" + std::to_string(i) + " " + hex(b.rtmr[i]) + " is not an allowed value");
-    return "MRTD " + c.summary.measurement.substr(0, 16) + "..., RTMR1/RTMR2 as expected, " + mrconfigid_policy(c) + ", " +
-           attrs;
+    const char* mrtd_by = pol.mr_td.empty() ? " (endorsed)" : "";
+    return "MRTD " + c.summary.measurement.substr(0, 16) + "..." + mrtd_by + ", RTMR1/RTMR2 as expected, " +
+           mrconfigid_policy(c) + ", " + attrs;
 }
 
 }  // namespace rows

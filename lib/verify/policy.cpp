@@ -115,6 +115,7 @@ Policy parse_policy(std::string_view text) {
         else if (k == "source_commit") p.source_commit = string_value(v, k);
         else if (k == "source_tree") p.source_tree = string_value(v, k);
         else if (k == "packages") parse_package_rules(v, p.require_packages, p.forbid_packages);
+        else if (k == "gcp_tcb_root_sha256") p.gcp_tcb_root_sha256 = hex_field(v, 32, "policy file: " + k);
         else throw Error("policy file: unknown key '" + k + "'");
     }
     return p;

@@ -39,6 +39,7 @@ struct Context {
     tdx::Collateral collateral; ///< what tdx.collateral points to, when there is collateral
     Bytes report_data;          ///< REPORT_DATA (SNP) or REPORTDATA (TDX), 64 bytes, once the report is parsed
     std::optional<boot::EventLog> boot_log;  ///< the event log the event-log row replayed (disk boot paths)
+    bool mrtd_endorsed = false; ///< gcp-tdx: the firmware row verified Google's endorsement of the quote's MRTD
     // Filled by the statement row.
     Json statement;             ///< S, parsed strictly
 };
@@ -89,11 +90,17 @@ std::string tdx_quote_format(Context& c);
 /// TDX "tcb": tdx::rows::tcb (Intel PCS v4 TCB info). Once the quote and its TCB are accepted the summary records
 /// the TCB status and MRTD.
 std::string tdx_tcb(Context& c);
-/// TDX "policy" (after binding and dsse-signature): expected MRTD, RTMR1 and RTMR2 must be given;
-/// tdx::check_td_attributes; MRTD and RTMR0-3 allowed; the statement names exactly one input disk; MRCONFIGID (TD
-/// report body offset 0xB8, 48 bytes; Appendix A): on the gcp-tdx boot path all zero (GCP cannot set it; the input
-/// disk is bound by the attested guest's digest in the statement), on every other path [0:32] = the input-disk
-/// digest of the statement and [32:48] zero.
+/// gcp-tdx "firmware" (after tcb): the quote's MRTD is Google's firmware. With Options::gcp_endorsement:
+/// tdx::verify_launch_endorsement under Options::gcp_tcb_root (required: no root is built in; its SHA-256 must equal
+/// the policy's gcp_tcb_root_sha256 when given) at Options::now; the detail names the UEFI digest, the endorsement's
+/// time and SVN, and the root's fingerprint. Without an endorsement the policy's "mrtd" list must be given (policy
+/// checks it) and the policy must not pin a root (gcp_tcb_root_sha256); otherwise: FAIL.
+std::string tdx_firmware(Context& c);
+/// TDX "policy" (after binding and dsse-signature): expected MRTD (unless firmware verified an endorsement), RTMR1
+/// and RTMR2 must be given; tdx::check_td_attributes; MRTD and RTMR0-3 allowed; the statement names exactly one
+/// input disk; MRCONFIGID (TD report body offset 0xB8, 48 bytes; Appendix A): on the gcp-tdx boot path all zero (GCP
+/// cannot set it; the input disk is bound by the attested guest's digest in the statement), on every other path
+/// [0:32] = the input-disk digest of the statement and [32:48] zero.
 std::string tdx_policy(Context& c);
 
 /// "event-log" (disk boot paths, after the report or quote is authentic; docs/verify.md "Measured boot").

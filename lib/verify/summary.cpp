@@ -34,6 +34,7 @@ Json summary_json(const Summary& s) {
     if (!s.boot_path.empty()) j["boot_path"] = s.boot_path;
     if (!s.image_vouched_by.empty()) j["image_vouched_by"] = s.image_vouched_by;
     if (!s.collateral.is_null()) j["collateral"] = s.collateral;
+    if (!s.firmware.is_null()) j["firmware"] = s.firmware;
     if (!s.tcb_floor.is_null()) j["tcb_floor"] = s.tcb_floor;
     if (!s.nonce.empty()) j["nonce"] = s.nonce;
     Json subj = Json::array();

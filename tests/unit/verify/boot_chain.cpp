@@ -201,8 +201,8 @@ TEST_CASE("gcp-tdx: a CCEL holding exactly the image's events verifies, hardware
     bundle::Summary s = bundle::verify_bundle(t.path, o);
     for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
     REQUIRE(s.ok);
-    CHECK(s.checks[7].name == "boot-image");
-    CHECK(s.checks[6].detail == "CCEL: 6 events replay to RTMR0..3 of the quote (1 with CC MR index 0 counted as RTMR0)");
+    CHECK(s.checks[8].name == "boot-image");
+    CHECK(s.checks[7].detail == "CCEL: 6 events replay to RTMR0..3 of the quote (1 with CC MR index 0 counted as RTMR0)");
     Json j = bundle::summary_json(s);
     CHECK(j["boot_path"] == "gcp-tdx");
     CHECK(j["image_vouched_by"] == "hardware");
@@ -367,5 +367,78 @@ TEST_CASE("MRCONFIGID: all zero on gcp-tdx (GCP cannot set it), the input-disk d
         CHECK(verify(other, bundle::BootPath::direct).failed() == "policy");
         CHECK_THAT(policy_row(verify(tail, bundle::BootPath::direct)).detail,
                    Catch::Matchers::ContainsSubstring("MRCONFIGID[32:48] is not zero"));
+    }
+}
+
+TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/data/gcp/endorsement)", "[bundle][tdx][endorsement]") {
+    Forgery f;
+    test::TempDir t;
+    auto [log, rtmrs] = ccel(kImageLog);
+    bundle::Options o = tdx_bundle(f, t.path, rtmrs, ccel_boot(log));
+    o.disk_boot = cc_prediction();
+    o.policy.tdx.mr_td.clear();
+    auto fx = [](const std::string& n) { return read_file(test::fixture("gcp/endorsement/" + n)); };
+    const Bytes root = fx("devkeys-root.der");
+    const Bytes facts_bytes = fx("facts.json");
+    const Json facts = parse_strict(std::string(facts_bytes.begin(), facts_bytes.end()));
+
+    SECTION("neither an endorsement nor an mrtd list: firmware fails closed") {
+        bundle::Summary s = bundle::verify_bundle(t.path, o);
+        CHECK(s.failed() == "firmware");
+        CHECK_THAT(failed_detail(s), Catch::Matchers::ContainsSubstring("neither endorsed"));
+    }
+    SECTION("the policy's mrtd list alone still works") {
+        o.policy.tdx.mr_td = {unhex(facts["quote_mrtd"].get<std::string>())};
+        bundle::Summary s = bundle::verify_bundle(t.path, o);
+        REQUIRE(s.ok);
+        CHECK(bundle::summary_json(s)["firmware"]["mrtd_source"] == "policy");
+        o.policy.gcp_tcb_root_sha256 = unhex(facts["devkeys_root_sha256"].get<std::string>());
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("no --endorsement"));
+    }
+    SECTION("a valid endorsement listing the quote's MRTD verifies, with its facts in the row and the JSON") {
+        o.gcp_endorsement = fx("valid.binarypb");
+        o.gcp_tcb_root = root;
+        bundle::Summary s = bundle::verify_bundle(t.path, o);
+        for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+        REQUIRE(s.ok);
+        REQUIRE(s.checks[6].name == "firmware");
+        const std::string root_fp = facts["devkeys_root_sha256"].get<std::string>();
+        CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring(root_fp));
+        CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring("2025-01-01T00:00:00Z, SVN 2"));
+        const Json j = bundle::summary_json(s);
+        CHECK(j["firmware"]["mrtd_source"] == "endorsement");
+        CHECK(j["firmware"]["uefi_sha384"] == facts["uefi_digest"]);
+        CHECK(j["firmware"]["root_pinned_by_policy"] == false);
+        o.policy.gcp_tcb_root_sha256 = unhex(root_fp);
+        CHECK(bundle::verify_bundle(t.path, o).ok);
+        o.policy.gcp_tcb_root_sha256 = unhex(facts["other_root_sha256"].get<std::string>());
+        bundle::Summary pinned = bundle::verify_bundle(t.path, o);
+        CHECK(pinned.failed() == "firmware");
+        CHECK_THAT(failed_detail(pinned), Catch::Matchers::ContainsSubstring("gcp_tcb_root_sha256"));
+    }
+    SECTION("an endorsement without a root, or with defects, fails at firmware naming the defect") {
+        o.gcp_endorsement = fx("valid.binarypb");
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("--gcp-tcb-root"));
+        o.gcp_tcb_root = root;
+        const std::pair<const char*, const char*> cases[] = {
+            {"mrtd_not_listed.binarypb", "is not among"},
+            {"other_root.binarypb", "issuer"},
+            {"forged_cert.binarypb", "does not verify under"},
+            {"wrong_wire_type.binarypb", "wire type VARINT, expected LEN"},
+            {"overlong.binarypb", "remain"},
+        };
+        for (const auto& [file, why] : cases) {
+            o.gcp_endorsement = fx(file);
+            bundle::Summary s = bundle::verify_bundle(t.path, o);
+            CHECK(s.failed() == "firmware");
+            CHECK_THAT(failed_detail(s), Catch::Matchers::ContainsSubstring(why));
+        }
+        Bytes flipped = fx("valid.binarypb");
+        flipped.back() ^= 0x80;
+        o.gcp_endorsement = flipped;
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("signature over the golden"));
+        o.gcp_endorsement = fx("valid.binarypb");
+        o.gcp_tcb_root = fx("other-root.der");
+        CHECK(bundle::verify_bundle(t.path, o).failed() == "firmware");
     }
 }

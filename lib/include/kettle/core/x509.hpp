@@ -89,6 +89,10 @@ bool ecdsa_verify_spki(ByteView spki_der, ByteView hash, ByteView r_be, ByteView
 bool ecdsa_verify_cert(const Cert& c, ByteView hash, ByteView r_be, ByteView s_be);
 /// ECDSA verify of a DER-encoded ECDSA-Sig-Value. Returns false on a bad or malformed signature.
 bool ecdsa_verify_spki_der_sig(ByteView spki_der, ByteView hash, ByteView der_sig);
+/// RSASSA-PSS verify (RFC 8017 §8.1.2, EMSA-PSS §9.1.2) with SHA-256, MGF1-SHA-256 and a salt of exactly 32 bytes
+/// over `message` (hashed here) under the RSA key of `c`; the signature must be exactly the modulus length.
+/// Returns false on a bad signature; throws Error when the key is not RSA.
+bool rsa_pss_sha256_verify(const Cert& c, ByteView message, ByteView sig);
 /// SPKI DER of an uncompressed P-256 point x‖y (64 bytes).
 Bytes p256_spki_from_xy(ByteView xy);
 

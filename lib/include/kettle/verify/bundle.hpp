@@ -63,6 +63,10 @@ struct Options {
     std::vector<Bytes> extra_certs;  ///< ASK/ASVK offered on the command line (--chain)
     BootPath boot_path = BootPath::direct;     ///< --boot
     std::optional<boot::BootPrediction> disk_boot;  ///< the disk-boot prediction of the image (--image with --boot)
+    /// gcp-tdx: Google's launch endorsement of the firmware (a serialized VMLaunchEndorsement, --endorsement FILE)
+    /// and the GCE TCB root certificate it must chain to (DER or PEM, --gcp-tcb-root FILE; no root is built in).
+    std::optional<Bytes> gcp_endorsement;
+    std::optional<Bytes> gcp_tcb_root;
 };
 
 /// Run the checks over the bundle in `dir`: the evidence row, then the table of the evidence's platform. Never

@@ -39,8 +39,8 @@ std::string check_package_rules(const Json& resolved, const std::vector<PackageR
 ///  "builder_id":"...","build_type":"...","source_uri":"...","source_commit":"...","source_tree":"...",
 ///  "mrtd":[hex48...],"rtmr0".."rtmr3":[hex48...],"accepted_tcb_status":["UpToDate",...],"xfam":hex8,
 ///  "allow_migratable":false,"require_sept_ve_disable":true,"allow_pks":true,"allow_kl":true,"allow_perfmon":true,
-///  "allow_mr_service_td":false,"packages":{"require":[rule...],"forbid":[rule...]}}
-/// hex48 = 96 hex digits (48 bytes), hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
+///  "allow_mr_service_td":false,"packages":{"require":[rule...],"forbid":[rule...]},"gcp_tcb_root_sha256":hex32}
+/// hex48 = 96 hex digits (48 bytes), hex32 = 64 hex digits, hex8 = 16 hex digits (XFAM as in the TD report, little-endian); min_tcb
 /// components 0..255 (absent = 0; without "min_tcb" the built-in floor of the product applies, snp::builtin_tcb_floor);
 /// vmpl 0..3.
 struct Policy {
@@ -51,6 +51,8 @@ struct Policy {
     std::optional<std::string> source_commit;  ///< gitCommit of the source checked out in the guest: proven
     std::optional<std::string> source_tree;    ///< gitTree computed in the guest: proven
     std::vector<PackageRule> require_packages, forbid_packages;  ///< "packages": dependency rules
+    /// "gcp_tcb_root_sha256": the SHA-256 (32 bytes) the GCE TCB root certificate's DER must have (gcp-tdx)
+    std::optional<Bytes> gcp_tcb_root_sha256;
 };
 /// Parse a policy document (strict JSON: no duplicate keys). Throws Error("policy file: ...") naming the key.
 Policy parse_policy(std::string_view json_text);

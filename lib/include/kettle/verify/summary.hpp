@@ -28,6 +28,7 @@ struct Summary {
     Json collateral;          ///< TDX: tdx::collateral_use_json + "source", once the tcb check passed; null otherwise
     std::string boot_path;       ///< bundle::boot_path_name of the boot path verified
     std::string image_vouched_by;  ///< "hardware" | "paravisor" | "hypervisor": who vouches for the image on that path
+    Json firmware;            ///< gcp-tdx: {"mrtd_source": "endorsement"|"policy", ...} once the firmware check passed
     Json tcb_floor;           ///< SNP: {"min": "bl=.. tee=.. snp=.. ucode=..", "source": ..} the policy check applied; null before
     Bytes envelope_sha256;    ///< SHA-256 of provenance.intoto.jsonl as read
     /// How the nonce row ended: "checked" (--nonce matched), "skipped" (--no-nonce), "absent" (neither asked and
