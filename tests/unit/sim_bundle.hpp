@@ -34,19 +34,19 @@ inline bundle::Options make_sim_bundle(const std::string& d, const SimBundleSpec
     for (const auto& [name, content] : spec.artifacts) {
         std::filesystem::create_directories(std::filesystem::path(d + "/artifacts/" + name).parent_path());
         write_file(d + "/artifacts/" + name, content);
-        in.subjects.push_back({name, h(content), ""});
+        in.subjects.push_back({name, h(content), "", ""});
     }
     write_file(d + "/build.log", std::string_view("log\n"));
     in.build_request = spec.build_request;
     in.source_uri = "https://example.org/r.git";
     in.git_commit = std::string(40, 'a');
     in.git_tree = std::string(40, 'b');
-    in.toolchain = {"rootfs.tar", h("t"), ""};
+    in.toolchain = {"rootfs.tar", h("t"), "", ""};
     in.input_disk_sha256 = h("the input disk");
     in.internal_parameters = spec.internal_parameters;
     in.init_version = "0.1.0";
     in.kernel_version = "6.12.0";
-    in.image = {h("k"), h("i"), "console=ttyS0"};
+    in.image = {h("k"), h("i"), "console=ttyS0", "", false};
     in.vm = {1, 1000, "cpu"};
     in.invocation_id = spec.invocation_id;
     in.started_on = "2026-01-01T00:00:00Z";
