@@ -20,10 +20,15 @@ namespace kettle::runner {
 
 namespace {
 
-/// `git show <commit>:<path>` (at most 64 MiB), or nullopt-like {false, ""} when the commit has no such file.
+/// `git show <commit>:<path>` (at most 64 MiB), or {false, ""} when the commit has no such path. Asked with `git
+/// ls-tree` (empty output when absent), not `cat-file -e`, which prints "fatal: path ... does not exist" for every
+/// lockfile a commit does not hold. A path that is not a regular file or executable blob is an Error.
 std::pair<bool, std::string> git_file(const std::string& repo, const std::string& commit, const std::string& path) {
-    auto [st, out] = run_capture({"git", "-C", repo, "cat-file", "-e", commit + ":" + path});
-    if (st != 0) return {false, {}};
+    auto [st, entry] = run_capture({"git", "-C", repo, "ls-tree", commit, "--", path});
+    if (st != 0) throw Error("--deps: cannot list commit " + commit + " (git ls-tree exit " + std::to_string(st) + ")");
+    if (entry.empty()) return {false, {}};
+    if (entry.rfind("100644 blob ", 0) != 0 && entry.rfind("100755 blob ", 0) != 0)
+        throw Error("--deps: " + path + " in commit " + commit + " is not a regular file");
     auto [st2, text] = run_capture({"git", "-C", repo, "show", commit + ":" + path}, std::size_t{64} << 20);
     if (st2 != 0) throw Error("--deps: cannot read " + path + " from commit " + commit);
     return {true, text};

@@ -37,7 +37,8 @@ TEST_CASE("deps fetch cargo: auto-detected from Cargo.lock; cached crates are re
     CHECK(runner::dependency_ecosystems({}, repo, rev) == std::vector<std::string>{"cargo"});
     CHECK(runner::dependency_ecosystems({"cargo", "npm", "cargo"}, repo, rev) == std::vector<std::string>{"cargo", "npm"});
     CHECK(runner::dependency_ecosystems({"none"}, repo, rev).empty());
-    CHECK_THROWS_WITH(runner::dependency_ecosystems({"go"}, repo, rev), ContainsSubstring("not wired"));
+    CHECK_THROWS_WITH(runner::dependency_ecosystems({"pip"}, repo, rev), ContainsSubstring("unknown ecosystem"));
+    CHECK_THROWS_WITH(runner::fetch_dependencies({"go"}, repo, rev, cache), ContainsSubstring("no go.sum"));
     CHECK_THROWS_WITH(runner::fetch_dependencies({"npm"}, repo, rev, cache), ContainsSubstring("no package-lock.json"));
 
     fs::create_directories(cache + "/cargo");
