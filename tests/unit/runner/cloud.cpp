@@ -106,7 +106,7 @@ TEST_CASE("kettle run --profile gcp-tdx: required flags, and QEMU-only or cloud-
     Argv base{"--source", ".", "--toolchain", "t.tar", "--out", "o"};
     auto with = [&](Argv extra) { Argv a = base; a.insert(a.end(), extra.begin(), extra.end()); a.push_back("--");
                                   a.push_back("make"); return a; };
-    RunOptions o = parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "z", "--bucket", "b"}));
+    RunOptions o = parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "us-central1-a", "--bucket", "b"}));
     CHECK(o.gcp_tdx);
     CHECK(run_profile_name(o) == "gcp-tdx");
     CHECK(o.gcp.target.machine_type == "c3-standard-4");
@@ -114,13 +114,13 @@ TEST_CASE("kettle run --profile gcp-tdx: required flags, and QEMU-only or cloud-
     CHECK(o.gcp.min_disk_gb == 10);
     CHECK_FALSE(o.gcp.small_disks);
     CHECK(o.gcp.sizing().unit == kGiB);
-    CHECK(parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "z", "--bucket", "b",
+    CHECK(parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "us-central1-a", "--bucket", "b",
                                "--small-disks-for-testing"})).gcp.sizing().size_flag(3) == "3MB");
     CHECK_THROWS_WITH(parse_run_args(with({"--small-disks-for-testing"})), ContainsSubstring("for --profile gcp-tdx"));
-    CHECK_THROWS_WITH(parse_run_args(with({"--profile", "gcp-tdx", "--zone", "z", "--bucket", "b"})),
+    CHECK_THROWS_WITH(parse_run_args(with({"--profile", "gcp-tdx", "--zone", "us-central1-a", "--bucket", "b"})),
                       ContainsSubstring("--project is required"));
     CHECK_THROWS_WITH(parse_run_args(with({"--project", "p"})), ContainsSubstring("for --profile gcp-tdx"));
-    CHECK_THROWS_WITH(parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "z", "--bucket", "b",
+    CHECK_THROWS_WITH(parse_run_args(with({"--profile", "gcp-tdx", "--project", "p", "--zone", "us-central1-a", "--bucket", "b",
                                            "--boot", "disk"})),
                       ContainsSubstring("QEMU options"));
 }
@@ -234,7 +234,7 @@ TEST_CASE("disk sizing: whole GiB at least the minimum on GCP, whole MiB for the
     CHECK(classify_disk(head_of(d / "blank.raw")) == DiskRole::output);
 }
 
-TEST_CASE("--zone must look like a zone; the zone check is the second command", "[cloud]") {
+TEST_CASE("gcp-tdx: --zone must look like a zone; the zone check is the second command", "[cloud]") {
     for (const char* z : {"us-central1-a", "europe-west4-b", "northamerica-northeast1-c", "me-central2-a"})
         CHECK_NOTHROW(check_zone(z));
     for (const char* z : {"us-central1", "us-central1-", "central1-a", "us-centrala-a", "-a", "a", "us-central1-ab", ""})

@@ -31,7 +31,7 @@ Bytes extend384(Bytes reg, const Bytes& d) {
 
 /// A TDX bundle in `d` whose forged quote binds its statement and carries `rtmrs`; `boot` is merged into
 /// evidence.json (boot_event_logs, ccel_table); the quote's MRCONFIGID is `mrconfigid` (48 bytes) when given, else
-/// the input-disk digest and 16 zero bytes. Returns options under which everything but the boot rows passes.
+/// all zero, as on GCP (which cannot set it). Returns options under which everything but the boot rows passes.
 bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot,
                            std::optional<Bytes> mrconfigid = std::nullopt) {
     forged_fs::create_directories(d + "/artifacts");
@@ -55,9 +55,7 @@ bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<By
                 {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
     write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
     ReportData rd = binding_report_data(as_bytes(S), spki);
-    Bytes mrcfg = unhex(disk);
-    mrcfg.resize(48, 0);
-    if (mrconfigid) mrcfg = *mrconfigid;
+    Bytes mrcfg = mrconfigid ? *mrconfigid : Bytes(48, 0);
     f.rtmrs = rtmrs;
     Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
     Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
