@@ -147,7 +147,8 @@ TEST_CASE("the resource list: cleanup newest first, a failed delete of a gone re
     CHECK(left.empty());
     CHECK(calls == std::vector<std::string>{"instances delete kettle-r1", "disks delete kettle-r1-input",
                                             "disks describe kettle-r1-input", "images delete kettle-r1-input"});
-    for (const auto& e : Ledger::load(path).entries()) CHECK(e.state == "deleted");
+    const Ledger after = Ledger::load(path);  // a named Ledger: entries() refers into it
+    for (const auto& e : after.entries()) CHECK(e.state == "deleted");
     // A delete that fails while the resource still exists is reported, and stays listed.
     Ledger l2(path, target(), "r1");
     l2.creating("disks", "kettle-r1-output");
