@@ -319,7 +319,9 @@ TEST_CASE("MRCONFIGID: all zero on gcp-tdx (GCP cannot set it), the input-disk d
     other.resize(48, 0);
     Bytes tail = matching;
     tail[47] = 1;
-    auto [log, rtmrs] = ccel(kImageLog);
+    const auto image_log = ccel(kImageLog);  // not a structured binding: clang 14 (make host) cannot capture one
+    const Bytes& log = image_log.first;
+    const std::array<Bytes, 4>& rtmrs = image_log.second;
     auto verify = [&](const Bytes& mrconfigid, bundle::BootPath path) {
         Forgery f;
         test::TempDir t;
