@@ -30,7 +30,8 @@ std::string error_of(const Bytes& b) {
 }  // namespace
 
 TEST_CASE("protobuf: the encoding guide's examples", "[protobuf]") {
-    auto f = all(unhex("089601" "120774657374696e67" "1d01020304" "210102030405060708"));
+    const Bytes msg = unhex("089601" "120774657374696e67" "1d01020304" "210102030405060708");
+    auto f = all(msg);  // the fields' bytes are views into msg: it must outlive them
     REQUIRE(f.size() == 4);
     CHECK(f[0].number == 1);
     CHECK(f[0].type == protobuf::WireType::varint);
