@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -235,9 +236,13 @@ int cmd_run(const Args& args) {
             if (!r.dependencies.empty()) {
                 FetchedDeps fd = fetch_dependencies(r.dependencies, src.bare_repo, src.commit, default_deps_cache(o.deps_cache));
                 spec.deps = fd.members;
-                progress.note("dependencies: " + std::to_string(fd.packages) + " package files (" +
-                              std::to_string(fd.bytes) + " bytes, " + std::to_string(fd.downloaded) +
-                              " fetched now) for the guest to check against the commit's lockfile");
+                const bool debian = std::find(r.dependencies.begin(), r.dependencies.end(), "debian") != r.dependencies.end();
+                if (r.dependencies.size() > (debian ? 1u : 0u))
+                    progress.note("dependencies: " + std::to_string(fd.packages) + " package files (" +
+                                  std::to_string(fd.bytes) + " bytes, " + std::to_string(fd.downloaded) +
+                                  " fetched now) for the guest to check against the commit's lockfile");
+                if (debian)
+                    progress.note("dependencies: the toolchain's Debian packages, for the guest to check against its recipe");
             }
             InputDiskInfo info = write_input_disk(spec, input_img);
             input_digest = info.sha256;
