@@ -38,7 +38,8 @@ std::vector<std::string> list_files(const std::string& dir, const std::string& s
 Release read_release(const std::string& dir, const std::string& name, const std::string& keyring) {
     const std::string path = dir + "/" + name;
     if (!keyring.empty()) {
-        auto [st, out] = run_capture({"gpgv", "--keyring", keyring, path});
+        // --logger-fd 1: gpgv's report comes back in `out` (shown only when the check fails), not on the terminal.
+        auto [st, out] = run_capture({"gpgv", "--logger-fd", "1", "--keyring", keyring, path});
         if (st != 0) throw Error(name + ": gpgv does not find a good signature by " + keyring + ":\n" + out);
     }
     const std::string text = to_string(read_file(path, std::size_t{16} << 20));
