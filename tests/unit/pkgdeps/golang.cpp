@@ -102,3 +102,103 @@ TEST_CASE("go: a module zip's h1 covers every file under module@version/; hostil
     CHECK_THROWS_WITH(module_zip_h1(fd, "example.com/m", "v1.0.0"), ContainsSubstring("not a regular file"));
     ::close(fd);
 }
+
+// Review (adversarial read of the Go module path): zips made byte by byte, so that the local file header and the
+// central directory (APPNOTE.TXT 4.3.7 and 4.3.12) can disagree. The guest hashes the zip with libarchive, then
+// copies the zip itself into the module cache with a .ziphash of go.sum's h1; the go command later extracts that
+// zip with archive/zip without hashing it again (it trusts the .ziphash). archive/zip takes every entry's name,
+// sizes and CRC-32 from the central directory (and lists every central record); libarchive's seekable reader takes
+// the name from the local header, keeps the local header's sizes and CRC-32 when they disagree with the central
+// directory (returning only ARCHIVE_WARN, which module_zip_h1 lets through), and drops a second central record that
+// points at the same local header. Either way the files the go command builds are not the files that were hashed.
+namespace {
+
+void put16(std::string& s, unsigned v) {
+    for (int i = 0; i < 2; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put32(std::string& s, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+/// CRC-32 (ISO-HDLC, the one zip uses), bit by bit.
+std::uint32_t crc32_of(std::string_view d) {
+    std::uint32_t c = 0xffffffffu;
+    for (unsigned char b : d) {
+        c ^= b;
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+/// A local file header (APPNOTE 4.3.7) of a stored (method 0) entry.
+std::string local_header(const std::string& name, std::uint32_t crc, std::uint32_t size) {
+    std::string s = "PK\x03\x04";
+    put16(s, 20), put16(s, 0), put16(s, 0), put16(s, 0), put16(s, 0x21);  // version, flags, stored, time, 1980-01-01
+    put32(s, crc), put32(s, size), put32(s, size);
+    put16(s, static_cast<unsigned>(name.size())), put16(s, 0);
+    return s + name;
+}
+/// A central directory header (APPNOTE 4.3.12): made by Unix, regular file 0644, stored.
+std::string central_header(const std::string& name, std::uint32_t crc, std::uint32_t size, std::uint32_t offset) {
+    std::string s = "PK\x01\x02";
+    put16(s, 0x031e), put16(s, 20), put16(s, 0), put16(s, 0), put16(s, 0), put16(s, 0x21);
+    put32(s, crc), put32(s, size), put32(s, size);
+    put16(s, static_cast<unsigned>(name.size())), put16(s, 0), put16(s, 0), put16(s, 0), put16(s, 0);
+    put32(s, 0100644u << 16), put32(s, offset);
+    return s + name;
+}
+/// Local part + central directory (`count` records) + end of central directory record (APPNOTE 4.3.16).
+std::string finish_zip(const std::string& body, const std::string& cd, unsigned count) {
+    std::string e = "PK\x05\x06";
+    put16(e, 0), put16(e, 0), put16(e, count), put16(e, count);
+    put32(e, static_cast<std::uint32_t>(cd.size())), put32(e, static_cast<std::uint32_t>(body.size())), put16(e, 0);
+    return body + cd + e;
+}
+int bytes_fd(const kettle::test::TempDir& d, const std::string& bytes) {
+    std::string p = d.path + "/crafted.zip";
+    std::ofstream(p, std::ios::binary) << bytes;
+    return ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+}  // namespace
+
+/// True when module_zip_h1 takes the zip in `fd` for the honest module whose only file is `name` with `content`,
+/// i.e. returns the h1 go.sum pins for it (throwing, or returning another h1, both refuse the zip).
+bool taken_for_honest(int fd, const std::string& name, const std::string& content) {
+    const Bytes honest = sha256(hex(sha256(content)) + "  " + name + "\n");  // dirhash's one summary line
+    try {
+        return module_zip_h1(fd, "example.com/m", "v1.0.0") == honest;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+TEST_CASE("review: a module zip whose central directory gives a longer entry than its local header is refused") {
+    // The local header covers "package m\n" (the module go.sum pins); the central directory's size and CRC-32 also
+    // cover the bytes after it, which the go command would compile as part of m.go. (Python's zipfile, another
+    // central-directory reader, reads the longer content from this same layout.)
+    kettle::test::TempDir d;
+    const std::string name = "example.com/m@v1.0.0/m.go", legit = "package m\n",
+                      evil = legit + "func init() { panic(\"not the module go.sum pins\") }\n";
+    const std::string body = local_header(name, crc32_of(legit), static_cast<std::uint32_t>(legit.size())) + evil;
+    const std::string cd = central_header(name, crc32_of(evil), static_cast<std::uint32_t>(evil.size()), 0);
+    int fd = bytes_fd(d, finish_zip(body, cd, 1));
+    CHECK_FALSE(taken_for_honest(fd, name, legit));
+    ::close(fd);
+}
+
+TEST_CASE("review: a module zip whose central directory names other files than its local headers is refused") {
+    kettle::test::TempDir d;
+    const std::string name = "example.com/m@v1.0.0/m.go", other = "example.com/m@v1.0.0/zz_init.go",
+                      src = "package m\n";
+    const auto crc = crc32_of(src);
+    const auto size = static_cast<std::uint32_t>(src.size());
+    const std::string body = local_header(name, crc, size) + src;
+    // (a) the only central record names another file: archive/zip extracts zz_init.go, libarchive hashes m.go.
+    int fd = bytes_fd(d, finish_zip(body, central_header(other, crc, size, 0), 1));
+    CHECK_FALSE(taken_for_honest(fd, name, src));
+    ::close(fd);
+    // (b) two central records at one local header: archive/zip extracts both m.go and zz_init.go, libarchive
+    // lists one entry.
+    fd = bytes_fd(d, finish_zip(body, central_header(name, crc, size, 0) + central_header(other, crc, size, 0), 2));
+    CHECK_FALSE(taken_for_honest(fd, name, src));
+    ::close(fd);
+}
