@@ -62,3 +62,20 @@ TEST_CASE("policy packages: require and forbid pkg:deb by name, version and .deb
                       ContainsSubstring("requires package"));
     CHECK_THROWS_WITH(check(R"({"packages":{"forbid":[{"purl":"pkg:deb/debian/gcc-12"}]}})"), ContainsSubstring("forbids package"));
 }
+
+// Review: a "forbid" rule passes whenever no package matches it, including when the statement never checked that
+// ecosystem at all. The request's "dependencies" (which ecosystems the guest checks) is the host's choice: a host
+// that runs a Debian toolchain image without "debian" there gets no lockfile/debian and no pkg:deb entries, and
+// then "forbid pkg:deb/debian/openssl <3.0.11-1~deb12u1" holds even if the toolchain ships an older openssl. A rule
+// over pkg:deb (or pkg:npm, pkg:cargo, pkg:golang) can only show absence when the statement has that ecosystem's
+// lockfile; without it the rule must FAIL (fail closed), not pass.
+TEST_CASE("review: a forbid rule over an ecosystem the statement never checked fails", "[pkgdeps][debian]") {
+    // resolvedDependencies of a build with a toolchain image but no debian check: no lockfile/debian, no pkg:deb.
+    Json deps = Json::array({Json{{"name", "toolchain"}, {"digest", {{"dmVerityRootHash", std::string(64, 'a')}}}},
+                             Json{{"name", "input-disk"}, {"digest", {{"sha256", std::string(64, 'b')}}}}});
+    bundle::Policy p = bundle::parse_policy(
+        Json{{"packages",
+              {{"forbid", Json::array({Json{{"purl", "pkg:deb/debian/openssl"}, {"version", "<3.0.11-1~deb12u1"}}})}}}}
+            .dump());
+    CHECK_THROWS(bundle::check_package_rules(deps, p.require_packages, p.forbid_packages));
+}
