@@ -212,3 +212,16 @@ TEST_CASE("review: dpkg status packages whose files are on disk are never silent
         CHECK_FALSE(hidden);
     }
 }
+
+// Review: the same omission through the field name. Debian Policy §5.1: "Field names are not case-sensitive"; the
+// deb822 reader treats them so for duplicates, but dpkg_installed looks up "Status", "Package", "Version" and
+// "Architecture" case-sensitively, so "status: install ok installed" drops an installed package from both lists.
+TEST_CASE("review: dpkg status field names are matched without regard to case", "[pkgdeps][debian]") {
+    const std::string status = "Package: openssl\nstatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n";
+    bool hidden = false;
+    try {
+        hidden = dpkg_installed(status).empty();
+    } catch (const Error&) {
+    }
+    CHECK_FALSE(hidden);
+}
