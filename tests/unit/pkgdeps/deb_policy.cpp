@@ -79,3 +79,24 @@ TEST_CASE("review: a forbid rule over an ecosystem the statement never checked f
             .dump());
     CHECK_THROWS(bundle::check_package_rules(deps, p.require_packages, p.forbid_packages));
 }
+
+// Review: rules match the statement's purl text byte for byte, but the statement's purls are percent-encoded
+// (deb_purl writes "g++-12" as "g%2B%2B-12"). A forbid rule naming the package as Debian spells it, "g++-12" or
+// "libstdc++6", or with lower-case escapes "%2b", never matches and the rule passes silently. A rule must either
+// match the package however its purl is written (compare decoded, or canonicalize the rule), or be refused when
+// the policy is read.
+TEST_CASE("review: a forbid rule on a Debian package with '+' in its name is not silently ineffective", "[pkgdeps][debian]") {
+    Json deps = Json::array({Json{{"uri", pkgdeps::deb_purl("g++-12", "12.2.0-14", "amd64")}, {"digest", {{"sha256", "ab"}}}}});
+    for (const char* purl : {"pkg:deb/debian/g++-12", "pkg:deb/debian/g%2b%2b-12"}) {
+        INFO("forbid rule purl " << purl);
+        bool refused_or_fired = false;
+        try {
+            bundle::Policy p = bundle::parse_policy(
+                Json{{"packages", {{"forbid", Json::array({Json{{"purl", purl}}})}}}}.dump());
+            bundle::check_package_rules(deps, p.require_packages, p.forbid_packages);
+        } catch (const Error&) {
+            refused_or_fired = true;
+        }
+        CHECK(refused_or_fired);
+    }
+}
