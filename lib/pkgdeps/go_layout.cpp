@@ -69,14 +69,21 @@ void write_text(int root_fd, const std::string& rel, const std::string& text, co
         throw Error(what + ": write " + rel + ": " + std::strerror(errno));
 }
 
-/// The h1 of the package file `fd` as the entry `e` reads it: a module zip or a go.mod file.
-Bytes h1_of(int fd, const GoSumEntry& e, const DepsLimits& limits) {
+std::string cache_dir_of(const GoSumEntry& e) { return "cache/download/" + go_escape(e.module) + "/@v/"; }
+
+/// The h1 of the package file `fd` as the entry `e` reads it: a go.mod file, or a module zip, which is repacked
+/// as it is hashed into cache/download/.../<v>.zip below `root_fd` (the go command gets only the hashed bytes).
+Bytes h1_of(int fd, const GoSumEntry& e, const DepsLimits& limits, int root_fd) {
     if (e.go_mod) return gomod_h1(read_small(fd, kMaxGoModBytes, "deps: go: " + who(e)));
-    return module_zip_h1(fd, e.module, e.version, limits);
+    const std::string what = "deps: go: " + who(e);
+    detail::Fd out(detail::create_file(root_fd, cache_dir_of(e) + go_escape(e.version) + ".zip", false, what));
+    return module_zip_h1(fd, e.module, e.version, limits, out.fd);
 }
 
-/// Every go.sum entry has its file on the disk whose h1 is the one go.sum pins; returns each entry's file index.
-std::vector<std::size_t> match_all(const std::vector<GoSumEntry>& sum, detail::Store& store, const DepsLimits& limits) {
+/// Every go.sum entry has its file on the disk whose h1 is the one go.sum pins (each module zip repacked into the
+/// cache below `root_fd` on the way); returns each entry's file index.
+std::vector<std::size_t> match_all(const std::vector<GoSumEntry>& sum, detail::Store& store, const DepsLimits& limits,
+                                   int root_fd) {
     std::map<std::string, std::size_t> by_name;
     for (std::size_t i = 0; i < store.files.size(); ++i) by_name[store.files[i].name] = i;
     std::vector<std::size_t> idx;
@@ -96,7 +103,7 @@ std::vector<std::size_t> match_all(const std::vector<GoSumEntry>& sum, detail::S
         if (fd.fd < 0) throw Error("deps: go: cannot open " + f.name + ": " + std::strerror(errno));
         Bytes got;
         try {
-            got = h1_of(fd.fd, e, limits);
+            got = h1_of(fd.fd, e, limits, root_fd);
         } catch (const Error& x) {
             std::string m = x.what();
             throw Error(m.rfind("deps: ", 0) == 0 ? m : "deps: " + m);
@@ -110,23 +117,23 @@ std::vector<std::size_t> match_all(const std::vector<GoSumEntry>& sum, detail::S
     return idx;
 }
 
-/// cache/download/<escaped path>/@v/{list, <v>.info, <v>.mod, <v>.zip, <v>.ziphash} below `root_fd`.
+/// The rest of cache/download/<escaped path>/@v/ below `root_fd` (the zips are there already, see h1_of): list,
+/// <v>.info, <v>.mod, <v>.ziphash.
 void lay_out(const std::vector<GoSumEntry>& sum, const std::vector<std::size_t>& idx, const detail::Store& store,
              int root_fd) {
     std::map<std::string, std::set<std::string>> versions;  // escaped path -> escaped versions
     for (std::size_t i = 0; i < sum.size(); ++i) {
         const GoSumEntry& e = sum[i];
-        const std::string dir = "cache/download/" + go_escape(e.module) + "/@v/";
+        const std::string dir = cache_dir_of(e);
         const std::string v = go_escape(e.version);
         const std::string what = "deps: go: " + who(e);
-        detail::Fd in(::open((store.dir + "/" + store.files[idx[i]].name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (in.fd < 0) throw Error(what + ": cannot open " + store.files[idx[i]].name + ": " + std::strerror(errno));
         if (e.go_mod) {
+            detail::Fd in(::open((store.dir + "/" + store.files[idx[i]].name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (in.fd < 0) throw Error(what + ": cannot open " + store.files[idx[i]].name + ": " + std::strerror(errno));
             copy_to(in.fd, root_fd, dir + v + ".mod", what);
             write_text(root_fd, dir + v + ".info", "{\"Version\":\"" + e.version + "\"}\n", what);
             versions[go_escape(e.module)].insert(e.version);
         } else {
-            copy_to(in.fd, root_fd, dir + v + ".zip", what);
             write_text(root_fd, dir + v + ".ziphash", "h1:" + base64_encode(e.h1), what);
         }
     }
@@ -152,15 +159,17 @@ VerifiedSet verify_go(const std::string& src_dir, const std::string& pkg_dir, co
         throw Error(std::string("deps: go: ") + e.what());
     }
     detail::Store store = detail::hash_store(pkg_dir, {"sha256"}, "go", limits);
-    std::vector<std::size_t> idx = match_all(sum, store, limits);
-    store.require_all_used("go", kGoLockfile);
     struct stat st {};
     if (::lstat((src_dir + "/" + kGoModCacheDir).c_str(), &st) == 0)
         throw Error(std::string("deps: go: the commit already holds ") + kGoModCacheDir +
                     "; the module cache is laid out from go.sum only");
     detail::Fd src(::open(src_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (src.fd < 0) throw Error("deps: go: cannot open " + src_dir + ": " + std::strerror(errno));
+    // Made before the check: the zips are repacked into it as they are hashed. A failed check ends the run in
+    // phase deps, so a half-made cache is never built from.
     detail::Fd root(detail::open_dir(src.fd, kGoModCacheDir, true, "deps: go"));
+    std::vector<std::size_t> idx = match_all(sum, store, limits, root.fd);
+    store.require_all_used("go", kGoLockfile);
     lay_out(sum, idx, store, root.fd);
     for (const auto& e : sum)
         v.packages.push_back({golang_purl(e.module, e.version) + (e.go_mod ? "#go.mod" : ""), "dirHash", hex(e.h1)});

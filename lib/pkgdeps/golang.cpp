@@ -86,13 +86,80 @@ Bytes dirhash_h1(std::vector<std::pair<std::string, Bytes>> files) {
 
 Bytes gomod_h1(std::string_view gomod) { return dirhash_h1({{"go.mod", sha256(gomod)}}); }
 
-Bytes module_zip_h1(int fd, const std::string& module, const std::string& version, const DepsLimits& limits) {
+namespace {
+
+/// A zip written by us (libarchive, stored, one fixed mtime), entry by entry, from the bytes module_zip_h1 hashes.
+struct Repack {
+    struct archive* a = nullptr;
+    explicit Repack(int fd, const std::string& who) {
+        if (fd < 0) return;
+        a = archive_write_new();
+        if (!a || archive_write_set_format_zip(a) != ARCHIVE_OK || archive_write_zip_set_compression_store(a) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK)
+            throw Error(who + ": repack: " + (a && archive_error_string(a) ? archive_error_string(a) : "cannot start"));
+    }
+    ~Repack() {
+        if (a) archive_write_free(a);
+    }
+    Repack(const Repack&) = delete;
+    Repack& operator=(const Repack&) = delete;
+    void fail(const std::string& who) const {
+        throw Error(who + ": repack: " + (archive_error_string(a) ? archive_error_string(a) : "write failed"));
+    }
+    void begin(const std::string& name, la_int64_t size, const std::string& who) const {
+        if (!a) return;
+        struct archive_entry* e = archive_entry_new();
+        if (!e) fail(who);
+        archive_entry_set_pathname(e, name.c_str());
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, size);
+        archive_entry_set_mtime(e, 315532800, 0);  // 1980-01-01T00:00:00Z, the earliest time a zip can hold
+        const int st = archive_write_header(a, e);
+        archive_entry_free(e);
+        if (st != ARCHIVE_OK) fail(who);
+    }
+    void data(const char* p, std::size_t n, const std::string& who) const {
+        if (a && archive_write_data(a, p, n) != static_cast<la_ssize_t>(n)) fail(who);
+    }
+    void finish(const std::string& who) const {
+        if (a && archive_write_close(a) != ARCHIVE_OK) fail(who);
+    }
+};
+
+/// The entry's name, checked: under "<module>@<version>/", a clean relative path, a regular file, not seen before.
+std::string checked_entry_name(struct archive_entry* e, const std::string& prefix, std::set<std::string>& names,
+                               const std::string& who) {
+    const char* raw = archive_entry_pathname(e);
+    std::string name = raw ? raw : "";
+    if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size())
+        throw Error(who + ": zip entry " + quote_text(name) + " is not under " + prefix);
+    std::string clean;
+    try {
+        clean = normalize_member_path(name, 4096);
+    } catch (const Error& x) {
+        throw Error(who + ": zip entry: " + x.what());
+    }
+    if (clean != name) throw Error(who + ": zip entry " + quote_text(name) + " is not a clean path");
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e))
+        throw Error(who + ": zip entry " + quote_text(name) + " is not a regular file");
+    if (!names.insert(name).second) throw Error(who + ": zip entry " + quote_text(name) + " appears twice");
+    if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+        throw Error(who + ": zip entry " + quote_text(name) + " has no size");
+    return name;
+}
+
+}  // namespace
+
+Bytes module_zip_h1(int fd, const std::string& module, const std::string& version, const DepsLimits& limits,
+                    int repack_fd) {
     const std::string who = "go module " + module + "@" + version;
     const std::string prefix = module + "@" + version + "/";
     Reader r;
     archive_read_support_format_zip_seekable(r.a);
     if (::lseek(fd, 0, SEEK_SET) != 0 || archive_read_open_fd(r.a, fd, 65536) != ARCHIVE_OK)
         throw Error(who + ": zip: " + (archive_error_string(r.a) ? archive_error_string(r.a) : "cannot open"));
+    Repack out(repack_fd, who);
     std::vector<std::pair<std::string, Bytes>> files;
     std::set<std::string> names;
     std::uint64_t total = 0;
@@ -101,33 +168,31 @@ Bytes module_zip_h1(int fd, const std::string& module, const std::string& versio
         struct archive_entry* e = nullptr;
         int st = archive_read_next_header(r.a, &e);
         if (st == ARCHIVE_EOF) break;
-        if (st < ARCHIVE_WARN) throw Error(who + ": zip: " + archive_error_string(r.a));
+        // ARCHIVE_WARN too: libarchive warns when a local header and the central directory disagree (size, CRC),
+        // and the two readers of this zip (ours here, the go command's central-directory reader) must not differ.
+        if (st != ARCHIVE_OK) throw Error(who + ": zip: " + (archive_error_string(r.a) ? archive_error_string(r.a) : "bad entry"));
         if (files.size() >= limits.max_entries) throw Error(who + ": more than the entry limit");
-        const char* raw = archive_entry_pathname(e);
-        std::string name = raw ? raw : "";
-        if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size())
-            throw Error(who + ": zip entry " + quote_text(name) + " is not under " + prefix);
-        std::string clean;
-        try {
-            clean = normalize_member_path(name, 4096);
-        } catch (const Error& x) {
-            throw Error(who + ": zip entry: " + x.what());
-        }
-        if (clean != name) throw Error(who + ": zip entry " + quote_text(name) + " is not a clean path");
-        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e))
-            throw Error(who + ": zip entry " + quote_text(name) + " is not a regular file");
-        if (!names.insert(name).second) throw Error(who + ": zip entry " + quote_text(name) + " appears twice");
+        const std::string name = checked_entry_name(e, prefix, names, who);
+        const la_int64_t size = archive_entry_size(e);
+        out.begin(name, size, who);
         Hasher h(HashAlg::sha256);
+        std::uint64_t got = 0;
         for (;;) {
             la_ssize_t n = archive_read_data(r.a, buf.data(), buf.size());
-            if (n < 0) throw Error(who + ": zip: " + archive_error_string(r.a));
+            if (n < 0) throw Error(who + ": zip: " + (archive_error_string(r.a) ? archive_error_string(r.a) : "read error"));
             if (n == 0) break;
+            got += static_cast<std::uint64_t>(n);
             total += static_cast<std::uint64_t>(n);
             if (total > limits.max_extracted_bytes) throw Error(who + ": more than the byte limit");
             h.update(ByteView(reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<std::size_t>(n)));
+            out.data(buf.data(), static_cast<std::size_t>(n), who);
         }
+        if (got != static_cast<std::uint64_t>(size))
+            throw Error(who + ": zip entry " + quote_text(name) + " holds " + std::to_string(got) + " bytes, its header says " +
+                        std::to_string(size));
         files.emplace_back(name, h.finish());
     }
+    out.finish(who);
     return dirhash_h1(std::move(files));
 }
 

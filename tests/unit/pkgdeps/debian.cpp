@@ -187,3 +187,41 @@ TEST_CASE("debian: the guest checks the recipe's packages against the toolchain'
     write_file(rp, recipe.dump());
     CHECK_THROWS_WITH(verify_debian(rp, d / "root"), ContainsSubstring("no readable var/lib/dpkg/status"));
 }
+
+// Review: dpkg_installed keeps only paragraphs whose Status is exactly "install ok installed". dpkg's Status is
+// "<want> <flag> <status>" (dpkg-query(1), deb-status(5)): a held package ("hold ok installed"), one selected for
+// removal but still installed ("deinstall ok installed"), and one whose files are unpacked but not (yet, or fully)
+// configured ("install ok unpacked", "install ok half-configured", "install ok triggers-pending", "install reinstreq
+// half-installed") all have their files in the toolchain, yet they vanish from both lists the guest compares and
+// from the provenance, so a policy "forbid" rule on them never fires. Such a package must be listed, or the
+// database refused.
+TEST_CASE("review: dpkg status packages whose files are on disk are never silently left out", "[pkgdeps][debian]") {
+    const char* states[] = {"hold ok installed",       "deinstall ok installed", "install ok unpacked",
+                            "install ok half-configured", "install ok triggers-pending", "install ok triggers-awaited",
+                            "install reinstreq half-installed"};
+    for (const char* st : states) {
+        const std::string status = std::string("Package: openssl\nStatus: ") + st +
+                                   "\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n";
+        bool hidden = false;
+        try {
+            hidden = dpkg_installed(status).empty();
+        } catch (const Error&) {
+            // refusing the database is a correct answer too
+        }
+        INFO("Status: " << st);
+        CHECK_FALSE(hidden);
+    }
+}
+
+// Review: the same omission through the field name. Debian Policy §5.1: "Field names are not case-sensitive"; the
+// deb822 reader treats them so for duplicates, but dpkg_installed looks up "Status", "Package", "Version" and
+// "Architecture" case-sensitively, so "status: install ok installed" drops an installed package from both lists.
+TEST_CASE("review: dpkg status field names are matched without regard to case", "[pkgdeps][debian]") {
+    const std::string status = "Package: openssl\nstatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n";
+    bool hidden = false;
+    try {
+        hidden = dpkg_installed(status).empty();
+    } catch (const Error&) {
+    }
+    CHECK_FALSE(hidden);
+}

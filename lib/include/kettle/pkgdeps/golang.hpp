@@ -54,8 +54,14 @@ Bytes dirhash_h1(std::vector<std::pair<std::string, Bytes>> files);
 Bytes gomod_h1(std::string_view gomod);
 
 /// The h1 of the module zip open on `fd` for `module`@`version`: every entry a regular file under
-/// "<module>@<version>/" with a safe relative name (no "..", no absolute path, no link, no duplicate), at most
-/// limits.max_entries entries and limits.max_extracted_bytes bytes. Throws Error naming the module.
-Bytes module_zip_h1(int fd, const std::string& module, const std::string& version, const DepsLimits& limits = {});
+/// "<module>@<version>/" with a safe relative name (no "..", no absolute path, no link, no duplicate) whose data is
+/// exactly the size its header gives, at most limits.max_entries entries and limits.max_extracted_bytes bytes; a
+/// zip libarchive reads only with a warning (a local header and the central directory disagreeing, APPNOTE.TXT
+/// 4.3.7 / 4.3.12) is refused. When `repack_fd` >= 0, every entry hashed is also written, in the order read, into a
+/// new zip on `repack_fd` (stored, mode 0644, mtime 1980-01-01): the go command, which reads a zip by its central
+/// directory, then gets the very names and bytes that were hashed, whatever the original's directory says.
+/// Throws Error naming the module.
+Bytes module_zip_h1(int fd, const std::string& module, const std::string& version, const DepsLimits& limits = {},
+                    int repack_fd = -1);
 
 }  // namespace kettle::pkgdeps
