@@ -8,10 +8,9 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 
-#include "guest_test_util.hpp"
+#include "deps_test_util.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
@@ -20,7 +19,7 @@
 using namespace kettle;
 using namespace kettle::pkgdeps;
 using kettle::test::TarBuilder;
-using kettle::test::TempDir;
+using namespace kettle::test::deps;
 using Catch::Matchers::ContainsSubstring;
 namespace fs = std::filesystem;
 
@@ -74,39 +73,13 @@ namespace {
 const char* kCrates[] = {"kettle-fx-alpha-0.1.0.crate", "kettle-fx-beta-0.2.0.crate", "kettle-fx-gamma-1.0.0.crate"};
 const char* kCratesIo = "registry+https://github.com/rust-lang/crates.io-index";
 
-std::string slurp(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
-void spit(const std::string& p, const std::string& data) {
-    std::ofstream f(p, std::ios::binary);
-    f << data;
-}
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-    auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-}
-
 /// A checkout (src/: the fixture app with its Cargo.lock) and the host's package directory (pkgs/: the crates).
-struct Fixture {
-    TempDir t;
-    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
-    Fixture() {
+struct Fixture : DepsDirs {
+    Fixture() : DepsDirs("cargo", "Cargo.lock") {
         std::string dir = kettle::test::fixture("cargo");
+        fs::remove(src);
         fs::copy(dir + "/app", src, fs::copy_options::recursive);
-        fs::create_directories(pkgs);
         for (const char* n : kCrates) fs::copy_file(dir + "/" + n, pkgs + "/" + n);
-    }
-    std::string lock() const { return slurp(src + "/Cargo.lock"); }
-    void set_lock(const std::string& s) const { spit(src + "/Cargo.lock", s); }
-    std::string error(const DepsLimits& l = {}) const {
-        try {
-            verify_and_lay_out("cargo", src, pkgs, l);
-        } catch (const Error& e) {
-            return e.what();
-        }
-        return "";
     }
 };
 
@@ -234,50 +207,27 @@ TEST_CASE("cargo hostile: missing, extra, wrong and duplicate crate files are re
 }
 
 TEST_CASE("cargo hostile: a crate that lies about its name, traversal, links, devices, another top directory") {
-    TempDir t;
-    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
-    fs::create_directories(src);
-    fs::create_directories(pkgs);
-    auto run = [&](const std::string& data, const std::string& name = "p", const std::string& version = "1.0.0") {
-        spit(pkgs + "/p.crate", data);
-        spit(src + "/Cargo.lock", one_lock(name, version, data));
-        fs::remove_all(src + "/.cargo");
-        try {
-            verify_and_lay_out("cargo", src, pkgs);
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string();
-    };
-    CHECK(run(crate("p-1.0.0", "p", "1.0.0")).empty());
-    CHECK(fs::is_regular_file(src + "/.cargo/vendor/p-1.0.0/Cargo.toml"));
+    OnePackage p("cargo", "Cargo.lock", "p.crate", ".cargo",
+                 [](const std::string& data) { return one_lock("p", "1.0.0", data); });
+    check_hostile_entries(p, [](const auto& extra) { return crate("p-1.0.0", "p", "1.0.0", extra); }, "p-1.0.0",
+                          "Cargo.toml");
+    CHECK(p.run(crate("p-1.0.0", "p", "1.0.0")).empty());
+    CHECK(fs::is_regular_file(p.src + "/.cargo/vendor/p-1.0.0/Cargo.toml"));
     // The digest matches the lockfile, but the crate inside is another package.
-    CHECK_THAT(run(crate("p-1.0.0", "q", "1.0.0")),
+    CHECK_THAT(p.run(crate("p-1.0.0", "q", "1.0.0")),
                ContainsSubstring("its Cargo.toml names \"q\"@\"1.0.0\", not the locked p@1.0.0"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.1")), ContainsSubstring("not the locked p@1.0.0"));
-    CHECK_THAT(run(crate("q-1.0.0", "p", "1.0.0")), ContainsSubstring("is not below the top directory p-1.0.0/"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/../../escape", "x"); })),
-               ContainsSubstring("\"..\" in path"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("/etc/passwd", "x"); })),
-               ContainsSubstring("absolute path"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("other-1/x", "x"); })),
+    CHECK_THAT(p.run(crate("p-1.0.0", "p", "1.0.1")), ContainsSubstring("not the locked p@1.0.0"));
+    CHECK_THAT(p.run(crate("q-1.0.0", "p", "1.0.0")), ContainsSubstring("is not below the top directory p-1.0.0/"));
+    CHECK_THAT(p.run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("other-1/x", "x"); })),
                ContainsSubstring("is not below the top directory"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.symlink("p-1.0.0/l", "/etc"); })),
-               ContainsSubstring("links are not allowed"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.hardlink("p-1.0.0/h", "p-1.0.0/Cargo.toml"); })),
-               ContainsSubstring("links are not allowed"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.node("p-1.0.0/null", AE_IFCHR); })),
-               ContainsSubstring("neither a regular file nor a directory"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/Cargo.toml", "x"); })),
-               ContainsSubstring("appears twice"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/.cargo-checksum.json", "{}"); })),
+    CHECK_THAT(p.run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/.cargo-checksum.json", "{}"); })),
                ContainsSubstring("its own .cargo-checksum.json"));
-    CHECK_THAT(run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/bad\xff", "x"); })),
+    CHECK_THAT(p.run(crate("p-1.0.0", "p", "1.0.0", [](TarBuilder& b) { b.file("p-1.0.0/bad\xff", "x"); })),
                ContainsSubstring("is not valid UTF-8"));  // normalize_member_path; JSON could not name it
     TarBuilder none("gzip");
     none.file("p-1.0.0/src/lib.rs", "");
-    CHECK_THAT(run(none.finish()), ContainsSubstring("has no Cargo.toml"));
-    CHECK_THAT(run("not gzip at all"), ContainsSubstring(".crate: "));
+    CHECK_THAT(p.run(none.finish()), ContainsSubstring("has no Cargo.toml"));
+    CHECK_THAT(p.run("not gzip at all"), ContainsSubstring(".crate: "));
 }
 
 TEST_CASE("cargo: a crate's identity is its Cargo.toml [package] name and version") {

@@ -6,11 +6,10 @@
 
 #include <filesystem>
 #include <functional>
-#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest_test_util.hpp"
+#include "deps_test_util.hpp"
 #include "kettle/core/base64.hpp"
 #include "kettle/core/error.hpp"
 #include "kettle/core/hash.hpp"
@@ -19,7 +18,7 @@
 using namespace kettle;
 using namespace kettle::pkgdeps;
 using kettle::test::TarBuilder;
-using kettle::test::TempDir;
+using namespace kettle::test::deps;
 using Catch::Matchers::ContainsSubstring;
 namespace fs = std::filesystem;
 
@@ -28,43 +27,14 @@ namespace {
 const char* kTarballs[] = {"is-number-7.0.0.tgz", "mkdirp-1.0.4.tgz", "string-locale-compare-1.1.0.tgz",
                            "to-regex-range-5.0.1.tgz"};
 
-std::string slurp(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
-void spit(const std::string& p, const std::string& data) {
-    std::ofstream f(p, std::ios::binary);
-    f << data;
-}
-
 /// A checkout (src/) holding the real lockfile, and the host's package directory (pkgs/) holding its tarballs.
-struct Fixture {
-    TempDir t;
-    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
-    Fixture() {
-        fs::create_directories(src);
-        fs::create_directories(pkgs);
+struct Fixture : DepsDirs {
+    Fixture() : DepsDirs("npm", "package-lock.json") {
         std::string dir = kettle::test::fixture("npm");
         fs::copy_file(dir + "/package-lock.json", src + "/package-lock.json");
         for (const char* n : kTarballs) fs::copy_file(dir + "/" + n, pkgs + "/" + n);
     }
-    std::string lock() const { return slurp(src + "/package-lock.json"); }
-    void set_lock(const std::string& s) const { spit(src + "/package-lock.json", s); }
-    std::string error(const DepsLimits& l = {}) const {
-        try {
-            verify_and_lay_out("npm", src, pkgs, l);
-        } catch (const Error& e) {
-            return e.what();
-        }
-        return "";
-    }
 };
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-    auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-}
 
 /// The SRI value of `data` as npm writes it.
 std::string sri512(const std::string& data) { return "sha512-" + base64_encode(sha512(as_bytes(data))); }
@@ -203,49 +173,16 @@ TEST_CASE("npm hostile: a lockfile that lies is refused") {
 }
 
 TEST_CASE("npm hostile: tarballs with traversal, links, devices or no package.json are refused") {
-    TempDir t;
-    std::string src = t.path + "/src", pkgs = t.path + "/pkgs";
-    fs::create_directories(src);
-    fs::create_directories(pkgs);
-    auto run = [&](const std::string& tgz) {
-        spit(pkgs + "/p.tgz", tgz);
-        spit(src + "/package-lock.json", one_lock("p", "1.0.0", sri512(tgz)));
-        fs::remove_all(src + "/node_modules");
-        try {
-            verify_and_lay_out("npm", src, pkgs);
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string();
-    };
-    CHECK(run(tarball("p", "1.0.0")).empty());
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.file("package/../../escape", "x"); })),
-               ContainsSubstring("\"..\" in path"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.file("/etc/passwd", "x"); })),
-               ContainsSubstring("absolute path"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.symlink("package/l", "/etc"); })),
-               ContainsSubstring("links are not allowed"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.hardlink("package/h", "package/package.json"); })),
-               ContainsSubstring("links are not allowed"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.node("package/null", AE_IFCHR); })),
-               ContainsSubstring("neither a regular file nor a directory"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.file("package/package.json", "{}"); })),
-               ContainsSubstring("appears twice"));
+    OnePackage p("npm", "package-lock.json", "p.tgz", "node_modules",
+                 [](const std::string& tgz) { return one_lock("p", "1.0.0", sri512(tgz)); });
+    check_hostile_entries(p, [](const auto& extra) { return tarball("p", "1.0.0", extra); }, "package", "package.json");
     TarBuilder none("gzip");
     none.file("package/index.js", "1");
-    CHECK_THAT(run(none.finish()), ContainsSubstring("has no package.json"));
-    CHECK_THAT(run(tarball("p", "1.0.0", [](TarBuilder& b) { b.file("top-level-file", "x"); })),
+    CHECK_THAT(p.run(none.finish()), ContainsSubstring("has no package.json"));
+    CHECK_THAT(p.run(tarball("p", "1.0.0", [](TarBuilder& b) { b.file("top-level-file", "x"); })),
                ContainsSubstring("outside the package directory"));
     // A bin that points out of its package makes no link outside node_modules.
     TarBuilder bin("gzip");
     bin.file("package/package.json", R"({"name":"p","version":"1.0.0","bin":{"x":"../../../etc/passwd"}})");
-    CHECK_THAT(run(bin.finish()), ContainsSubstring("points outside the package"));
-    // A tarball that expands past the limit.
-    DepsLimits l;
-    l.max_extracted_bytes = 1000;
-    std::string big = tarball("p", "1.0.0", [](TarBuilder& b) { b.file("package/big", std::string(5000, 'a')); });
-    spit(pkgs + "/p.tgz", big);
-    spit(src + "/package-lock.json", one_lock("p", "1.0.0", sri512(big)));
-    fs::remove_all(src + "/node_modules");
-    CHECK_THROWS_WITH(verify_and_lay_out("npm", src, pkgs, l), ContainsSubstring("more than 1000 bytes"));
+    CHECK_THAT(p.run(bin.finish()), ContainsSubstring("points outside the package"));
 }

@@ -32,10 +32,12 @@ std::string cargo_member_name(const LockedPackage& p);
 /// every entry below the one top directory "<name>-<version>/") into the directory `dest_rel` below `root_fd`,
 /// which this creates (its parents too, none may be a link), stripping the top directory. Only regular files
 /// (mode 0755 when an execute bit is set, else 0644) and directories; no links, devices, traversal, another top
-/// directory, or an entry twice. The crate's Cargo.toml must exist and its [package] table must name
-/// `expect.name` at `expect.version`. Returns every file written as (path in the crate, lower-hex SHA-256), the
-/// "files" of .cargo-checksum.json. Counts entries and bytes into `entries`/`bytes` against `limits`. Throws
-/// Error("cargo crate <name>@<version>: ...").
+/// directory, an entry twice, or a .cargo-checksum.json of its own; paths at most 1024 bytes; each file at most
+/// limits.max_package_bytes, Cargo.toml at most limits.max_manifest_bytes. The crate's Cargo.toml must exist and
+/// its [package] table must name `expect.name` at `expect.version`. Returns every file written as (path in the
+/// crate, lower-hex SHA-256), the "files" of .cargo-checksum.json. Counts entries and bytes into `entries`/`bytes`
+/// against limits.max_entries and limits.max_extracted_bytes. Throws Error("cargo crate <name>@<version>: ...");
+/// the entry checks are those of lib/pkgdeps/package_tar.hpp.
 std::map<std::string, std::string> extract_crate(int tar_fd, int root_fd, const std::string& dest_rel,
                                                  const LockedPackage& expect, const DepsLimits& limits,
                                                  std::uint64_t& entries, std::uint64_t& bytes);

@@ -31,11 +31,14 @@ std::string npm_registry_url(std::string_view name, std::string_view version);
 /// not trust it: it finds packages by hashing every file.
 std::string npm_member_name(const LockedPackage& p);
 
-/// Extract one npm tarball (gzip-compressed tar, every entry below one top directory, normally "package/") into
-/// the directory `dest_rel` below `root_fd`, which this creates (its parents too, none may be a link). Only
-/// regular files and directories; no links, devices or traversal; no entry twice. The top-level package.json must
-/// name `expect.name` at `expect.version`. Returns the package's "bin" map as (command, path in the package).
-/// Counts entries and bytes into `entries`/`bytes` against `limits`. Throws Error naming the package.
+/// Extract one npm tarball (gzip-compressed tar; the first path component of every entry, normally "package/", is
+/// stripped as npm does) into the directory `dest_rel` below `root_fd`, which this creates (its parents too, none
+/// may be a link). Only regular files and directories; no links, devices or traversal; no entry twice; paths at
+/// most 1024 bytes; each file at most limits.max_package_bytes, package.json at most limits.max_manifest_bytes.
+/// The top-level package.json must name `expect.name` at `expect.version`. Returns the package's "bin" map as
+/// (command, path in the package). Counts entries and bytes into `entries`/`bytes` against limits.max_entries and
+/// limits.max_extracted_bytes. Throws Error("npm package <install path> (<name>@<version>): ..."); the entry
+/// checks are those of lib/pkgdeps/package_tar.hpp.
 std::vector<std::pair<std::string, std::string>> extract_npm_tarball(int tar_fd, int root_fd, const std::string& dest_rel,
                                                                      const LockedPackage& expect,
                                                                      const DepsLimits& limits,

@@ -51,10 +51,10 @@ struct VerifiedSet {
 struct DepsLimits {
     std::uint64_t max_lockfile_bytes = std::uint64_t{64} << 20;  ///< the lockfile as read
     std::uint64_t max_packages = 30'000;                         ///< lockfile entries (kDepPackagesMax)
-    std::uint64_t max_package_bytes = std::uint64_t{1} << 30;    ///< one package file (compressed)
+    std::uint64_t max_package_bytes = std::uint64_t{1} << 30;    ///< one package file (compressed), one file inside it
     std::uint64_t max_entries = 4'000'000;                       ///< tar entries over all packages
     std::uint64_t max_extracted_bytes = std::uint64_t{16} << 30; ///< bytes written over all packages
-    std::uint64_t max_manifest_bytes = std::uint64_t{1} << 20;   ///< one package.json inside a tarball
+    std::uint64_t max_manifest_bytes = std::uint64_t{1} << 20;   ///< one package.json or Cargo.toml inside a package
 };
 
 /// Percent-encode `s` as a purl component: every byte outside [A-Za-z0-9.-_~] becomes %XX (upper-case hex).
