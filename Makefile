@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KETTLE_CACHE ?= $(HOME)/.cache/kettle
 export KETTLE_CACHE
 
-.PHONY: all prereqs deps tools check check-sanitize host fuzz lint testdata image reproduce bench demo demo-deps \
+.PHONY: all prereqs deps tools check check-sanitize host host-tests fuzz lint testdata image reproduce bench demo demo-deps \
         reproduce-tools clean distclean
 
 all: tools
@@ -20,14 +20,14 @@ deps: prereqs
 tools: deps
 	@tools/build/tools.sh
 
-## Run every test (unit tests and, once the image exists, QEMU integration tests) through ctest. The unit tests
-## under ASan+UBSan are `make check-sanitize`, not yet part of check: it still reports findings (issue 16).
-## The tests read the public fixtures in tests/data and Debian's own
-## OVMF.fd (pinned in the lock) as known-answer inputs.
+## Run every test: the musl build's unit tests and QEMU integration tests through ctest, then the unit tests again
+## under ASan+UBSan (check-sanitize, below). Both always run; check fails if either fails. The tests read the
+## public fixtures in tests/data and Debian's own OVMF.fd (pinned in the lock) as known-answer inputs.
 DEBIAN_OVMF := $(CURDIR)/build/testdata/ovmf-debian/usr/share/ovmf/OVMF.fd
-check: tools image testdata
-	@cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
-	  ctest --output-on-failure -j2 --timeout 900
+check: tools image testdata host-tests
+	@rc=0; (cd build/cmake && KETTLE_DEBIAN_OVMF="$(DEBIAN_OVMF)" \
+	  ctest --output-on-failure -j2 --timeout 900) || rc=1; \
+	tests/sanitize.sh || rc=1; exit $$rc
 
 ## The host build in build/host (tools/build/host.sh): Debian's clang, ASan+UBSan and libFuzzer instrumentation,
 ## the pinned libraries rebuilt with it (cached in $(KETTLE_CACHE)/hostlibs-<key>); kettle, init, the unit tests
@@ -35,9 +35,14 @@ check: tools image testdata
 host: deps
 	@tools/build/host.sh
 
-## The unit tests (not the VM tests) of the host build under AddressSanitizer and UndefinedBehaviorSanitizer
-## (tests/sanitize.sh); not yet part of make check (README).
-check-sanitize: host testdata
+## Only what check-sanitize runs from the host build: kettle, the unit tests, the fuzz targets (no init, no
+## make-seeds; tools/build/host.sh --tests-only).
+host-tests: deps
+	@tools/build/host.sh --tests-only
+
+## The unit tests (not the VM tests) of the host build under AddressSanitizer and UndefinedBehaviorSanitizer, and
+## one replay of each fuzz target over its committed inputs (tests/sanitize.sh); part of make check.
+check-sanitize: host-tests testdata
 	@tests/sanitize.sh
 
 ## Run every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (default 60), one after the other; corpus,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check-sanitize (not yet part of make check, see README): the unit tests (ctest label `unit`: every Catch2 test
+# make check-sanitize (also run by make check): the unit tests (ctest label `unit`: every Catch2 test
 # case except those tagged [musl], and one replay of each fuzz target over its committed inputs) of the host
 # build (tools/build/host.sh, build/host), under AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer.
 # Any sanitizer report fails its test. Not the VM tests: they boot the musl image and run under `make check`.

@@ -12,7 +12,7 @@ namespace kettle::fuzz {
 
 struct TdxCollateralFixture {
     Bytes quote;
-    tdx::Collateral collateral;  ///< the signing chain and the other file of the sample
+    tdx::Collateral collateral;  ///< the sample's whole collateral; each target replaces one file
     std::int64_t now = 0;
 };
 
@@ -20,7 +20,9 @@ inline const TdxCollateralFixture& tdx_collateral_fixture() {
     static const TdxCollateralFixture f = [] {
         TdxCollateralFixture x;
         x.quote = read_file(fixture("tdx/go-tdx-guest/quote_v4_spr_e4.dat"));
-        x.collateral.tcb_signing_chain_pem = read_file(fixture("tdx/go-tdx-guest/tcb_signing_chain.pem"));
+        // All of it, the PCK and root CRLs included: pck-chain refuses collateral without them (the fixture used to
+        // hold only the signing chain, so every input stopped at pck-chain and the invariant below failed).
+        x.collateral = tdx::load_collateral(fixture("tdx/go-tdx-guest"));
         x.now = x509::parse_rfc3339("2023-07-01T00:00:00Z");
         return x;
     }();

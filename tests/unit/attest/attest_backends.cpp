@@ -237,8 +237,10 @@ int fake_sev_ioctl(int, unsigned long request, void* arg) {
         errno = ENOSPC;
         return -1;
     }
-    std::memcpy(reinterpret_cast<void*>(static_cast<std::uintptr_t>(req->certs_address)), g_sev.table.data(),
-                std::min<std::size_t>(g_sev.table.size(), req->certs_len));
+    // An empty table has data() == nullptr, and memcpy from a null pointer is undefined even for 0 bytes (UBSan).
+    if (!g_sev.table.empty())
+        std::memcpy(reinterpret_cast<void*>(static_cast<std::uintptr_t>(req->certs_address)), g_sev.table.data(),
+                    std::min<std::size_t>(g_sev.table.size(), req->certs_len));
     Bytes rep = fake_snp_report(ByteView(req->data.user_data, 64));
     if (g_sev.ok_but_wrong_rd) rep[0x50] ^= 1;
     std::memset(resp->data, 0, sizeof resp->data);
