@@ -1,8 +1,8 @@
 // `kettle verify --boot`: the measured-boot rows over whole bundles. TDX: a quote forged under a test Intel PKI
-// (tests/unit/tdx/forged_tdx.hpp, given as a trust root) carries RTMRs of our choosing — the real COS-113 quote's
-// RTMRs with the real COS-113 CCEL (outside known answer: that log replays to that quote), or the RTMRs of a
-// hand-built log holding a prediction's events. vTPM: a sim-snp bundle with the public GCE SEV vTPM log and the PCRs
-// google/go-eventlog expects for it.
+// (tests/unit/tdx/forged_tdx.hpp, given as a trust root; the bundle around it from tests/unit/forged_tdx_bundle.hpp)
+// carries RTMRs of our choosing — the real COS-113 quote's RTMRs with the real COS-113 CCEL (outside known answer:
+// that log replays to that quote), or the RTMRs of a hand-built log holding a prediction's events. vTPM: a sim-snp
+// bundle with the public GCE SEV vTPM log and the PCRs google/go-eventlog expects for it.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
@@ -10,11 +10,10 @@
 #include <optional>
 
 #include "../boot/tcg_log_builder.hpp"
-#include "../tdx/forged_tdx.hpp"
 #include "kettle/boot/eventlog.hpp"
 #include "kettle/boot/measured_boot.hpp"
-#include "kettle/provenance/binding.hpp"
 #include "kettle/verify/bundle.hpp"
+#include "forged_tdx_bundle.hpp"
 #include "sim_bundle.hpp"
 
 namespace {
@@ -34,35 +33,8 @@ Bytes extend384(Bytes reg, const Bytes& d) {
 /// all zero, as on GCP (which cannot set it). Returns options under which everything but the boot rows passes.
 bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot,
                            std::optional<Bytes> mrconfigid = std::nullopt) {
-    forged_fs::create_directories(d + "/artifacts");
-    write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
-    const std::string disk = hex(sha256(std::string_view("the input disk")));
-    Json st = {{"_type", "https://in-toto.io/Statement/v1"},
-               {"subject", Json::array({{{"name", "hello.txt"}, {"digest", {{"sha256", hex(sha256(std::string_view("hello\n")))}}}}})},
-               {"predicateType", "https://slsa.dev/provenance/v1"},
-               {"predicate",
-                {{"buildDefinition",
-                  {{"buildType", bundle::kBuildType},
-                   {"externalParameters", {{"nonce", "n"}}},
-                   {"resolvedDependencies", Json::array({{{"name", "input-disk"}, {"digest", {{"sha256", disk}}}}})}}},
-                 {"runDetails", {{"builder", {{"id", bundle::builder_id_for("tdx")}}}}}}}};
-    const std::string S = jcs(st);
-    Key dsse(f.rng, MBEDTLS_ECP_DP_SECP256R1);
-    Bytes spki = dsse.spki();
-    std::string pae = "DSSEv1 28 application/vnd.in-toto+json " + std::to_string(S.size()) + " " + S;
-    Json env = {{"payloadType", "application/vnd.in-toto+json"},
-                {"payload", test::b64(as_bytes(S))},
-                {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
-    write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
-    ReportData rd = binding_report_data(as_bytes(S), spki);
-    Bytes mrcfg = mrconfigid ? *mrconfigid : Bytes(48, 0);
     f.rtmrs = rtmrs;
-    Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
-    Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
-               {"report", test::b64(q)}, {"certificates", Json::array()}, {"signing_key", x509::to_pem(spki, "PUBLIC KEY")}};
-    for (auto& [k, v] : boot.items()) ev[k] = v;
-    write_file(d + "/evidence.json", ev.dump());
-    f.write_collateral(d + "/collateral");
+    Bytes q = write_forged_tdx_bundle(f, d, mrconfigid ? *mrconfigid : Bytes(48, 0), boot);
     const Quote parsed = Quote::parse(q);
     bundle::Options o;
     o.now = x509::parse_rfc3339(kNow);
@@ -312,7 +284,7 @@ TEST_CASE("vTPM paths: the GCE SEV log replays to its PCRs, the hypervisor vouch
 
 TEST_CASE("MRCONFIGID: all zero on gcp-tdx (GCP cannot set it), the input-disk digest on every other TDX path",
           "[bundle][tdx][bootchain][mrconfigid]") {
-    const Bytes disk = sha256(std::string_view("the input disk"));  // the statement's input-disk digest
+    const Bytes disk = forged_input_disk_sha256();  // the statement's input-disk digest
     Bytes matching = disk;
     matching.resize(48, 0);
     Bytes other = sha256(std::string_view("another disk"));
