@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 
 #include "kettle/core/bytes.hpp"
@@ -163,6 +164,10 @@ TEST_CASE("forged TDX quote in a bundle whose collateral/ lacks the QE identity 
     bundle::Summary good = bundle::verify_bundle(d, o);
     for (auto& c : good.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
     REQUIRE(good.ok);  // positive control: the bundle's own complete collateral makes the forgery pass
+    std::vector<std::string> names;
+    for (auto& c : good.checks) names.push_back(c.name);
+    CHECK(names == std::vector<std::string>{"evidence", "quote-format", "pck-chain", "qe-report", "quote-signature", "tcb",
+                                            "binding", "dsse-signature", "policy", "statement", "artifacts", "nonce"});
     Json j = bundle::summary_json(good);
     CHECK(j["collateral"]["source"] == "bundle collateral/");
     CHECK(j["collateral"]["qe_identity"]["next_update"] == "2026-02-01T00:00:00Z");
