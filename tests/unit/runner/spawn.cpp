@@ -39,7 +39,7 @@ TEST_CASE("spawn_process puts the child in a process group of its own unless tol
     ::kill(own, SIGKILL);
     wait_status(own);
 
-    pid_t shared = spawn_process({"sleep", "5"}, -1, -1, {.own_process_group = false});
+    pid_t shared = spawn_process({"sleep", "5"}, -1, -1, {.own_process_group = false, .default_signals = {}});
     REQUIRE(shared > 0);
     CHECK(::getpgid(shared) == ::getpgrp());
     ::kill(shared, SIGKILL);
