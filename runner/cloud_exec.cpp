@@ -4,14 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 
-extern char** environ;
+#include "spawn.hpp"
 
 namespace kettle::runner {
 
@@ -19,33 +18,6 @@ namespace {
 
 volatile std::sig_atomic_t g_cloud_interrupt = 0;
 void on_cloud_signal(int) { g_cloud_interrupt = 1; }
-
-pid_t spawn_group(const Argv& argv, int out_fd, int err_fd) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&at, 0);
-    sigset_t none, deflt;
-    sigemptyset(&none);
-    sigemptyset(&deflt);
-    sigaddset(&deflt, SIGINT);
-    sigaddset(&deflt, SIGTERM);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &deflt);
-    std::vector<char*> av;
-    for (auto& s : argv) av.push_back(const_cast<char*>(s.c_str()));
-    av.push_back(nullptr);
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, av[0], &fa, &at, av.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    return rc == 0 ? pid : -1;
-}
 
 // A canned answer for --dry-run: every image is absent (so the plan shows the upload), the VM has terminated.
 GcloudReply dry_reply(const Argv& a) {
@@ -80,7 +52,7 @@ GcloudReply GcloudExec::run(const Argv& argv, bool abortable) {
     int po[2], pe[2];
     if (::pipe2(po, O_CLOEXEC) != 0) return r;
     if (::pipe2(pe, O_CLOEXEC) != 0) { ::close(po[0]); ::close(po[1]); return r; }
-    pid_t pid = spawn_group(argv, po[1], pe[1]);
+    pid_t pid = spawn_process(argv, po[1], pe[1], {.own_process_group = true, .default_signals = {SIGINT, SIGTERM}});
     ::close(po[1]);
     ::close(pe[1]);
     bool killed = false;

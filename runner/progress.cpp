@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +12,7 @@
 #include <cstring>
 
 #include "kettle/core/error.hpp"
-
-extern char** environ;
+#include "spawn.hpp"
 
 namespace kettle::runner {
 
@@ -125,35 +123,12 @@ struct Fd {
     ~Fd() { if (fd >= 0) ::close(fd); }
 };
 
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (out_fd >= 0) posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-    posix_spawnattr_setpgroup(&at, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&at, &none);
-    std::vector<char*> av;
-    for (auto& s : argv) av.push_back(const_cast<char*>(s.c_str()));
-    av.push_back(nullptr);
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, av[0], &fa, &at, av.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) { errno = rc; return -1; }
-    return pid;
-}
 }  // namespace
 
 std::pair<int, std::string> run_capture(const std::vector<std::string>& argv, std::size_t max) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return {-1, ""};
-    pid_t pid = spawn(argv, p[1], -1);
+    pid_t pid = spawn_process(argv, p[1], -1);
     ::close(p[1]);
     if (pid < 0) { ::close(p[0]); return {-1, ""}; }
     std::string out;
@@ -184,7 +159,7 @@ VmResult run_vm(const std::vector<std::string>& argv, const std::string& console
     ::sigaction(SIGTERM, &sa, &old_term);
 
     auto t0 = std::chrono::steady_clock::now();
-    pid_t pid = spawn(argv, po[1], pe[1]);
+    pid_t pid = spawn_process(argv, po[1], pe[1]);
     ::close(po[1]);
     ::close(pe[1]);
     Fd out{po[0]}, err{pe[0]};

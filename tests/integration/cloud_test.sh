@@ -83,6 +83,20 @@ wait_for_call() {  # wait_for_call WORD: until a recorded call contains WORD (at
   fail "no '$1' call within 600 s"
 }
 
+# signal_hanging_run SIG: a run (in $O) whose VM never stops, sent SIG (INT, KILL) once kettle follows the console;
+# sets RC to its exit status.
+signal_hanging_run() {
+  build_source
+  set +e
+  FAKE_GCLOUD_VM=hang "$K" run "${CLOUD[@]}" --toolchain "$(busybox_toolchain)" --source "$S" --out "$O" \
+      -- /bin/sh ./build.sh 2> "$O.stderr" &
+  local pid=$!
+  set -e
+  wait_for_call get-serial-port-output
+  kill "-$1" "$pid"
+  set +e; wait "$pid"; RC=$?; set -e
+}
+
 case "$case" in
 plan)
   build_source
@@ -221,30 +235,14 @@ timeout)
   echo "VM that never stops: deleted after the timeout"
   ;;
 interrupt)
-  build_source
-  set +e
-  FAKE_GCLOUD_VM=hang "$K" run "${CLOUD[@]}" --toolchain "$(busybox_toolchain)" --source "$S" --out "$O" \
-      -- /bin/sh ./build.sh 2> "$O.stderr" &
-  pid=$!
-  set -e
-  wait_for_call get-serial-port-output
-  kill -INT "$pid"
-  set +e; wait "$pid"; RC=$?; set -e
+  signal_hanging_run INT
   [ "$RC" = 3 ] || { cat "$O.stderr"; fail "expected exit 3, got $RC"; }
   grep -q interrupted "$O.stderr" || fail "the interrupt is not named"
   expect_clean "$O"
   echo "SIGINT during the VM: everything deleted"
   ;;
 killed)
-  build_source
-  set +e
-  FAKE_GCLOUD_VM=hang "$K" run "${CLOUD[@]}" --toolchain "$(busybox_toolchain)" --source "$S" --out "$O" \
-      -- /bin/sh ./build.sh 2> "$O.stderr" &
-  pid=$!
-  set -e
-  wait_for_call get-serial-port-output
-  kill -KILL "$pid"
-  set +e; wait "$pid"; set -e
+  signal_hanging_run KILL
   [ "$(json "$O/cloud-resources.json" 'sum(r["state"] == "created" for r in j["resources"])')" -ge 4 ] \
     || fail "the resource list does not hold the instance, disks and image"
   "$K" cloud list --project kettle-test > "$T/list.txt" || fail "kettle cloud list"

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 
 #include "kettle/core/bytes.hpp"
@@ -18,10 +19,10 @@
 #include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/core/x509.hpp"
-#include "kettle/provenance/binding.hpp"
 #include "kettle/tdx/checks.hpp"
 #include "kettle/tdx/quote.hpp"
 #include "kettle/verify/bundle.hpp"
+#include "forged_tdx_bundle.hpp"
 #include "forged_tdx.hpp"
 #include "test_pki.hpp"
 #include "test_support.hpp"
@@ -149,34 +150,9 @@ TEST_CASE("forged TDX quote in a bundle whose collateral/ lacks the QE identity 
     Forgery f;
     test::TempDir t;
     const std::string d = t.path + "/bundle";
-    fs::create_directories(d + "/artifacts");
-    write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
-    const std::string disk = hex(sha256(std::string_view("the input disk")));
-    Json st = {{"_type", "https://in-toto.io/Statement/v1"},
-               {"subject", Json::array({{{"name", "hello.txt"}, {"digest", {{"sha256", hex(sha256(std::string_view("hello\n")))}}}}})},
-               {"predicateType", "https://slsa.dev/provenance/v1"},
-               {"predicate",
-                {{"buildDefinition",
-                  {{"buildType", bundle::kBuildType},
-                   {"externalParameters", {{"nonce", "n"}}},
-                   {"resolvedDependencies", Json::array({{{"name", "input-disk"}, {"digest", {{"sha256", disk}}}}})}}},
-                 {"runDetails", {{"builder", {{"id", bundle::builder_id_for("tdx")}}}}}}}};
-    const std::string S = jcs(st);
-    Key dsse(f.rng, MBEDTLS_ECP_DP_SECP256R1);
-    Bytes spki = dsse.spki();
-    std::string pae = "DSSEv1 28 application/vnd.in-toto+json " + std::to_string(S.size()) + " " + S;
-    Json env = {{"payloadType", "application/vnd.in-toto+json"},
-                {"payload", test::b64(as_bytes(S))},
-                {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
-    write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
-    ReportData rd = binding_report_data(as_bytes(S), spki);
-    Bytes mrcfg = unhex(disk);
+    Bytes mrcfg = forged_input_disk_sha256();
     mrcfg.resize(48, 0);
-    Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
-    Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
-               {"report", test::b64(q)}, {"certificates", Json::array()}, {"signing_key", x509::to_pem(spki, "PUBLIC KEY")}};
-    write_file(d + "/evidence.json", ev.dump());
-    f.write_collateral(d + "/collateral");
+    Bytes q = write_forged_tdx_bundle(f, d, mrcfg);
 
     Quote parsed = Quote::parse(q);
     bundle::Options o;
@@ -188,6 +164,10 @@ TEST_CASE("forged TDX quote in a bundle whose collateral/ lacks the QE identity 
     bundle::Summary good = bundle::verify_bundle(d, o);
     for (auto& c : good.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
     REQUIRE(good.ok);  // positive control: the bundle's own complete collateral makes the forgery pass
+    std::vector<std::string> names;
+    for (auto& c : good.checks) names.push_back(c.name);
+    CHECK(names == std::vector<std::string>{"evidence", "quote-format", "pck-chain", "qe-report", "quote-signature", "tcb",
+                                            "binding", "dsse-signature", "policy", "statement", "artifacts", "nonce"});
     Json j = bundle::summary_json(good);
     CHECK(j["collateral"]["source"] == "bundle collateral/");
     CHECK(j["collateral"]["qe_identity"]["next_update"] == "2026-02-01T00:00:00Z");

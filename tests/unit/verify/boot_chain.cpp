@@ -1,20 +1,21 @@
 // `kettle verify --boot`: the measured-boot rows over whole bundles. TDX: a quote forged under a test Intel PKI
-// (tests/unit/tdx/forged_tdx.hpp, given as a trust root) carries RTMRs of our choosing — the real COS-113 quote's
-// RTMRs with the real COS-113 CCEL (outside known answer: that log replays to that quote), or the RTMRs of a
-// hand-built log holding a prediction's events. vTPM: a sim-snp bundle with the public GCE SEV vTPM log and the PCRs
-// google/go-eventlog expects for it.
+// (tests/unit/tdx/forged_tdx.hpp, given as a trust root; the bundle around it from tests/unit/forged_tdx_bundle.hpp)
+// carries RTMRs of our choosing — the real COS-113 quote's RTMRs with the real COS-113 CCEL (outside known answer:
+// that log replays to that quote), or the RTMRs of a hand-built log holding a prediction's events. vTPM: a sim-snp
+// bundle with the public GCE SEV vTPM log and the PCRs google/go-eventlog expects for it.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "../boot/tcg_log_builder.hpp"
-#include "../tdx/forged_tdx.hpp"
 #include "kettle/boot/eventlog.hpp"
 #include "kettle/boot/measured_boot.hpp"
-#include "kettle/provenance/binding.hpp"
 #include "kettle/verify/bundle.hpp"
+#include "forged_tdx_bundle.hpp"
 #include "sim_bundle.hpp"
 
 namespace {
@@ -34,35 +35,8 @@ Bytes extend384(Bytes reg, const Bytes& d) {
 /// all zero, as on GCP (which cannot set it). Returns options under which everything but the boot rows passes.
 bundle::Options tdx_bundle(Forgery& f, const std::string& d, const std::array<Bytes, 4>& rtmrs, const Json& boot,
                            std::optional<Bytes> mrconfigid = std::nullopt) {
-    forged_fs::create_directories(d + "/artifacts");
-    write_file(d + "/artifacts/hello.txt", std::string_view("hello\n"));
-    const std::string disk = hex(sha256(std::string_view("the input disk")));
-    Json st = {{"_type", "https://in-toto.io/Statement/v1"},
-               {"subject", Json::array({{{"name", "hello.txt"}, {"digest", {{"sha256", hex(sha256(std::string_view("hello\n")))}}}}})},
-               {"predicateType", "https://slsa.dev/provenance/v1"},
-               {"predicate",
-                {{"buildDefinition",
-                  {{"buildType", bundle::kBuildType},
-                   {"externalParameters", {{"nonce", "n"}}},
-                   {"resolvedDependencies", Json::array({{{"name", "input-disk"}, {"digest", {{"sha256", disk}}}}})}}},
-                 {"runDetails", {{"builder", {{"id", bundle::builder_id_for("tdx")}}}}}}}};
-    const std::string S = jcs(st);
-    Key dsse(f.rng, MBEDTLS_ECP_DP_SECP256R1);
-    Bytes spki = dsse.spki();
-    std::string pae = "DSSEv1 28 application/vnd.in-toto+json " + std::to_string(S.size()) + " " + S;
-    Json env = {{"payloadType", "application/vnd.in-toto+json"},
-                {"payload", test::b64(as_bytes(S))},
-                {"signatures", Json::array({{{"keyid", hex(sha256(spki))}, {"sig", test::b64(dsse.sign_der(f.rng, MBEDTLS_MD_SHA256, sha256(pae)))}}})}};
-    write_file(d + "/provenance.intoto.jsonl", jcs(env) + "\n");
-    ReportData rd = binding_report_data(as_bytes(S), spki);
-    Bytes mrcfg = mrconfigid ? *mrconfigid : Bytes(48, 0);
     f.rtmrs = rtmrs;
-    Bytes q = f.quote(ByteView(rd.data(), rd.size()), mrcfg);
-    Json ev = {{"schema", "kettle-evidence/v1"}, {"platform", "tdx"}, {"report_data_layout", "kettle-binding/v1"},
-               {"report", test::b64(q)}, {"certificates", Json::array()}, {"signing_key", x509::to_pem(spki, "PUBLIC KEY")}};
-    for (auto& [k, v] : boot.items()) ev[k] = v;
-    write_file(d + "/evidence.json", ev.dump());
-    f.write_collateral(d + "/collateral");
+    Bytes q = write_forged_tdx_bundle(f, d, mrconfigid ? *mrconfigid : Bytes(48, 0), boot);
     const Quote parsed = Quote::parse(q);
     bundle::Options o;
     o.now = x509::parse_rfc3339(kNow);
@@ -80,6 +54,13 @@ Json ccel_boot(const Bytes& log, bool truncated = false) {
 }
 
 std::string failed_detail(const bundle::Summary& s) { return s.checks.empty() ? "" : s.checks.back().detail; }
+
+// The names of the rows that ran, in order (the order docs/verify.md gives, which --json consumers rely on).
+std::vector<std::string> row_names(const bundle::Summary& s) {
+    std::vector<std::string> names;
+    for (const auto& c : s.checks) names.push_back(c.name);
+    return names;
+}
 
 // The firmware's first two RTMR1 events as Google's TDVF logs them (event data; the digest is its SHA-384).
 const std::string kCalling = "Calling EFI Application from Boot Option";
@@ -199,7 +180,9 @@ TEST_CASE("gcp-tdx: a CCEL holding exactly the image's events verifies, hardware
     bundle::Summary s = bundle::verify_bundle(t.path, o);
     for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
     REQUIRE(s.ok);
-    CHECK(s.checks[8].name == "boot-image");
+    CHECK(row_names(s) == std::vector<std::string>{"evidence", "quote-format", "pck-chain", "qe-report", "quote-signature", "tcb",
+                                                   "firmware", "event-log", "boot-image", "binding", "dsse-signature", "policy",
+                                                   "statement", "artifacts", "nonce"});
     CHECK(s.checks[7].detail == "CCEL: 6 events replay to RTMR0..3 of the quote (1 with CC MR index 0 counted as RTMR0)");
     Json j = bundle::summary_json(s);
     CHECK(j["boot_path"] == "gcp-tdx");
@@ -298,6 +281,8 @@ TEST_CASE("vTPM paths: the GCE SEV log replays to its PCRs, the hypervisor vouch
         o.boot_path = bundle::BootPath::azure;
         bundle::Summary a = bundle::verify_bundle(t.path, o);
         CHECK(a.failed() == "tpm-quote");
+        CHECK(row_names(a) == std::vector<std::string>{"evidence", "report-format", "product", "chain", "vek-extensions",
+                                                       "report-signature", "event-log", "boot-image", "tpm-quote"});
         CHECK(a.image_vouched_by == "paravisor");
         CHECK(bundle::vsa_statement(a, "", {}, 0)["predicate"]["verifiedLevels"][0] == "FAILED");
         bundle::Summary pretend = a;  // even a passing vTPM verdict would claim Build L1 only
@@ -306,13 +291,15 @@ TEST_CASE("vTPM paths: the GCE SEV log replays to its PCRs, the hypervisor vouch
     }
     SECTION("gcp-tdx does not fit SNP evidence") {
         o.boot_path = bundle::BootPath::gcp_tdx;
-        CHECK(bundle::verify_bundle(t.path, o).failed() == "boot-path");
+        bundle::Summary m = bundle::verify_bundle(t.path, o);
+        CHECK(m.failed() == "boot-path");
+        CHECK(row_names(m) == std::vector<std::string>{"evidence", "boot-path"});
     }
 }
 
 TEST_CASE("MRCONFIGID: all zero on gcp-tdx (GCP cannot set it), the input-disk digest on every other TDX path",
           "[bundle][tdx][bootchain][mrconfigid]") {
-    const Bytes disk = sha256(std::string_view("the input disk"));  // the statement's input-disk digest
+    const Bytes disk = forged_input_disk_sha256();  // the statement's input-disk digest
     Bytes matching = disk;
     matching.resize(48, 0);
     Bytes other = sha256(std::string_view("another disk"));
