@@ -52,8 +52,8 @@ const char* kVerifyHelp =
     "  --endorsement FILE           gcp-tdx: Google's launch endorsement of the firmware (VMLaunchEndorsement,\n"
     "                               gs://gce_tcb_integrity/ovmf_x64_csm/tdx/<MRTD>.binarypb); it must list the\n"
     "                               quote's MRTD and verify under --gcp-tcb-root\n"
-    "  --gcp-tcb-root CERT          Google's GCE-cc-tcb-root_1.crt (DER or PEM; Kettle pins none: its SHA-256 is\n"
-    "                               printed, and policy \"gcp_tcb_root_sha256\" pins it)\n"
+    "  --gcp-tcb-root CERT          Google's GCE-cc-tcb-root_1.crt (DER or PEM); its SHA-256 must be the built-in\n"
+    "                               pin e876bc69...f18c, or policy \"gcp_tcb_root_sha256\" (which replaces it)\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
     "                               a nonce needs one of the two (exit 2 otherwise)\n"
@@ -72,7 +72,7 @@ const char* kVerifyHelp =
 const char* kVerifyReportHelp =
     "usage: kettle verify-report REPORT_OR_QUOTE [--vcek PEM|DER] [--chain PEM] [--collateral DIR]\n"
     "                            [--policy FILE] [--product Milan|Genoa|Turin] [--now RFC3339] [--allow-sim]\n"
-    "                            [--trust-root PEM]... [--json]\n"
+    "                            [--trust-root PEM]... [--endorsement FILE --gcp-tcb-root CERT] [--json]\n"
     "\n"
     "Verify a raw SEV-SNP ATTESTATION_REPORT (chain, VCEK/VLEK extensions, signature, policy) or a TDX quote\n"
     "(PCK chain and CRLs, QE report and QE identity, signature, TCB status, policy; --collateral DIR is required\n"
@@ -80,6 +80,9 @@ const char* kVerifyReportHelp =
     "Defaults as `kettle verify`: SNP VMPL 0, debug off and the built-in TCB floor of the product (Milan, Genoa;\n"
     "Turin needs \"min_tcb\" in the policy); TDX TCB status UpToDate, debug and migratable off,\n"
     "SEPT_VE_DISABLE on, MRSERVICETD zero. MEASUREMENT/MRTD/RTMRs are checked only when the policy gives them.\n"
+    "A TDX quote from GCP with --endorsement FILE (Google's VMLaunchEndorsement) and --gcp-tcb-root CERT: after the\n"
+    "quote verified, the \"firmware\" check requires the endorsement to list its MRTD, to chain to the root, and the\n"
+    "root's SHA-256 to be Google's GCE-cc-tcb-root_1 (built in) or the policy's gcp_tcb_root_sha256.\n"
     "\n"
     "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
 
@@ -303,6 +306,30 @@ void endorsement_options(const Parsed& p, bundle::Options& o) {
     o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), 256 * 1024);
 }
 
+// verify-report on a TDX quote with --endorsement FILE --gcp-tcb-root CERT: after the quote verified, Google's
+// launch endorsement must list its MRTD, chain to the root and the root be pinned (policy gcp_tcb_root_sha256, else
+// Google's GCE-cc-tcb-root_1). Appends the "firmware" check; records what the endorsement says in `extra`.
+bool report_endorsement(ByteView file, ByteView root, const tdx::Result& r, const bundle::Policy& pol, std::int64_t now,
+                        std::vector<snp::Check>& checks, Json& extra) {
+    try {
+        const tdx::EndorsementCheck e = tdx::verify_launch_endorsement(file, root, r.quote->body.mr_td, now);
+        const std::string pin = tdx::check_root_pin(e.root_sha256, pol.gcp_tcb_root_sha256);
+        const tdx::GoldenMeasurement& g = e.endorsement.golden;
+        extra["firmware"] = {{"mrtd_source", "endorsement"}, {"uefi_sha384", hex(g.uefi_digest)},
+                             {"endorsed_at", x509::format_rfc3339(g.timestamp)}, {"svn", g.tdx_svn},
+                             {"signer", e.signer_cn}, {"root_sha256", hex(e.root_sha256)}, {"root_pin", pin},
+                             {"checked_at", x509::format_rfc3339(now)}};
+        checks.push_back({"firmware", true,
+                          "MRTD endorsed by Google for UEFI " + hex(g.uefi_digest).substr(0, 16) + "... (" +
+                              x509::format_rfc3339(g.timestamp) + ", SVN " + std::to_string(g.tdx_svn) + ") by '" +
+                              e.signer_cn + "' under " + pin + ", certificates valid at " + x509::format_rfc3339(now)});
+        return true;
+    } catch (const Error& e) {
+        checks.push_back({"firmware", false, e.what()});
+        return false;
+    }
+}
+
 int cmd_verify(const Args& args) {
     if (is_help(args)) {
         std::fputs(kVerifyHelp, stdout);
@@ -375,12 +402,18 @@ int cmd_verify_report(const Args& args) {
         std::fputs(kVerifyReportHelp, stdout);
         return kOk;
     }
-    Parsed p = parse_args(args, {"--vcek", "--chain", "--collateral", "--policy", "--now", "--trust-root", "--product"},
+    Parsed p = parse_args(args, {"--vcek", "--chain", "--collateral", "--policy", "--now", "--trust-root", "--product",
+                                 "--endorsement", "--gcp-tcb-root"},
                           {"--json", "--allow-sim"});
     if (p.pos.size() != 1) {
         std::fputs(kVerifyReportHelp, stderr);
         return kUsage;
     }
+    const bool endorsed = p.has("--endorsement");
+    if (endorsed != p.has("--gcp-tcb-root"))
+        throw Error("--endorsement needs --gcp-tcb-root CERT (Google's GCE-cc-tcb-root_1.crt) and vice versa");
+    const Bytes endorsement = endorsed ? read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes) : Bytes{};
+    const Bytes tcb_root = endorsed ? read_file(*p.get("--gcp-tcb-root"), 256 * 1024) : Bytes{};
     Bytes raw = read_file(p.pos[0], 1u << 20);
     bundle::Policy pol;
     if (auto f = p.get("--policy")) pol = bundle::parse_policy(to_string(read_file(*f, 1u << 20)));
@@ -406,6 +439,7 @@ int cmd_verify_report(const Args& args) {
         tdx::Result r = tdx::verify_quote(raw, have ? &col : nullptr, tp, now);
         checks = r.checks;
         ok = r.ok;
+        if (ok && endorsed) ok = report_endorsement(endorsement, tcb_root, r, pol, now, checks, extra);
         extra["platform"] = "tdx";
         if (!r.tcb_status.empty()) {
             extra["tcb_status"] = r.tcb_status;
@@ -414,6 +448,7 @@ int cmd_verify_report(const Args& args) {
         }
         if (r.quote) extra["mr_td"] = hex(r.quote->body.mr_td);
     } else {
+        if (endorsed) throw Error("--endorsement and --gcp-tcb-root apply to TDX quotes only");
         std::optional<Bytes> vek;
         std::vector<Bytes> extra_certs;
         if (auto v = p.get("--vcek")) {

@@ -173,4 +173,19 @@ EndorsementCheck verify_launch_endorsement(ByteView file, ByteView root_data, By
     return out;
 }
 
+std::string check_root_pin(ByteView root_sha256, const std::optional<Bytes>& policy_pin) {
+    if (policy_pin) {
+        if (!equal_ct(*policy_pin, root_sha256))
+            throw Error("endorsement: the GCE TCB root's SHA-256 " + hex(root_sha256) +
+                        " is not the policy's gcp_tcb_root_sha256 " + hex(*policy_pin));
+        return "the policy's gcp_tcb_root_sha256";
+    }
+    const ByteView google(kGceTcbRoot1Sha256, sizeof kGceTcbRoot1Sha256);
+    if (!equal_ct(google, root_sha256))
+        throw Error("endorsement: the GCE TCB root's SHA-256 " + hex(root_sha256) +
+                    " is not Google's GCE-cc-tcb-root_1 (" + hex(google) +
+                    ", built in); a private or test root is accepted only when the policy names it (gcp_tcb_root_sha256)");
+    return "Google's GCE-cc-tcb-root_1 (built-in pin)";
+}
+
 }  // namespace kettle::tdx

@@ -91,10 +91,12 @@ std::string tdx_quote_format(Context& c);
 /// the TCB status and MRTD.
 std::string tdx_tcb(Context& c);
 /// gcp-tdx "firmware" (after tcb): the quote's MRTD is Google's firmware. With Options::gcp_endorsement:
-/// tdx::verify_launch_endorsement under Options::gcp_tcb_root (required: no root is built in; its SHA-256 must equal
-/// the policy's gcp_tcb_root_sha256 when given) at Options::now; the detail names the UEFI digest, the endorsement's
-/// time and SVN, and the root's fingerprint. Without an endorsement the policy's "mrtd" list must be given (policy
-/// checks it) and the policy must not pin a root (gcp_tcb_root_sha256); otherwise: FAIL.
+/// tdx::verify_launch_endorsement under Options::gcp_tcb_root (required) at Options::now, then tdx::check_root_pin:
+/// the root's SHA-256 must be the policy's gcp_tcb_root_sha256 when given, else Google's GCE-cc-tcb-root_1
+/// (tdx::kGceTcbRoot1Sha256, built in); the detail names the UEFI digest, the endorsement's time and SVN, the root's
+/// fingerprint, the pin that matched and the instant the certificates were checked at. Without an endorsement the
+/// policy's "mrtd" list must be given (policy checks it) and the policy must not pin a root (gcp_tcb_root_sha256);
+/// otherwise: FAIL.
 std::string tdx_firmware(Context& c);
 /// TDX "policy" (after binding and dsse-signature): expected MRTD (unless firmware verified an endorsement), RTMR1
 /// and RTMR2 must be given; tdx::check_td_attributes; MRTD and RTMR0-3 allowed; the statement names exactly one

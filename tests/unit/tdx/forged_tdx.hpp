@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/hash.hpp"
@@ -81,8 +82,11 @@ struct Forgery {
     Collateral col;
     Bytes qe_mrsigner = Bytes(32, 0xab);  // not Intel's QE signer (DC9E2A7C...)
     std::optional<std::array<Bytes, 4>> rtmrs;  // RTMR0..3 of the forged body (48 bytes each); the sample's when unset
+    std::optional<Bytes> mrtd;                  // MRTD of the forged body (48 bytes); the sample's when unset
+    std::string issue_date, next_update;        // the TCB info's and QE identity's validity window (RFC 3339)
 
-    Forgery() {
+    explicit Forgery(std::string issue = "2025-12-01T00:00:00Z", std::string next = "2026-02-01T00:00:00Z")
+        : issue_date(std::move(issue)), next_update(std::move(next)) {
         CertSpec ca;
         ca.ca = true;
         ca.md = MBEDTLS_MD_SHA256;
@@ -110,13 +114,13 @@ struct Forgery {
             sgx.push_back({{"svn", 0}});
             tdxc.push_back({{"svn", 0}});
         }
-        return {{"id", "TDX"}, {"version", 3}, {"issueDate", "2025-12-01T00:00:00Z"}, {"nextUpdate", "2026-02-01T00:00:00Z"},
+        return {{"id", "TDX"}, {"version", 3}, {"issueDate", issue_date}, {"nextUpdate", next_update},
                 {"fmspc", kFmspc}, {"pceId", "0000"}, {"tcbType", 0}, {"tcbEvaluationDataNumber", 17},
                 {"tcbLevels", Json::array({{{"tcb", {{"sgxtcbcomponents", sgx}, {"pcesvn", 0}, {"tdxtcbcomponents", tdxc}}},
                                             {"tcbDate", "2025-01-01T00:00:00Z"}, {"tcbStatus", "UpToDate"}}})}};
     }
     Json qe_identity() const {
-        return {{"id", "TD_QE"}, {"version", 2}, {"issueDate", "2025-12-01T00:00:00Z"}, {"nextUpdate", "2026-02-01T00:00:00Z"},
+        return {{"id", "TD_QE"}, {"version", 2}, {"issueDate", issue_date}, {"nextUpdate", next_update},
                 {"tcbEvaluationDataNumber", 17}, {"miscselect", "00000000"}, {"miscselectMask", "FFFFFFFF"},
                 {"attributes", "11000000000000000000000000000000"}, {"attributesMask", "FBFFFFFFFFFFFFFF0000000000000000"},
                 {"mrsigner", hex(qe_mrsigner)}, {"isvprodid", 2},
@@ -132,6 +136,7 @@ struct Forgery {
         put(q, 48 + 0x0B8, mr_config_id);
         if (rtmrs)
             for (std::size_t i = 0; i < 4; ++i) put(q, 48 + 0x148 + 48 * i, (*rtmrs)[i]);
+        if (mrtd) put(q, 48 + 0x088, *mrtd);
         for (int i = 0; i < 8; ++i) q[48 + 0x078 + i] = static_cast<std::uint8_t>(td_attributes >> (8 * i));
         Bytes att_xy = att.p256_xy();
         Bytes auth(32, 0x5a);

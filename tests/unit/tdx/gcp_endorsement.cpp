@@ -1,11 +1,13 @@
 // Google's VMLaunchEndorsement for GCE TDX firmware. The fixtures (tests/data/gcp/endorsement/, README there) were
 // made by protoc + python3-protobuf from gce-tcb-verifier's proto and signed by openssl with gce-tcb-verifier's
-// public test keys: their expected values (facts.json) come from that script, not from this code.
+// public test keys: their expected values (facts.json) come from that script, not from this code. Google's real
+// endorsement and root (tests/data/gcp/google/) are checked against the values openssl read from them.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/hash.hpp"
 #include "kettle/core/json.hpp"
 #include "kettle/core/x509.hpp"
 #include "kettle/tdx/gcp_endorsement.hpp"
@@ -90,4 +92,96 @@ TEST_CASE("gcp endorsement: a flipped signature byte or golden byte fails, every
     CHECK(passed == 0);
     for (std::size_t n = 0; n < valid.size(); ++n)
         CHECK_FALSE(failure(Bytes(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(n)), root, mrtd).empty());
+}
+
+// Google's real endorsement and root (tests/data/gcp/google/README.md): their facts were read with openssl and a
+// protobuf wire reader of the README, not with this code. The chain and signature are checked at the instant the
+// archiving verifier recorded (2026-10-01T16:54:33Z), inside the signing certificate's validity
+// (2026-05-05T20:01:05Z .. 2031-05-05T20:01:05Z).
+namespace {
+Bytes google(const std::string& name) { return read_file(test::fixture("gcp/google/" + name)); }
+const std::int64_t kGoogleAt = 1790873673;
+const char* kGoogleMrtd = "c1ee9c16e3afc506cfe042c5b846a368528f3b37618eafb27469bc114cf914e9222c91618470e7f2b28ac360968270a5";
+const char* kGoogleRoot = "e876bc6978bf4f3da445f98a0a82363c8c0bae5a1fc033c6df65846a6cb0f18c";
+}  // namespace
+
+TEST_CASE("gcp endorsement: Google's real endorsement verifies under the pinned real root and names MRTD c1ee9c16",
+          "[tdx][endorsement][gcp]") {
+    const Bytes file = google("endorsement-c1ee9c16.binarypb"), root = google("GCE-cc-tcb-root_1.der");
+    CHECK(hex(ByteView(tdx::kGceTcbRoot1Sha256, 32)) == kGoogleRoot);
+    CHECK(hex(sha256(root)) == kGoogleRoot);
+    tdx::EndorsementCheck c = tdx::verify_launch_endorsement(file, root, unhex(kGoogleMrtd), kGoogleAt);
+    const tdx::GoldenMeasurement& g = c.endorsement.golden;
+    CHECK(hex(c.root_sha256) == kGoogleRoot);
+    CHECK(c.root_cn == "GCE-cc-tcb-root");
+    CHECK(c.signer_cn == "GCE-uefi-signer");
+    CHECK(g.timestamp == 1779407565);  // 2026-05-21T23:52:45Z
+    CHECK(g.cl_spec == 919307640u);
+    CHECK(hex(g.uefi_digest) == "53c558fe06714203d7428484c46ee7c0b9df748a9789e173421c28d097115b30efb8476304617532488ab40c3122db88");
+    CHECK(g.tdx_svn == 2);
+    REQUIRE(g.tdx.size() == 1);
+    CHECK(hex(c.match.mrtd) == kGoogleMrtd);
+    CHECK(c.match.ram_gib == 0);  // absent in Google's file: proto3 default
+    CHECK_FALSE(c.match.early_accept);
+    CHECK(c.endorsement.signature.size() == 512);
+    CHECK(c.endorsement.golden_bytes.size() == 4790);
+    // The pin: no policy value means Google's root; a policy value replaces it.
+    CHECK(tdx::check_root_pin(c.root_sha256, std::nullopt) == "Google's GCE-cc-tcb-root_1 (built-in pin)");
+    CHECK(tdx::check_root_pin(c.root_sha256, unhex(kGoogleRoot)) == "the policy's gcp_tcb_root_sha256");
+    // The PEM form of the root works too.
+    CHECK(failure(file, as_bytes(x509::to_pem(root, "CERTIFICATE")), unhex(kGoogleMrtd), kGoogleAt).empty());
+}
+
+TEST_CASE("gcp endorsement: another root is refused unless the policy names it, and then Google's is refused",
+          "[tdx][endorsement][gcp]") {
+    const Bytes google_fp = unhex(kGoogleRoot);
+    const Bytes devkeys_fp = sha256(fx("devkeys-root.der"));
+    try {
+        tdx::check_root_pin(devkeys_fp, std::nullopt);
+        FAIL("the test root passed the built-in pin");
+    } catch (const Error& e) {
+        CHECK_THAT(e.what(), ContainsSubstring("is not Google's GCE-cc-tcb-root_1"));
+        CHECK_THAT(e.what(), ContainsSubstring(kGoogleRoot));
+        CHECK_THAT(e.what(), ContainsSubstring("gcp_tcb_root_sha256"));
+    }
+    CHECK(tdx::check_root_pin(devkeys_fp, devkeys_fp) == "the policy's gcp_tcb_root_sha256");
+    CHECK_THROWS_WITH(tdx::check_root_pin(google_fp, devkeys_fp), ContainsSubstring("is not the policy's gcp_tcb_root_sha256"));
+    Bytes one_bit = google_fp;
+    one_bit[31] ^= 1;
+    CHECK_THROWS_WITH(tdx::check_root_pin(one_bit, std::nullopt), ContainsSubstring("is not Google's"));
+    // Google's endorsement does not verify under the test root (and the test endorsement not under Google's).
+    const Bytes mrtd = unhex(kGoogleMrtd);
+    CHECK_THAT(failure(google("endorsement-c1ee9c16.binarypb"), fx("devkeys-root.der"), mrtd, kGoogleAt),
+               ContainsSubstring("signing certificate"));
+    CHECK_FALSE(failure(fx("valid.binarypb"), google("GCE-cc-tcb-root_1.der"), unhex(facts()["quote_mrtd"].get<std::string>()))
+                    .empty());
+}
+
+TEST_CASE("gcp endorsement: Google's real file fails for another MRTD, a flipped byte, outside its validity",
+          "[tdx][endorsement][gcp]") {
+    const Bytes file = google("endorsement-c1ee9c16.binarypb"), root = google("GCE-cc-tcb-root_1.der");
+    const Bytes mrtd = unhex(kGoogleMrtd);
+    Bytes other = mrtd;
+    other[47] ^= 1;
+    CHECK_THAT(failure(file, root, other, kGoogleAt), ContainsSubstring("is not among the 1 TDX measurements"));
+    CHECK_THAT(failure(file, root, Bytes(48, 0x11), kGoogleAt), ContainsSubstring("is not among"));
+    // The signature is the last 512 bytes; the golden (with the signing certificate inside it) comes before.
+    Bytes sig = file;
+    sig[sig.size() - 100] ^= 0x01;
+    CHECK_THAT(failure(sig, root, mrtd, kGoogleAt), ContainsSubstring("signature over the golden measurement does not verify"));
+    Bytes body = file;
+    body[3000] ^= 0x01;  // in the golden's PEM ca_bundle (file bytes 1646..3828, not otherwise read): the signature catches it
+    CHECK_THAT(failure(body, root, mrtd, kGoogleAt), ContainsSubstring("signature over the golden measurement does not verify"));
+    Bytes cert = file;
+    cert[1500] ^= 0x01;  // inside the signing certificate's own signature (the DER spans file bytes 26..1592)
+    CHECK_FALSE(failure(cert, root, mrtd, kGoogleAt).empty());
+    Bytes mrtd_byte = file;
+    mrtd_byte[3 + 4790 - 1] ^= 0x01;  // the golden (file bytes 3..4792) ends with the MRTD's last byte
+    CHECK_FALSE(failure(mrtd_byte, root, mrtd, kGoogleAt).empty());
+    // Time: the signing certificate is valid 2026-05-05T20:01:05Z .. 2031-05-05T20:01:05Z.
+    CHECK(failure(file, root, mrtd, 1778011266).empty());                                // 2026-05-05T20:01:06Z
+    CHECK_THAT(failure(file, root, mrtd, 1778011264), ContainsSubstring("not valid before"));  // 2026-05-05T20:01:04Z
+    CHECK(failure(file, root, mrtd, 1935777664).empty());                                // 2031-05-05T20:01:04Z
+    CHECK_THAT(failure(file, root, mrtd, 1935777666), ContainsSubstring("expired"));          // 2031-05-05T20:01:06Z
+    CHECK_THAT(failure(file, root, mrtd, 2000000000), ContainsSubstring("expired"));
 }

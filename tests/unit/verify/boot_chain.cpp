@@ -382,22 +382,26 @@ TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/dat
         o.policy.gcp_tcb_root_sha256 = unhex(facts["devkeys_root_sha256"].get<std::string>());
         CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("no --endorsement"));
     }
-    SECTION("a valid endorsement listing the quote's MRTD verifies, with its facts in the row and the JSON") {
+    SECTION("a valid endorsement listing the quote's MRTD verifies under a test root the policy pins, not without") {
         o.gcp_endorsement = fx("valid.binarypb");
         o.gcp_tcb_root = root;
+        const std::string root_fp = facts["devkeys_root_sha256"].get<std::string>();
+        bundle::Summary unpinned = bundle::verify_bundle(t.path, o);
+        CHECK(unpinned.failed() == "firmware");  // the built-in pin is Google's root, not gce-tcb-verifier's test root
+        CHECK_THAT(failed_detail(unpinned), Catch::Matchers::ContainsSubstring("is not Google's GCE-cc-tcb-root_1"));
+        o.policy.gcp_tcb_root_sha256 = unhex(root_fp);
         bundle::Summary s = bundle::verify_bundle(t.path, o);
         for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
         REQUIRE(s.ok);
         REQUIRE(s.checks[6].name == "firmware");
-        const std::string root_fp = facts["devkeys_root_sha256"].get<std::string>();
-        CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring(root_fp));
+        CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring(root_fp + " = the policy's gcp_tcb_root_sha256"));
         CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring("2025-01-01T00:00:00Z, SVN 2"));
+        CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring(std::string("certificates valid at ") + kNow));
         const Json j = bundle::summary_json(s);
         CHECK(j["firmware"]["mrtd_source"] == "endorsement");
         CHECK(j["firmware"]["uefi_sha384"] == facts["uefi_digest"]);
-        CHECK(j["firmware"]["root_pinned_by_policy"] == false);
-        o.policy.gcp_tcb_root_sha256 = unhex(root_fp);
-        CHECK(bundle::verify_bundle(t.path, o).ok);
+        CHECK(j["firmware"]["root_pinned_by_policy"] == true);
+        CHECK(j["firmware"]["checked_at"] == kNow);
         o.policy.gcp_tcb_root_sha256 = unhex(facts["other_root_sha256"].get<std::string>());
         bundle::Summary pinned = bundle::verify_bundle(t.path, o);
         CHECK(pinned.failed() == "firmware");
@@ -407,6 +411,7 @@ TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/dat
         o.gcp_endorsement = fx("valid.binarypb");
         CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("--gcp-tcb-root"));
         o.gcp_tcb_root = root;
+        o.policy.gcp_tcb_root_sha256 = unhex(facts["devkeys_root_sha256"].get<std::string>());
         const std::pair<const char*, const char*> cases[] = {
             {"mrtd_not_listed.binarypb", "is not among"},
             {"other_root.binarypb", "issuer"},
@@ -427,5 +432,61 @@ TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/dat
         o.gcp_endorsement = fx("valid.binarypb");
         o.gcp_tcb_root = fx("other-root.der");
         CHECK(bundle::verify_bundle(t.path, o).failed() == "firmware");
+    }
+}
+
+TEST_CASE("gcp-tdx: Google's real endorsement of MRTD c1ee9c16 under Google's root, pinned by Kettle without a policy line",
+          "[bundle][tdx][endorsement][gcp]") {
+    // A forged quote (our test Intel PKI) whose MRTD is the one Google's real endorsement lists (tests/data/gcp/google),
+    // verified at the instant the archiving verifier recorded (2026-10-01T16:54:33Z, inside the signing certificate's
+    // validity 2026-05-05..2031-05-05); the forged collateral is made current for that instant.
+    const char* at = "2026-10-01T16:54:33Z";
+    const Bytes mrtd = unhex("c1ee9c16e3afc506cfe042c5b846a368528f3b37618eafb27469bc114cf914e9222c91618470e7f2b28ac360968270a5");
+    Forgery f("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z");
+    f.mrtd = mrtd;
+    test::TempDir t;
+    auto [log, rtmrs] = ccel(kImageLog);
+    bundle::Options o = tdx_bundle(f, t.path, rtmrs, ccel_boot(log));
+    o.disk_boot = cc_prediction();
+    o.policy.tdx.mr_td.clear();
+    o.now = x509::parse_rfc3339(at);
+    auto google = [](const std::string& n) { return read_file(test::fixture("gcp/google/" + n)); };
+    o.gcp_endorsement = google("endorsement-c1ee9c16.binarypb");
+    o.gcp_tcb_root = google("GCE-cc-tcb-root_1.der");
+
+    bundle::Summary s = bundle::verify_bundle(t.path, o);
+    for (auto& c : s.checks) UNSCOPED_INFO(c.name << ": " << (c.ok ? "ok " : "FAIL ") << c.detail);
+    REQUIRE(s.ok);
+    REQUIRE(s.checks[6].name == "firmware");
+    CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring("MRTD c1ee9c16e3afc506... endorsed for UEFI 53c558fe06714203..."));
+    CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring("(2026-05-21T23:52:45Z, SVN 2) by 'GCE-uefi-signer'"));
+    CHECK_THAT(s.checks[6].detail, Catch::Matchers::ContainsSubstring(
+                                       "e876bc6978bf4f3da445f98a0a82363c8c0bae5a1fc033c6df65846a6cb0f18c = Google's GCE-cc-tcb-root_1 (built-in pin)"));
+    const Json j = bundle::summary_json(s);
+    CHECK(j["firmware"]["root_pinned_by_policy"] == false);
+    CHECK(j["firmware"]["checked_at"] == at);
+    CHECK(j["firmware"]["uefi_sha384"] == "53c558fe06714203d7428484c46ee7c0b9df748a9789e173421c28d097115b30efb8476304617532488ab40c3122db88");
+
+    SECTION("a policy naming another root refuses Google's") {
+        o.policy.gcp_tcb_root_sha256 = sha256(read_file(test::fixture("gcp/endorsement/devkeys-root.der")));
+        bundle::Summary p = bundle::verify_bundle(t.path, o);
+        CHECK(p.failed() == "firmware");
+        CHECK_THAT(failed_detail(p), Catch::Matchers::ContainsSubstring("is not the policy's gcp_tcb_root_sha256"));
+    }
+    SECTION("a quote whose MRTD is not the endorsed one fails at firmware") {
+        Forgery g("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z");
+        Bytes other = mrtd;
+        other[0] ^= 1;
+        g.mrtd = other;
+        test::TempDir u;
+        bundle::Options q = tdx_bundle(g, u.path, rtmrs, ccel_boot(log));
+        q.disk_boot = cc_prediction();
+        q.policy.tdx.mr_td.clear();
+        q.now = o.now;
+        q.gcp_endorsement = o.gcp_endorsement;
+        q.gcp_tcb_root = o.gcp_tcb_root;
+        bundle::Summary m = bundle::verify_bundle(u.path, q);
+        CHECK(m.failed() == "firmware");
+        CHECK_THAT(failed_detail(m), Catch::Matchers::ContainsSubstring("is not among the 1 TDX measurements"));
     }
 }

@@ -16,6 +16,14 @@
 
 namespace kettle::tdx {
 
+/// SHA-256 of the DER of Google's root GCE-cc-tcb-root_1 (https://pki.goog/cloud_integrity/GCE-cc-tcb-root_1.crt;
+/// subject CN=GCE-cc-tcb-root, serialNumber=1, O=Google; self-signed RSA, valid 2023-10-16T21:54:25Z ..
+/// 2048-10-15T21:54:25Z): e876bc6978bf4f3da445f98a0a82363c8c0bae5a1fc033c6df65846a6cb0f18c, the value other verifiers
+/// pin for that URL (tests/data/gcp/google/README.md). The built-in default of the policy's gcp_tcb_root_sha256.
+inline constexpr std::uint8_t kGceTcbRoot1Sha256[32] = {
+    0xe8, 0x76, 0xbc, 0x69, 0x78, 0xbf, 0x4f, 0x3d, 0xa4, 0x45, 0xf9, 0x8a, 0x0a, 0x82, 0x36, 0x3c,
+    0x8c, 0x0b, 0xae, 0x5a, 0x1f, 0xc0, 0x33, 0xc6, 0xdf, 0x65, 0x84, 0x6a, 0x6c, 0xb0, 0xf1, 0x8c};
+
 /// Upper bound of an endorsement file (Google's are a few KiB: two certificates, a signature, a few MRTDs).
 inline constexpr std::size_t kMaxEndorsementBytes = 256 * 1024;
 /// Upper bound of TDX measurements in one golden (one per RAM size and early-accept setting).
@@ -68,5 +76,12 @@ struct EndorsementCheck {
 /// verifies under the cert's RSA key (RSASSA-PSS SHA-256, salt 32); the golden has TDX measurements and one of them
 /// is `mrtd`. Throws Error("endorsement: ...") naming the first defect.
 EndorsementCheck verify_launch_endorsement(ByteView file, ByteView root_der, ByteView mrtd, std::int64_t now);
+
+/// Whether the root an endorsement was verified under is the pinned one. `root_sha256` (32 bytes) is
+/// EndorsementCheck::root_sha256; `policy_pin` is the policy's gcp_tcb_root_sha256 (32 bytes) when it names one,
+/// which then replaces the built-in kGceTcbRoot1Sha256 (a private or test root is accepted only that way). Returns
+/// a phrase naming the pin that matched ("Google's GCE-cc-tcb-root_1 (built-in pin)" or "the policy's
+/// gcp_tcb_root_sha256"); throws Error("endorsement: ...") naming both digests when the root is not the pinned one.
+std::string check_root_pin(ByteView root_sha256, const std::optional<Bytes>& policy_pin);
 
 }  // namespace kettle::tdx

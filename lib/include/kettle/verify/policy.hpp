@@ -51,7 +51,8 @@ struct Policy {
     std::optional<std::string> source_commit;  ///< gitCommit of the source checked out in the guest: proven
     std::optional<std::string> source_tree;    ///< gitTree computed in the guest: proven
     std::vector<PackageRule> require_packages, forbid_packages;  ///< "packages": dependency rules
-    /// "gcp_tcb_root_sha256": the SHA-256 (32 bytes) the GCE TCB root certificate's DER must have (gcp-tdx)
+    /// "gcp_tcb_root_sha256": the SHA-256 (32 bytes) the GCE TCB root certificate's DER must have (gcp-tdx); when
+    /// absent, Google's GCE-cc-tcb-root_1 (tdx::kGceTcbRoot1Sha256) is required
     std::optional<Bytes> gcp_tcb_root_sha256;
 };
 /// Parse a policy document (strict JSON: no duplicate keys). Throws Error("policy file: ...") naming the key.
