@@ -24,7 +24,7 @@ std::string decode(std::string_view s) {
             out.push_back(s[i]);
             continue;
         }
-        int hi = i + 2 < s.size() + 0 ? hex_value(s[i + 1]) : -1, lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1, lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
         if (hi < 0 || lo < 0) throw Error("a '%' that is not followed by two hex digits");
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
