@@ -29,6 +29,8 @@ std::string ecosystem_of(const std::string& type) {
 /// "#go.mod" subpath for go.mod lines, and pkg:deb/debian/<name>?arch=<arch>).
 void canonicalize(PackageRule& p) {
     if (p.purl.empty()) bad("rule " + p.text + ": no 'purl'");
+    if (p.purl.substr(0, p.purl.find_first_of("?#")).find('@') != std::string::npos)
+        bad("rule " + p.text + ": 'purl' must be a package URL without @version (an npm scope's '@' is written %40)");
     PurlParts u;
     try {
         u = parse_purl(p.purl);
@@ -36,7 +38,6 @@ void canonicalize(PackageRule& p) {
         bad("rule " + p.text + ": 'purl' is not a package URL: " + e.what());
     }
     const std::string why = "rule " + p.text + ": ";
-    if (u.has_version) bad(why + "'purl' must be a package URL without @version (an npm scope's '@' is written %40)");
     if (!u.subpath.empty()) bad(why + "'purl' has a #subpath; a rule names a package without one");
     p.type = u.type;
     p.path = u.path;
@@ -48,9 +49,11 @@ void canonicalize(PackageRule& p) {
     if (u.type == "npm" && u.path.size() > 2) bad(why + "pkg:npm has at most a scope and a name");
     if (u.type == "deb" && (u.path.size() != 2 || u.path[0] != "debian"))
         bad(why + "the provenance names the toolchain's packages pkg:deb/debian/<name>");
-    for (const auto& [k, v] : u.qualifiers)
-        if (!(u.type == "deb" && k == "arch"))
-            bad(why + "the provenance records no qualifier '" + k + "' for pkg:" + u.type + " (only 'arch' for pkg:deb)");
+    auto other = std::find_if(u.qualifiers.begin(), u.qualifiers.end(),
+                              [&](const auto& q) { return !(u.type == "deb" && q.first == "arch"); });
+    if (other != u.qualifiers.end())
+        bad(why + "the provenance records no qualifier '" + other->first + "' for pkg:" + u.type +
+            " (only 'arch' for pkg:deb)");
     p.qualifiers = u.qualifiers;
 }
 
