@@ -8,9 +8,10 @@
 
 namespace kettle::init {
 
-/// When `req.dependencies` names "go", append to `envs` ("NAME=value") each of GOMODCACHE, GOPROXY=off, GOSUMDB=off,
-/// GOFLAGS=-mod=mod, GOTOOLCHAIN=local, GOCACHE and GOPATH that `req.env` does not set itself (the request's own
-/// value wins: it is part of the attested request). Nothing is appended otherwise.
+/// When `req.dependencies` names "go", remove from `envs` ("NAME=value") every kettle/disk/format.hpp kGoLockedEnv
+/// variable and append ours: GOMODCACHE (the checked cache), GOPROXY=off, GOSUMDB=off, GOFLAGS=-mod=mod,
+/// GOTOOLCHAIN=local, GOENV=off, GOCACHE and GOPATH. The request check (check_dependency_env) already refuses a
+/// request whose env sets one of them; this keeps the build on the checked cache regardless. Nothing changes otherwise.
 void go_environment(const BuildRequest& req, std::vector<std::string>& envs);
 
 }  // namespace kettle::init

@@ -233,6 +233,7 @@ int cmd_run(const Args& args) {
             }
             r.dependencies = dependency_ecosystems(o.deps, src.bare_repo, src.commit);
             add_debian_dependency(r.dependencies, o.deps, recipe);
+            check_dependency_env(r);  // before any fetch: --env GOMODCACHE=... with go dependencies is refused
             if (!r.dependencies.empty()) {
                 FetchedDeps fd = fetch_dependencies(r.dependencies, src.bare_repo, src.commit, default_deps_cache(o.deps_cache));
                 spec.deps = fd.members;

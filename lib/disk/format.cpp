@@ -121,6 +121,18 @@ void check_relative(const std::string& field, const std::string& p, bool allow_d
 
 }  // namespace
 
+bool is_go_locked_env(std::string_view name) {
+    return std::any_of(std::begin(kGoLockedEnv), std::end(kGoLockedEnv), [&](const char* v) { return name == v; });
+}
+
+void check_dependency_env(const BuildRequest& r) {
+    if (std::find(r.dependencies.begin(), r.dependencies.end(), "go") == r.dependencies.end()) return;
+    for (const auto& [k, v] : r.env)
+        if (is_go_locked_env(k))
+            bad("env", k + " may not be set when dependencies include go: the build must use the module cache the "
+                           "guest checked against go.sum, and Kettle sets the Go variables itself (docs/dependencies.md §6)");
+}
+
 BuildRequest request_from_json(const Json& j) {
     if (!j.is_object()) throw Error("request: not a JSON object");
     static const char* known[] = {"version", "argv", "env", "workdir", "artifacts", "timeout_seconds",
@@ -191,6 +203,7 @@ BuildRequest request_from_json(const Json& j) {
         r.require_artifacts = ra->get<bool>();
     }
     if (auto d = j.find("dependencies"); d != j.end()) r.dependencies = get_dependencies(*d);
+    check_dependency_env(r);
     return r;
 }
 

@@ -1,5 +1,7 @@
 // dpkg status, InRelease and Packages readers (kettle/pkgdeps/debian.hpp).
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <set>
 
 #include "kettle/core/error.hpp"
@@ -10,10 +12,44 @@ namespace kettle::pkgdeps {
 
 namespace {
 
+/// The value of field `name`, matched without regard to ASCII case (Debian Policy §5.1: "Field names are not
+/// case-sensitive"; the deb822 reader refuses a name twice in any case, so there is at most one).
 std::string_view field(const std::vector<Deb822Field>& fs, std::string_view name) {
+    auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
     for (const auto& f : fs)
-        if (f.name == name) return f.value;
+        if (same(f.name, name)) return f.value;
     return {};
+}
+
+/// Does a dpkg Status value "<want> <flag> <status>" (deb-status(5), dpkg(1) "Package states") leave files of the
+/// package on disk? Every status but "not-installed" and "config-files" (only conffiles are left) does:
+/// half-installed, unpacked, half-configured, triggers-awaited, triggers-pending, installed, whatever the want
+/// (unknown, install, hold, deinstall, purge) and flag (ok, reinstreq). Throws on any other shape or word.
+bool files_on_disk(std::string_view status, std::size_t line) {
+    auto bad = [&]() -> bool {
+        throw Error("dpkg status line " + std::to_string(line) + ": Status " + quote_text(status, 80) +
+                    " is not \"<want> <flag> <status>\" of deb-status(5)");
+    };
+    std::string_view w[3];
+    std::size_t pos = 0;
+    for (int i = 0; i < 3; ++i) {
+        std::size_t sp = i < 2 ? status.find(' ', pos) : status.size();
+        if (sp == std::string_view::npos || sp == pos) return bad();
+        w[i] = status.substr(pos, sp - pos);
+        pos = sp + 1;
+    }
+    auto one_of = [](std::string_view s, std::initializer_list<std::string_view> l) {
+        return std::find(l.begin(), l.end(), s) != l.end();
+    };
+    if (!one_of(w[0], {"unknown", "install", "hold", "deinstall", "purge"}) || !one_of(w[1], {"ok", "reinstreq"}) ||
+        !one_of(w[2], {"not-installed", "config-files", "half-installed", "unpacked", "half-configured",
+                       "triggers-awaited", "triggers-pending", "installed"}))
+        return bad();
+    return w[2] != "not-installed" && w[2] != "config-files";
 }
 
 bool is_hex64(std::string_view s) {
@@ -93,12 +129,13 @@ std::vector<DebRelease::Entry> release_sha256_lines(std::string_view v) {
 std::vector<DebPackage> dpkg_installed(std::string_view text, const Deb822Limits& limits) {
     std::vector<DebPackage> out;
     for_each_deb822(text, "dpkg status", limits, [&](const std::vector<Deb822Field>& fs, std::size_t line) {
-        if (field(fs, "Status") != "install ok installed") return;
+        if (!files_on_disk(field(fs, "Status"), line)) return;
         DebPackage p{std::string(field(fs, "Package")), std::string(field(fs, "Version")),
                      std::string(field(fs, "Architecture")), "", "", 0};
         if (!valid_deb_name(p.name) || !valid_deb_version(p.version) || !valid_deb_arch(p.architecture))
-            throw Error("dpkg status line " + std::to_string(line) + ": an installed package without a valid Package, "
-                        "Version or Architecture (" + quote_text(p.name, 80) + ")");
+            throw Error("dpkg status line " + std::to_string(line) + ": a package whose files are on disk (Status " +
+                        quote_text(field(fs, "Status"), 80) + ") without a valid Package, Version or Architecture (" +
+                        quote_text(p.name, 80) + ")");
         out.push_back(std::move(p));
     });
     std::sort(out.begin(), out.end());

@@ -2,15 +2,60 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
+#include <set>
 
 #include "kettle/core/error.hpp"
 #include "kettle/verify/policy.hpp"
+#include "purl_parts.hpp"
 
 namespace kettle::bundle {
 
 namespace {
 
 [[noreturn]] void bad(const std::string& why) { throw Error("policy file: packages: " + why); }
+
+/// The ecosystem (request "dependencies", resolvedDependency "lockfile/<ecosystem>") whose check lists packages
+/// of purl type `type`; "" for a type Kettle never records.
+std::string ecosystem_of(const std::string& type) {
+    if (type == "npm" || type == "cargo") return type;
+    if (type == "golang") return "go";
+    if (type == "deb") return "debian";
+    return "";
+}
+
+/// Fill the rule's canonical purl parts from `p.purl`, refusing a purl that no package of a provenance could ever
+/// match (the provenance's purls are those of kettle/pkgdeps/package.hpp: pkg:npm, pkg:cargo, pkg:golang with a
+/// "#go.mod" subpath for go.mod lines, and pkg:deb/debian/<name>?arch=<arch>).
+void canonicalize(PackageRule& p) {
+    if (p.purl.empty()) bad("rule " + p.text + ": no 'purl'");
+    if (p.purl.substr(0, p.purl.find_first_of("?#")).find('@') != std::string::npos)
+        bad("rule " + p.text + ": 'purl' must be a package URL without @version (an npm scope's '@' is written %40)");
+    PurlParts u;
+    try {
+        u = parse_purl(p.purl);
+    } catch (const Error& e) {
+        bad("rule " + p.text + ": 'purl' is not a package URL: " + e.what());
+    }
+    const std::string why = "rule " + p.text + ": ";
+    if (!u.subpath.empty()) bad(why + "'purl' has a #subpath; a rule names a package without one");
+    p.type = u.type;
+    p.path = u.path;
+    p.ecosystem = ecosystem_of(u.type);
+    if (p.ecosystem.empty())
+        bad(why + "Kettle records no pkg:" + u.type + " packages (only pkg:npm, pkg:cargo, pkg:golang, pkg:deb), so the "
+                  "rule could never match");
+    if (u.type == "cargo" && u.path.size() != 1) bad(why + "pkg:cargo has no namespace");
+    if (u.type == "npm" && u.path.size() > 2) bad(why + "pkg:npm has at most a scope and a name");
+    if (u.type == "deb" && (u.path.size() != 2 || u.path[0] != "debian"))
+        bad(why + "the provenance names the toolchain's packages pkg:deb/debian/<name>");
+    auto other = std::find_if(u.qualifiers.begin(), u.qualifiers.end(),
+                              [&](const auto& q) { return !(u.type == "deb" && q.first == "arch"); });
+    if (other != u.qualifiers.end())
+        bad(why + "the provenance records no qualifier '" + other->first + "' for pkg:" + u.type +
+            " (only 'arch' for pkg:deb)");
+    p.qualifiers = u.qualifiers;
+}
 
 PackageRule parse_rule(const Json& r) {
     if (!r.is_object()) bad("a rule is not an object");
@@ -37,8 +82,7 @@ PackageRule parse_rule(const Json& r) {
             bad("unknown rule key '" + k + "'");
         }
     }
-    if (p.purl.rfind("pkg:", 0) != 0 || p.purl.find('@', 4) != std::string::npos)
-        bad("rule " + p.text + ": 'purl' must be a package URL without @version");
+    canonicalize(p);
     return p;
 }
 
@@ -120,31 +164,33 @@ int compare_deb_versions(const std::string& a, const std::string& b) {
     return 0;
 }
 
-/// Undo purl percent-encoding ("%2B" -> '+'); a malformed escape is kept as it is.
-std::string purl_decode(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-            out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
-            i += 2;
-        } else {
-            out.push_back(s[i]);
-        }
+/// A resolvedDependency's package URL, parsed; nullopt for an entry that is not a package (no "pkg:" uri).
+/// Throws Error("statement: ...") for a package URL that does not parse or has no version: a rule cannot be held
+/// to a package it cannot read.
+std::optional<PurlParts> package_of(const Json& d) {
+    if (!d.is_object() || !d.contains("uri") || !d["uri"].is_string()) return std::nullopt;
+    const std::string uri = d["uri"].get<std::string>();
+    if (uri.size() < 4 || !std::equal(uri.begin(), uri.begin() + 4, "pkg:", [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+        }))
+        return std::nullopt;
+    try {
+        PurlParts u = parse_purl(uri);
+        if (!u.has_version) throw Error("no @version");
+        return u;
+    } catch (const Error& e) {
+        throw Error("statement: resolvedDependency " + uri + " is not a package URL the policy can read: " + e.what());
     }
-    return out;
 }
 
-bool matches(const PackageRule& r, const Json& d) {
-    if (!d.is_object() || !d.contains("uri") || !d["uri"].is_string()) return false;
-    std::string uri = d["uri"].get<std::string>();
-    if (uri.size() <= r.purl.size() + 1 || uri.compare(0, r.purl.size(), r.purl) != 0 || uri[r.purl.size()] != '@')
-        return false;
-    std::string version = uri.substr(r.purl.size() + 1);
-    version = purl_decode(version.substr(0, version.find_first_of("?#")));
+bool matches(const PackageRule& r, const PurlParts& u, const Json& d) {
+    if (u.type != r.type || u.path != r.path) return false;
+    for (const auto& [k, v] : r.qualifiers) {
+        auto it = u.qualifiers.find(k);
+        if (it == u.qualifiers.end() || it->second != v) return false;
+    }
     if (!r.op.empty()) {
-        int c = r.purl.rfind("pkg:deb/", 0) == 0 ? compare_deb_versions(version, r.version)
-                                                 : compare_versions(version, r.version);
+        int c = r.type == "deb" ? compare_deb_versions(u.version, r.version) : compare_versions(u.version, r.version);
         bool ok = r.op == "=" ? c == 0 : r.op == ">=" ? c >= 0 : r.op == ">" ? c > 0 : r.op == "<=" ? c <= 0 : c < 0;
         if (!ok) return false;
     }
@@ -154,6 +200,19 @@ bool matches(const PackageRule& r, const Json& d) {
         if (it == d["digest"].end() || !it->is_string() || it->get<std::string>() != r.hex) return false;
     }
     return true;
+}
+
+/// Every rule's ecosystem must have been checked: a "lockfile/<ecosystem>" resolvedDependency. Without it the
+/// provenance lists none of that ecosystem's packages whatever the build used, so no rule over them can hold.
+void require_checked_ecosystems(const Json& resolved, const std::vector<PackageRule>& rules) {
+    std::set<std::string> checked;
+    for (const auto& d : resolved)
+        if (d.is_object() && d.contains("name") && d["name"].is_string()) checked.insert(d["name"].get<std::string>());
+    for (const auto& r : rules)
+        if (!checked.count("lockfile/" + r.ecosystem))
+            throw Error("statement: the policy's package rule " + r.text + " is about pkg:" + r.type +
+                        " packages, but the provenance has no lockfile/" + r.ecosystem + ": the build did not check " +
+                        "the " + r.ecosystem + " ecosystem (request \"dependencies\"), so it proves nothing about them");
 }
 
 }  // namespace
@@ -169,16 +228,24 @@ void parse_package_rules(const Json& v, std::vector<PackageRule>& require, std::
 
 std::string check_package_rules(const Json& resolved, const std::vector<PackageRule>& require,
                                 const std::vector<PackageRule>& forbid) {
-    for (const auto& r : require) {
-        bool found = std::any_of(resolved.begin(), resolved.end(), [&](const Json& d) { return matches(r, d); });
-        if (!found) throw Error("statement: the policy requires package " + r.text + ", which the provenance lacks");
-    }
-    for (const auto& r : forbid)
-        for (const auto& d : resolved)
-            if (matches(r, d))
-                throw Error("statement: the policy forbids package " + r.text + ", and the provenance has " +
-                            d["uri"].get<std::string>());
     if (require.empty() && forbid.empty()) return "";
+    if (!resolved.is_array()) throw Error("statement: resolvedDependencies is not an array");
+    require_checked_ecosystems(resolved, require);
+    require_checked_ecosystems(resolved, forbid);
+    std::vector<std::pair<PurlParts, const Json*>> packages;
+    for (const auto& d : resolved)
+        if (auto u = package_of(d)) packages.emplace_back(std::move(*u), &d);
+    auto hit = [&](const PackageRule& r) -> const Json* {
+        for (const auto& [u, d] : packages)
+            if (matches(r, u, *d)) return d;
+        return nullptr;
+    };
+    for (const auto& r : require)
+        if (!hit(r)) throw Error("statement: the policy requires package " + r.text + ", which the provenance lacks");
+    for (const auto& r : forbid)
+        if (const Json* d = hit(r))
+            throw Error("statement: the policy forbids package " + r.text + ", and the provenance has " +
+                        (*d)["uri"].get<std::string>());
     return "; package rules: " + std::to_string(require.size()) + " required present, " +
            std::to_string(forbid.size()) + " forbidden absent";
 }

@@ -188,40 +188,45 @@ TEST_CASE("debian: the guest checks the recipe's packages against the toolchain'
     CHECK_THROWS_WITH(verify_debian(rp, d / "root"), ContainsSubstring("no readable var/lib/dpkg/status"));
 }
 
-// Review: dpkg_installed keeps only paragraphs whose Status is exactly "install ok installed". dpkg's Status is
-// "<want> <flag> <status>" (dpkg-query(1), deb-status(5)): a held package ("hold ok installed"), one selected for
-// removal but still installed ("deinstall ok installed"), and one whose files are unpacked but not (yet, or fully)
-// configured ("install ok unpacked", "install ok half-configured", "install ok triggers-pending", "install reinstreq
-// half-installed") all have their files in the toolchain, yet they vanish from both lists the guest compares and
-// from the provenance, so a policy "forbid" rule on them never fires. Such a package must be listed, or the
-// database refused.
-TEST_CASE("review: dpkg status packages whose files are on disk are never silently left out", "[pkgdeps][debian]") {
+// dpkg's Status is "<want> <flag> <status>" (dpkg(1) "Package states", deb-status(5)): a held package ("hold ok
+// installed"), one selected for removal but still installed ("deinstall ok installed"), and one whose files are
+// unpacked but not (yet, or fully) configured ("install ok unpacked", "install ok half-configured", "install ok
+// triggers-pending", "install reinstreq half-installed") all have their files in the toolchain, so each is listed
+// (and so checked against the recipe, and in the provenance for the policy's rules). Only "not-installed" and
+// "config-files" (conffiles alone) are left out; a Status of any other shape is refused.
+TEST_CASE("debian: dpkg status packages whose files are on disk are listed", "[pkgdeps][debian]") {
     const char* states[] = {"hold ok installed",       "deinstall ok installed", "install ok unpacked",
                             "install ok half-configured", "install ok triggers-pending", "install ok triggers-awaited",
-                            "install reinstreq half-installed"};
+                            "install reinstreq half-installed", "purge ok unpacked", "unknown ok installed"};
     for (const char* st : states) {
+        INFO("Status: " << st);
         const std::string status = std::string("Package: openssl\nStatus: ") + st +
                                    "\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n";
-        bool hidden = false;
-        try {
-            hidden = dpkg_installed(status).empty();
-        } catch (const Error&) {
-            // refusing the database is a correct answer too
-        }
-        INFO("Status: " << st);
-        CHECK_FALSE(hidden);
+        auto got = dpkg_installed(status);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].name == "openssl");
+        CHECK(got[0].version == "3.0.11-1~deb12u2");
     }
+    for (const char* st : {"deinstall ok config-files", "purge ok not-installed", "unknown ok not-installed"}) {
+        INFO("Status: " << st);
+        CHECK(dpkg_installed(std::string("Package: gone\nStatus: ") + st + "\nArchitecture: amd64\nVersion: 1\n").empty());
+    }
+    for (const char* st : {"install ok", "install ok installed extra", "install ok  installed", "install okay installed",
+                           "want ok installed", "install ok Installed", ""}) {
+        INFO("Status: " << st);
+        CHECK_THROWS_WITH(dpkg_installed(std::string("Package: odd\nStatus: ") + st + "\nArchitecture: amd64\nVersion: 1\n"),
+                          ContainsSubstring("is not \"<want> <flag> <status>\""));
+    }
+    CHECK_THROWS_WITH(dpkg_installed("Package: odd\nArchitecture: amd64\nVersion: 1\n"), ContainsSubstring("Status \"\""));
+    CHECK_THROWS_WITH(dpkg_installed("Package: half\nStatus: install reinstreq half-installed\nArchitecture: amd64\n"),
+                      ContainsSubstring("without a valid Package, Version or Architecture"));
 }
 
-// Review: the same omission through the field name. Debian Policy §5.1: "Field names are not case-sensitive"; the
-// deb822 reader treats them so for duplicates, but dpkg_installed looks up "Status", "Package", "Version" and
-// "Architecture" case-sensitively, so "status: install ok installed" drops an installed package from both lists.
-TEST_CASE("review: dpkg status field names are matched without regard to case", "[pkgdeps][debian]") {
-    const std::string status = "Package: openssl\nstatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n";
-    bool hidden = false;
-    try {
-        hidden = dpkg_installed(status).empty();
-    } catch (const Error&) {
-    }
-    CHECK_FALSE(hidden);
+// Debian Policy §5.1: "Field names are not case-sensitive"; "status:" or "PACKAGE:" name the same fields.
+TEST_CASE("debian: dpkg status field names are matched without regard to case", "[pkgdeps][debian]") {
+    auto got = dpkg_installed("PACKAGE: openssl\nstatus: install ok installed\narchitecture: amd64\nVERSION: 3.0.11-1~deb12u2\n");
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].name == "openssl");
+    CHECK(got[0].architecture == "amd64");
+    CHECK(got[0].version == "3.0.11-1~deb12u2");
 }

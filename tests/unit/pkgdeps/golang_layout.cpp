@@ -206,7 +206,8 @@ TEST_CASE("deps reply: a Go dirHash package survives the record") {
 }
 
 TEST_CASE("policy packages: Go purls, v-prefixed versions and the go.mod subpath") {
-    Json deps = Json::array({Json{{"uri", "pkg:golang/example.com/num@v1.10.0"}, {"digest", {{"dirHash", "ab"}}}},
+    Json deps = Json::array({Json{{"name", "lockfile/go"}, {"uri", "go.sum"}, {"digest", {{"sha256", std::string(64, 'e')}}}},
+                             Json{{"uri", "pkg:golang/example.com/num@v1.10.0"}, {"digest", {{"dirHash", "ab"}}}},
                              Json{{"uri", "pkg:golang/example.com/num@v1.10.0#go.mod"}, {"digest", {{"dirHash", "cd"}}}}});
     auto check = [&](const std::string& policy) {
         bundle::Policy p = bundle::parse_policy(policy);

@@ -8,6 +8,8 @@
 
 #include "kettle/core/bytes.hpp"
 #include "kettle/core/error.hpp"
+#include "kettle/core/json.hpp"
+#include "kettle/pkgdeps/debian.hpp"
 #include "test_support.hpp"
 #include "toolchain_recipe.hpp"
 
@@ -66,4 +68,27 @@ TEST_CASE("toolchain manifest: an InRelease whose signature gpgv does not accept
     t.replace(t.find("Codename: bookworm-updates"), 26, "Codename: bookworm-updateX");
     write_file(ir, t);
     CHECK_THROWS_WITH(debian_manifest(kStatus, l, kDebianArchiveKeyring), ContainsSubstring("gpgv does not find a good signature"));
+}
+
+// The host's recipe and the guest's check read the dpkg status the same way (pkgdeps::dpkg_installed): a package
+// whose files are on disk in any state (here held, and unpacked but not configured; dpkg(1) "Package states") is
+// listed in the recipe, and the guest's recipe-vs-status comparison of the same toolchain then passes and lists it.
+TEST_CASE("toolchain manifest: held and unpacked packages are in the recipe and pass the guest's check", "[run-summary][debian]") {
+    test::TempDir d;
+    const std::string l = lists(d);
+    const std::string status =
+        "Package: ca-certificates\nStatus: hold ok installed\nArchitecture: all\nVersion: 20230311+deb12u1\n\n"
+        "Package: openssh-client\nstatus: install ok unpacked\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u7\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0-1\n";
+    Json m = debian_manifest(status, l, "");
+    REQUIRE(m["packages"].size() == 2);
+    CHECK(m["packages"][0]["name"] == "ca-certificates");
+    CHECK(m["packages"][1]["name"] == "openssh-client");
+    fs::create_directories(d / "root/var/lib/dpkg");
+    write_file(d / "root/var/lib/dpkg/status", status);
+    write_file(d / "recipe.json", Json{{"schema", "kettle-toolchain-recipe/v2"}, {"packages", m["packages"]}}.dump());
+    pkgdeps::VerifiedSet v = pkgdeps::verify_debian(d / "recipe.json", d / "root");
+    REQUIRE(v.packages.size() == 2);
+    CHECK(v.packages[0].purl == "pkg:deb/debian/ca-certificates@20230311%2Bdeb12u1?arch=all");
+    CHECK(v.packages[1].purl == "pkg:deb/debian/openssh-client@1%3A9.2p1-2%2Bdeb12u7?arch=amd64");
 }

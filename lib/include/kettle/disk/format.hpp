@@ -77,6 +77,23 @@ struct BuildRequest {
     std::vector<std::string> dependencies;
 };
 
+/// The Go variables a request's "env" may not set when its "dependencies" name "go" (docs/dependencies.md §6, `go
+/// help environment`): the build must take module code only from the module cache the guest checked against go.sum.
+/// Where the go command finds module code: GOMODCACHE, GOPATH (GOPATH mode and the default cache), GO111MODULE
+/// (GOPATH mode), GOFLAGS (-modfile, -mod=vendor), GOWORK (a go.work's replace and use), GOENV (a file of further Go
+/// variables), GOCACHE (a prepared build cache supplies compiled packages); downloads and checks: GOPROXY,
+/// GOSUMDB, GONOSUMDB, GONOPROXY, GOPRIVATE, GOINSECURE, GOVCS, GONOSUMCHECK; toolchain switching: GOTOOLCHAIN.
+inline constexpr const char* kGoLockedEnv[] = {"GOMODCACHE", "GOPATH",   "GO111MODULE", "GOFLAGS",   "GOWORK",
+                                               "GOENV",      "GOCACHE",  "GOPROXY",     "GOSUMDB",   "GONOSUMDB",
+                                               "GONOPROXY",  "GOPRIVATE", "GOINSECURE", "GOVCS",     "GONOSUMCHECK",
+                                               "GOTOOLCHAIN"};
+/// True when `name` is one of kGoLockedEnv.
+bool is_go_locked_env(std::string_view name);
+/// The request's rule between "env" and "dependencies": with "go" in dependencies, env sets no kGoLockedEnv
+/// variable. Throws Error("request: env: GOMODCACHE ...") naming the first such variable. request_from_json applies
+/// it (the guest's request check, and the host before it writes the input disk).
+void check_dependency_env(const BuildRequest& r);
+
 /// Serialize a request (all keys, "version": 1).
 Json request_to_json(const BuildRequest& r);
 /// Validate and convert; throws Error("request: <field>: <reason>").

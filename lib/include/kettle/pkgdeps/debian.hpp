@@ -51,10 +51,12 @@ bool valid_deb_name(std::string_view s);
 bool valid_deb_version(std::string_view s);
 bool valid_deb_arch(std::string_view s);
 
-/// The installed packages of a dpkg status file (dpkg-query(1) database: paragraphs whose Status is
-/// "install ok installed"), sorted by name then architecture. Paragraphs in other states are skipped. Refused:
-/// an installed paragraph without a valid Package, Version or Architecture, one name:arch installed twice.
-/// Throws Error("dpkg status: ...").
+/// The packages of a dpkg status file whose files may be on disk, sorted by name then architecture: paragraphs whose
+/// Status "<want> <flag> <status>" (dpkg(1) "Package states", deb-status(5)) has any status but "not-installed"
+/// and "config-files" (held, deinstall-but-installed, unpacked, half-configured, triggers-* ones too). Field names
+/// match without regard to case (Debian Policy §5.1). Refused: a Status of another shape or word (or none), a
+/// listed paragraph without a valid Package, Version or Architecture, one name:arch listed twice. The host's recipe
+/// and the guest's check both list packages with this function. Throws Error("dpkg status...").
 std::vector<DebPackage> dpkg_installed(std::string_view status_text, const Deb822Limits& limits = {});
 
 /// A Release file's identity and the SHA-256 section (Date, Codename, and " <sha256> <size> <path>" lines).

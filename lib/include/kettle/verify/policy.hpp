@@ -1,5 +1,6 @@
 // The verification policy of `kettle verify` and `kettle verify-report` (docs/verify.md, "Policy file").
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,23 +14,33 @@
 namespace kettle::bundle {
 
 /// One rule of the policy's "packages" (docs/dependencies.md §3): a package URL without version
-/// ("pkg:npm/lodash", "pkg:npm/%40types/node"), optionally a version condition ("4.17.21" exactly, or one of
-/// ">=", ">", "<=", "<", "=" then a version; dotted components compare numerically, others as text) and a digest
-/// ("sha512:<hex>"). A rule matches a resolvedDependency whose uri is "<purl>@<version>" and that meets every
-/// condition given.
+/// ("pkg:npm/lodash", "pkg:npm/%40types/node", "pkg:deb/debian/g++-12?arch=amd64"), optionally a version condition
+/// ("4.17.21" exactly, or one of ">=", ">", "<=", "<", "=" then a version; dotted components compare numerically,
+/// others as text; pkg:deb by Debian's order) and a digest ("sha512:<hex>"). A rule matches a resolvedDependency
+/// whose uri is a package URL of the same type and path, compared percent-decoded ("g++-12", "g%2B%2B-12" and
+/// "g%2b%2b-12" are one name) and case-folded for npm and deb (purl-spec), carrying every qualifier of the rule, and
+/// meeting every condition given.
 struct PackageRule {
-    std::string purl;     ///< "pkg:<type>/<namespace/name>", no "@version"
+    std::string purl;     ///< the "purl" as written
+    std::string type;     ///< purl type, lower case: "npm", "cargo", "golang" or "deb"
+    std::vector<std::string> path;                  ///< namespace segments and name, decoded (bundle::PurlParts)
+    std::map<std::string, std::string> qualifiers;  ///< only "arch", only for deb
+    std::string ecosystem;  ///< whose "lockfile/<ecosystem>" the statement needs: "npm", "cargo", "go", "debian"
     std::string op;       ///< "" (any version), "=", ">=", ">", "<=", "<"
     std::string version;  ///< the version of the condition
     std::string alg, hex; ///< digest condition (both empty: none)
     std::string text;     ///< the rule as written, for messages
 };
 /// Parse {"require": [rule...], "forbid": [rule...]} where a rule is {"purl": "...", "version": "...",
-/// "digest": "alg:hex"} (only "purl" required). Throws Error("policy file: packages: ...").
+/// "digest": "alg:hex"} (only "purl" required). Throws Error("policy file: packages: ...") for a rule that could
+/// never match a package of a provenance: a purl that does not parse (bad '%' escape), has @version or #subpath,
+/// a type other than npm, cargo, golang, deb, a pkg:deb namespace other than "debian", a qualifier other than
+/// pkg:deb's "arch".
 void parse_package_rules(const Json& v, std::vector<PackageRule>& require, std::vector<PackageRule>& forbid);
-/// Check the rules against a statement's resolvedDependencies (a JSON array): every required rule matched by some
-/// package, no forbidden rule matched by any. Returns a detail for the summary ("" without rules); throws
-/// Error("statement: ...") naming the rule and the package.
+/// Check the rules against a statement's resolvedDependencies (a JSON array): every rule's ecosystem checked (a
+/// "lockfile/<ecosystem>" entry: without it the absence of a package proves nothing, so even a "forbid" rule
+/// fails), every required rule matched by some package, no forbidden rule matched by any. Returns a detail for the
+/// summary ("" without rules); throws Error("statement: ...") naming the rule and the package or ecosystem.
 std::string check_package_rules(const Json& resolved, const std::vector<PackageRule>& require,
                                 const std::vector<PackageRule>& forbid);
 
