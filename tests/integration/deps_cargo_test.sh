@@ -99,7 +99,7 @@ PY
 echo "the build must not run"
 SH
   kettle_run "$O" --source "$S" --deps-cache "$C" -- /bin/sh ./build.sh
-  expect_refused 1 deps "the locked kettle-fx-alpha@0.1.0"
+  expect_refused 1 deps "kettle-fx-alpha-0.1.0/ of the locked package"
   ! grep -q "the build must not run" "$O/build.log" || fail "the build ran"
   ;;
 *) echo "unknown case $case"; exit 2 ;;
