@@ -26,7 +26,7 @@ namespace {
 const char* kVerifyHelp =
     "usage: kettle verify OUT_DIR [--policy FILE] [--expected-measurement HEX | --image DIR --vcpus N --vcpu-type T]\n"
     "                     [--boot direct|gcp-tdx|azure|gcp-snp|aws-snp [--image DIR]] (--nonce VALUE | --no-nonce)\n"
-    "                     [--endorsement FILE --gcp-tcb-root CERT] [--trust-root PEM]... [--allow-sim]\n"
+    "                     [--endorsement FILE [--gcp-tcb-root CERT]] [--trust-root PEM]... [--allow-sim]\n"
     "                     [--now RFC3339] [--collateral DIR] [--vcek PEM|DER] [--chain PEM] [--json] [--vsa FILE]\n"
     "\n"
     "Verify a build bundle offline. Checks, in order (the first FAIL stops):\n"
@@ -51,9 +51,11 @@ const char* kVerifyHelp =
     "                               replayed and matched, and tpm-quote FAILS (no TPM quote is verified yet)\n"
     "  --endorsement FILE           gcp-tdx: Google's launch endorsement of the firmware (VMLaunchEndorsement,\n"
     "                               gs://gce_tcb_integrity/ovmf_x64_csm/tdx/<MRTD>.binarypb); it must list the\n"
-    "                               quote's MRTD and verify under --gcp-tcb-root\n"
-    "  --gcp-tcb-root CERT          Google's GCE-cc-tcb-root_1.crt (DER or PEM); its SHA-256 must be the built-in\n"
-    "                               pin e876bc69...f18c, or policy \"gcp_tcb_root_sha256\" (which replaces it)\n"
+    "                               quote's MRTD and chain to a root whose SHA-256 is the built-in pin\n"
+    "                               e876bc69...f18c (Google's GCE-cc-tcb-root_1) or policy \"gcp_tcb_root_sha256\"\n"
+    "                               (which replaces it)\n"
+    "  --gcp-tcb-root CERT          that root (DER or PEM); default: the one certificate of the endorsement's own\n"
+    "                               ca_bundle. The pin checks the root wherever it came from\n"
     "  --nonce VALUE                must equal externalParameters.nonce (same string, or same bytes if both hex)\n"
     "  --no-nonce                   do not check freshness; the summary says so. A bundle whose statement carries\n"
     "                               a nonce needs one of the two (exit 2 otherwise)\n"
@@ -72,7 +74,7 @@ const char* kVerifyHelp =
 const char* kVerifyReportHelp =
     "usage: kettle verify-report REPORT_OR_QUOTE [--vcek PEM|DER] [--chain PEM] [--collateral DIR]\n"
     "                            [--policy FILE] [--product Milan|Genoa|Turin] [--now RFC3339] [--allow-sim]\n"
-    "                            [--trust-root PEM]... [--endorsement FILE --gcp-tcb-root CERT] [--json]\n"
+    "                            [--trust-root PEM]... [--endorsement FILE [--gcp-tcb-root CERT]] [--json]\n"
     "\n"
     "Verify a raw SEV-SNP ATTESTATION_REPORT (chain, VCEK/VLEK extensions, signature, policy) or a TDX quote\n"
     "(PCK chain and CRLs, QE report and QE identity, signature, TCB status, policy; --collateral DIR is required\n"
@@ -80,9 +82,10 @@ const char* kVerifyReportHelp =
     "Defaults as `kettle verify`: SNP VMPL 0, debug off and the built-in TCB floor of the product (Milan, Genoa;\n"
     "Turin needs \"min_tcb\" in the policy); TDX TCB status UpToDate, debug and migratable off,\n"
     "SEPT_VE_DISABLE on, MRSERVICETD zero. MEASUREMENT/MRTD/RTMRs are checked only when the policy gives them.\n"
-    "A TDX quote from GCP with --endorsement FILE (Google's VMLaunchEndorsement) and --gcp-tcb-root CERT: after the\n"
-    "quote verified, the \"firmware\" check requires the endorsement to list its MRTD, to chain to the root, and the\n"
-    "root's SHA-256 to be Google's GCE-cc-tcb-root_1 (built in) or the policy's gcp_tcb_root_sha256.\n"
+    "A TDX quote from GCP with --endorsement FILE (Google's VMLaunchEndorsement): after the quote verified, the\n"
+    "\"firmware\" check requires the endorsement to list its MRTD and to chain to a root (--gcp-tcb-root CERT, else\n"
+    "the endorsement's own ca_bundle) whose SHA-256 is Google's GCE-cc-tcb-root_1 (built in) or the policy's\n"
+    "gcp_tcb_root_sha256.\n"
     "\n"
     "exit codes: 0 verified, 1 verification failed, 2 usage or IO error\n";
 
@@ -295,15 +298,16 @@ std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
     return digest;
 }
 
-// --endorsement FILE and --gcp-tcb-root CERT (gcp-tdx only; each file at most 256 KiB, parsed by the firmware row).
+// --endorsement FILE and optional --gcp-tcb-root CERT (gcp-tdx only; each file at most 256 KiB, parsed by the
+// firmware row; without a root file the endorsement's ca_bundle is the root, which the pin checks all the same).
 void endorsement_options(const Parsed& p, bundle::Options& o) {
     const bool e = p.has("--endorsement"), r = p.has("--gcp-tcb-root");
     if ((e || r) && o.boot_path != bundle::BootPath::gcp_tdx)
         throw Error("--endorsement and --gcp-tcb-root apply to --boot gcp-tdx only");
-    if (e != r) throw Error("--endorsement needs --gcp-tcb-root CERT (Google's GCE-cc-tcb-root_1.crt) and vice versa");
+    if (r && !e) throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     if (!e) return;
     o.gcp_endorsement = read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes);
-    o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), 256 * 1024);
+    if (r) o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), 256 * 1024);
 }
 
 // verify-report on a TDX quote with --endorsement FILE --gcp-tcb-root CERT: after the quote verified, Google's
@@ -318,6 +322,7 @@ bool report_endorsement(ByteView file, ByteView root, const tdx::Result& r, cons
         extra["firmware"] = {{"mrtd_source", "endorsement"}, {"uefi_sha384", hex(g.uefi_digest)},
                              {"endorsed_at", x509::format_rfc3339(g.timestamp)}, {"svn", g.tdx_svn},
                              {"signer", e.signer_cn}, {"root_sha256", hex(e.root_sha256)}, {"root_pin", pin},
+                             {"root_source", e.root_from_ca_bundle ? "ca_bundle" : "file"},
                              {"checked_at", x509::format_rfc3339(now)}};
         checks.push_back({"firmware", true,
                           "MRTD endorsed by Google for UEFI " + hex(g.uefi_digest).substr(0, 16) + "... (" +
@@ -410,10 +415,11 @@ int cmd_verify_report(const Args& args) {
         return kUsage;
     }
     const bool endorsed = p.has("--endorsement");
-    if (endorsed != p.has("--gcp-tcb-root"))
-        throw Error("--endorsement needs --gcp-tcb-root CERT (Google's GCE-cc-tcb-root_1.crt) and vice versa");
+    if (!endorsed && p.has("--gcp-tcb-root"))
+        throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     const Bytes endorsement = endorsed ? read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes) : Bytes{};
-    const Bytes tcb_root = endorsed ? read_file(*p.get("--gcp-tcb-root"), 256 * 1024) : Bytes{};
+    // Empty: the endorsement's own ca_bundle is the root (check_root_pin decides whether it is trusted).
+    const Bytes tcb_root = p.has("--gcp-tcb-root") ? read_file(*p.get("--gcp-tcb-root"), 256 * 1024) : Bytes{};
     Bytes raw = read_file(p.pos[0], 1u << 20);
     bundle::Policy pol;
     if (auto f = p.get("--policy")) pol = bundle::parse_policy(to_string(read_file(*f, 1u << 20)));

@@ -95,7 +95,7 @@ void golden_field(const Field& f, GoldenMeasurement& g, const std::string& what)
     case 3: g.commit = bytes_of(f, what); break;
     case 4: g.cert = bytes_of(f, what); break;
     case 5: g.uefi_digest = bytes_of(f, what); break;
-    case 6: bytes_of(f, what); break;
+    case 6: g.ca_bundle = bytes_of(f, what); break;
     case 7: protobuf::expect_type(f, WireType::len, what); break;
     case 8: protobuf::expect_type(f, WireType::len, what); parse_tdx(f.bytes, g); break;
     default: break;
@@ -146,8 +146,13 @@ LaunchEndorsement parse_launch_endorsement(ByteView file) {
 EndorsementCheck verify_launch_endorsement(ByteView file, ByteView root_data, ByteView mrtd, std::int64_t now) {
     if (mrtd.size() != 48) throw Error("endorsement: the quote's MRTD is not 48 bytes");
     EndorsementCheck out{parse_launch_endorsement(file), {}, "", "", {}};
-    const std::vector<Bytes> roots = x509::load_certs(root_data, "endorsement: GCE TCB root");
-    if (roots.size() != 1) throw Error("endorsement: the GCE TCB root file must hold exactly one certificate");
+    out.root_from_ca_bundle = root_data.empty();
+    const std::string source = out.root_from_ca_bundle ? "the endorsement's ca_bundle" : "the GCE TCB root file";
+    const ByteView root_bytes = out.root_from_ca_bundle ? ByteView(out.endorsement.golden.ca_bundle) : root_data;
+    if (root_bytes.empty()) throw Error("endorsement: no GCE TCB root: no root file given and the ca_bundle (field 6) is empty");
+    const std::string root_what = "endorsement: GCE TCB root (" + source + ")";
+    const std::vector<Bytes> roots = x509::load_certs(root_bytes, root_what.c_str());
+    if (roots.size() != 1) throw Error("endorsement: " + source + " must hold exactly one certificate, not " + std::to_string(roots.size()));
     const x509::Cert root = x509::Cert::parse(roots[0], "endorsement: GCE TCB root");
     const x509::Cert cert = x509::Cert::parse(out.endorsement.golden.cert, "endorsement: signing certificate");
     x509::verify_signed_by(root, root, "endorsement: GCE TCB root (self-signed)");

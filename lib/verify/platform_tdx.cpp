@@ -86,11 +86,9 @@ std::string tdx_firmware(Context& c) {
         c.summary.firmware = {{"mrtd_source", "policy"}};
         return "MRTD from the policy's \"mrtd\" list (checked by policy); no endorsement given";
     }
-    if (!c.opts.gcp_tcb_root)
-        throw Error("firmware: no GCE TCB root certificate to verify the endorsement under (--gcp-tcb-root FILE: "
-                    "Google's GCE-cc-tcb-root_1.crt, whose SHA-256 Kettle pins)");
-    tdx::EndorsementCheck e =
-        tdx::verify_launch_endorsement(*c.opts.gcp_endorsement, *c.opts.gcp_tcb_root, mrtd, c.opts.now);
+    // No --gcp-tcb-root: the root is the endorsement's own ca_bundle; check_root_pin decides whether it is trusted.
+    const ByteView root = c.opts.gcp_tcb_root ? ByteView(*c.opts.gcp_tcb_root) : ByteView();
+    tdx::EndorsementCheck e = tdx::verify_launch_endorsement(*c.opts.gcp_endorsement, root, mrtd, c.opts.now);
     const std::string fp = hex(e.root_sha256);
     const auto& want = c.opts.policy.gcp_tcb_root_sha256;
     const std::string pin = tdx::check_root_pin(e.root_sha256, want);
@@ -100,12 +98,14 @@ std::string tdx_firmware(Context& c) {
                           {"endorsed_at", x509::format_rfc3339(g.timestamp)}, {"svn", g.tdx_svn},
                           {"cl_spec", g.cl_spec}, {"ram_gib", e.match.ram_gib}, {"early_accept", e.match.early_accept},
                           {"signer", e.signer_cn}, {"root", e.root_cn}, {"root_sha256", fp},
+                          {"root_source", e.root_from_ca_bundle ? "ca_bundle" : "file"},
                           {"root_pinned_by_policy", want.has_value()}, {"checked_at", x509::format_rfc3339(c.opts.now)}};
     return "MRTD " + hex(mrtd).substr(0, 16) + "... endorsed for UEFI " + hex(g.uefi_digest).substr(0, 16) + "... (" +
            x509::format_rfc3339(g.timestamp) + ", SVN " + std::to_string(g.tdx_svn) +
            (e.match.ram_gib ? ", " + std::to_string(e.match.ram_gib) + " GiB" : "") +
            (e.match.early_accept ? ", early accept" : "") + ") by '" +
-           e.signer_cn + "' under '" + e.root_cn + "' sha256 " + fp + " = " + pin + ", certificates valid at " +
+           e.signer_cn + "' under '" + e.root_cn + "' (" + (e.root_from_ca_bundle ? "the endorsement's ca_bundle" : "--gcp-tcb-root") +
+           ") sha256 " + fp + " = " + pin + ", certificates valid at " +
            x509::format_rfc3339(c.opts.now);
 }
 

@@ -91,7 +91,8 @@ std::string tdx_quote_format(Context& c);
 /// the TCB status and MRTD.
 std::string tdx_tcb(Context& c);
 /// gcp-tdx "firmware" (after tcb): the quote's MRTD is Google's firmware. With Options::gcp_endorsement:
-/// tdx::verify_launch_endorsement under Options::gcp_tcb_root (required) at Options::now, then tdx::check_root_pin:
+/// tdx::verify_launch_endorsement under Options::gcp_tcb_root (else the endorsement's ca_bundle) at Options::now,
+/// then tdx::check_root_pin:
 /// the root's SHA-256 must be the policy's gcp_tcb_root_sha256 when given, else Google's GCE-cc-tcb-root_1
 /// (tdx::kGceTcbRoot1Sha256, built in); the detail names the UEFI digest, the endorsement's time and SVN, the root's
 /// fingerprint, the pin that matched and the instant the certificates were checked at. Without an endorsement the

@@ -185,3 +185,66 @@ TEST_CASE("gcp endorsement: Google's real file fails for another MRTD, a flipped
     CHECK_THAT(failure(file, root, mrtd, 1935777666), ContainsSubstring("expired"));          // 2031-05-05T20:01:06Z
     CHECK_THAT(failure(file, root, mrtd, 2000000000), ContainsSubstring("expired"));
 }
+
+namespace {
+// Protobuf framing for the tests below: a varint, and one length-delimited field (tag, length, bytes).
+Bytes varint(std::size_t n) {
+    Bytes out;
+    for (; n >= 0x80; n >>= 7) out.push_back(static_cast<std::uint8_t>(n | 0x80));
+    out.push_back(static_cast<std::uint8_t>(n));
+    return out;
+}
+Bytes len_field(std::uint32_t number, ByteView data) {
+    Bytes out = varint(number << 3 | 2), n = varint(data.size());
+    out.insert(out.end(), n.begin(), n.end());
+    out.insert(out.end(), data.begin(), data.end());
+    return out;
+}
+// Google's real file with the golden's ca_bundle (field 6: tag at file byte 1643, length 2183 at 1644..1645, PEM at
+// 1646..3828; golden at 3..4792, signature field from 4793, read with a protobuf wire reader) replaced by `bundle`.
+// The signature then no longer covers the golden: only checks made before it are meaningful on such a file.
+Bytes with_ca_bundle(ByteView bundle) {
+    const Bytes file = google("endorsement-c1ee9c16.binarypb");
+    Bytes golden(file.begin() + 3, file.begin() + 1643);
+    const Bytes f6 = len_field(6, bundle);
+    golden.insert(golden.end(), f6.begin(), f6.end());
+    golden.insert(golden.end(), file.begin() + 3829, file.begin() + 4793);
+    Bytes out = len_field(1, golden);
+    out.insert(out.end(), file.begin() + 4793, file.end());
+    return out;
+}
+}  // namespace
+
+TEST_CASE("gcp endorsement: without a root file the endorsement's own ca_bundle is the root, and the pin still decides",
+          "[tdx][endorsement][gcp]") {
+    const Bytes file = google("endorsement-c1ee9c16.binarypb"), mrtd = unhex(kGoogleMrtd);
+    // Google's real ca_bundle holds GCE-cc-tcb-root_1 (its SHA-256 read from the file with openssl).
+    tdx::EndorsementCheck c = tdx::verify_launch_endorsement(file, {}, mrtd, kGoogleAt);
+    CHECK(c.root_from_ca_bundle);
+    CHECK(hex(c.root_sha256) == kGoogleRoot);
+    CHECK(c.root_cn == "GCE-cc-tcb-root");
+    CHECK(tdx::check_root_pin(c.root_sha256, std::nullopt) == "Google's GCE-cc-tcb-root_1 (built-in pin)");
+    CHECK_FALSE(tdx::verify_launch_endorsement(file, google("GCE-cc-tcb-root_1.der"), mrtd, kGoogleAt).root_from_ca_bundle);
+
+    // The test fixture's ca_bundle holds gce-tcb-verifier's test root: it verifies, and the built-in pin refuses it.
+    const Json f = facts();
+    tdx::EndorsementCheck t = tdx::verify_launch_endorsement(fx("valid.binarypb"), {}, unhex(f["quote_mrtd"].get<std::string>()), kAt);
+    CHECK(hex(t.root_sha256) == f["devkeys_root_sha256"].get<std::string>());
+    CHECK_THROWS_WITH(tdx::check_root_pin(t.root_sha256, std::nullopt), ContainsSubstring("is not Google's GCE-cc-tcb-root_1"));
+
+    // A flipped byte of the bundle's PEM fails (the root no longer parses or no longer signs the certificate, and the
+    // signature covers it anyway).
+    Bytes body = file;
+    body[3000] ^= 0x01;
+    CHECK_FALSE(failure(body, {}, mrtd, kGoogleAt).empty());
+    // A bundle must hold exactly one certificate.
+    const std::string pem = x509::to_pem(google("GCE-cc-tcb-root_1.der"), "CERTIFICATE");
+    CHECK(with_ca_bundle(ByteView(file.data() + 1646, 2183)) == file);  // the framing helper is exact
+    CHECK_THAT(failure(with_ca_bundle(as_bytes(pem + pem)), {}, mrtd, kGoogleAt),
+               ContainsSubstring("the endorsement's ca_bundle must hold exactly one certificate, not 2"));
+    CHECK_THAT(failure(with_ca_bundle({}), {}, mrtd, kGoogleAt), ContainsSubstring("the ca_bundle (field 6) is empty"));
+    CHECK_FALSE(failure(with_ca_bundle(as_bytes("junk")), {}, mrtd, kGoogleAt).empty());
+    // A root file, when given, is used instead of the bundle (the bundle is then not read).
+    CHECK(failure(with_ca_bundle(as_bytes(pem + pem)), google("GCE-cc-tcb-root_1.der"), mrtd, kGoogleAt)
+              .find("signature over the golden") != std::string::npos);
+}

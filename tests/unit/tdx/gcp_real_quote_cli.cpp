@@ -111,7 +111,20 @@ TEST_CASE("verify-report: the real quote's MRTD is Google's firmware, by Google'
         CHECK(f.rc == 1);
         CHECK(f.detail.find("signature over the golden measurement does not verify") != std::string::npos);
     }
-    SECTION("--endorsement without --gcp-tcb-root is a usage error") {
-        CHECK(verify_report("--endorsement " + g + "/endorsement-c1ee9c16.binarypb").rc == 2);
+    CHECK(o.out["firmware"]["root_source"] == "file");
+    SECTION("without --gcp-tcb-root the endorsement's own ca_bundle is the root, and the pin checks it") {
+        const Outcome b = verify_report("--endorsement " + g + "/endorsement-c1ee9c16.binarypb");
+        INFO(b.out.dump());
+        REQUIRE(b.rc == 0);
+        CHECK(b.out["firmware"]["root_source"] == "ca_bundle");
+        CHECK(b.out["firmware"]["root_sha256"] == "e876bc6978bf4f3da445f98a0a82363c8c0bae5a1fc033c6df65846a6cb0f18c");
+        CHECK(b.out["firmware"]["root_pin"] == "Google's GCE-cc-tcb-root_1 (built-in pin)");
+        // gce-tcb-verifier's test endorsement carries its test root in its ca_bundle: the built-in pin refuses it.
+        const Outcome t = verify_report("--endorsement " + test::fixture("gcp/endorsement/valid.binarypb"));
+        CHECK(t.rc == 1);
+        CHECK(t.failed == "firmware");
+    }
+    SECTION("--gcp-tcb-root without --endorsement is a usage error") {
+        CHECK(verify_report("--gcp-tcb-root " + g + "/GCE-cc-tcb-root_1.der").rc == 2);
     }
 }

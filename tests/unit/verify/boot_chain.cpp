@@ -407,11 +407,15 @@ TEST_CASE("gcp-tdx: MRTD from Google's launch endorsement (fixtures of tests/dat
         CHECK(pinned.failed() == "firmware");
         CHECK_THAT(failed_detail(pinned), Catch::Matchers::ContainsSubstring("gcp_tcb_root_sha256"));
     }
-    SECTION("an endorsement without a root, or with defects, fails at firmware naming the defect") {
-        o.gcp_endorsement = fx("valid.binarypb");
-        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("--gcp-tcb-root"));
-        o.gcp_tcb_root = root;
+    SECTION("without a root file the endorsement's ca_bundle is the root, which the pin checks; defects fail naming them") {
+        o.gcp_endorsement = fx("valid.binarypb");  // its ca_bundle holds gce-tcb-verifier's test root
+        CHECK_THAT(failed_detail(bundle::verify_bundle(t.path, o)), Catch::Matchers::ContainsSubstring("is not Google's GCE-cc-tcb-root_1"));
         o.policy.gcp_tcb_root_sha256 = unhex(facts["devkeys_root_sha256"].get<std::string>());
+        bundle::Summary b = bundle::verify_bundle(t.path, o);
+        REQUIRE(b.ok);
+        CHECK_THAT(b.checks[6].detail, Catch::Matchers::ContainsSubstring("(the endorsement's ca_bundle)"));
+        CHECK(bundle::summary_json(b)["firmware"]["root_source"] == "ca_bundle");
+        o.gcp_tcb_root = root;
         const std::pair<const char*, const char*> cases[] = {
             {"mrtd_not_listed.binarypb", "is not among"},
             {"other_root.binarypb", "issuer"},
@@ -467,6 +471,13 @@ TEST_CASE("gcp-tdx: Google's real endorsement of MRTD c1ee9c16 under Google's ro
     CHECK(j["firmware"]["checked_at"] == at);
     CHECK(j["firmware"]["uefi_sha384"] == "53c558fe06714203d7428484c46ee7c0b9df748a9789e173421c28d097115b30efb8476304617532488ab40c3122db88");
 
+    SECTION("without a root file, Google's own ca_bundle gives the same root") {
+        o.gcp_tcb_root.reset();
+        bundle::Summary b = bundle::verify_bundle(t.path, o);
+        REQUIRE(b.ok);
+        CHECK_THAT(b.checks[6].detail, Catch::Matchers::ContainsSubstring(
+                                           "(the endorsement's ca_bundle) sha256 e876bc6978bf4f3da445f98a0a82363c8c0bae5a1fc033c6df65846a6cb0f18c"));
+    }
     SECTION("a policy naming another root refuses Google's") {
         o.policy.gcp_tcb_root_sha256 = sha256(read_file(test::fixture("gcp/endorsement/devkeys-root.der")));
         bundle::Summary p = bundle::verify_bundle(t.path, o);

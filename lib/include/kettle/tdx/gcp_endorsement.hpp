@@ -43,6 +43,7 @@ struct GoldenMeasurement {
     Bytes commit;
     Bytes cert;                  ///< DER
     Bytes uefi_digest;           ///< SHA-384 of the UEFI binary (48 bytes, or empty)
+    Bytes ca_bundle;             ///< PEM (field 6; Google's real endorsements carry GCE-cc-tcb-root_1 here)
     bool has_tdx = false;
     std::uint32_t tdx_svn = 0;
     std::vector<TdxGoldenMeasurement> tdx;
@@ -68,10 +69,13 @@ struct EndorsementCheck {
     std::string signer_cn;       ///< the signing certificate's subject CN
     std::string root_cn;
     Bytes root_sha256;           ///< SHA-256 of the root certificate's DER
+    bool root_from_ca_bundle = false;  ///< the root was the endorsement's own ca_bundle, not a root file
 };
 
 /// Verify `file` for the quote's `mrtd` (48 bytes) under the root certificate `root_der` (DER or PEM, one
-/// certificate, self-signed), at time `now` (seconds since the epoch): the golden's cert is issued and signed by the
+/// certificate, self-signed; when `root_der` is empty, the golden's own ca_bundle, which must then hold exactly one
+/// certificate: this function does not decide whether a root is trusted, check_root_pin does, so the root's source
+/// does not matter), at time `now` (seconds since the epoch): the golden's cert is issued and signed by the
 /// root, both valid at `now`, the cert's keyUsage allows digitalSignature; the signature over the golden bytes
 /// verifies under the cert's RSA key (RSASSA-PSS SHA-256, salt 32); the golden has TDX measurements and one of them
 /// is `mrtd`. Throws Error("endorsement: ...") naming the first defect.

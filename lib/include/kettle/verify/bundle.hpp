@@ -64,8 +64,9 @@ struct Options {
     BootPath boot_path = BootPath::direct;     ///< --boot
     std::optional<boot::BootPrediction> disk_boot;  ///< the disk-boot prediction of the image (--image with --boot)
     /// gcp-tdx: Google's launch endorsement of the firmware (a serialized VMLaunchEndorsement, --endorsement FILE)
-    /// and the GCE TCB root certificate it must chain to (DER or PEM, --gcp-tcb-root FILE), whose SHA-256 must be
-    /// Google's GCE-cc-tcb-root_1 (tdx::kGceTcbRoot1Sha256, built in) or the policy's gcp_tcb_root_sha256.
+    /// and the GCE TCB root certificate it must chain to (DER or PEM, --gcp-tcb-root FILE; when absent, the one
+    /// certificate of the endorsement's own ca_bundle), whose SHA-256 must be Google's GCE-cc-tcb-root_1
+    /// (tdx::kGceTcbRoot1Sha256, built in) or the policy's gcp_tcb_root_sha256, wherever the root came from.
     std::optional<Bytes> gcp_endorsement;
     std::optional<Bytes> gcp_tcb_root;
 };
