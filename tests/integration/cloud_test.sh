@@ -188,8 +188,11 @@ gcloudfail)
   FAKE_GCLOUD_FAIL="compute instances create" cloud_run "$O" -- /bin/sh ./build.sh
   [ "$RC" = 3 ] || fail "expected exit 3, got $RC"
   grep -q "creating the instance failed" "$O.stderr" || fail "the failure is not named"
-  verbs | grep -q "compute disks delete" || fail "the disks were not deleted"
-  verbs | grep -q "storage cp.*" && [ "$(verbs | grep -c 'storage cp')" = 1 ] || fail "the shared images were uploaded again"
+  # Into a variable first: `verbs | grep -q` under pipefail fails at random when grep stops reading before python
+  # has written everything (BrokenPipeError).
+  v=$(verbs)
+  grep -q "compute disks delete" <<<"$v" || fail "the disks were not deleted"
+  [ "$(grep -c 'storage cp' <<<"$v")" = 1 ] || fail "the shared images were uploaded again: $(grep 'storage cp' <<<"$v")"
   expect_clean "$O"
   echo "instance creation failed; $(verbs | grep -c delete) deletes left nothing behind"
   ;;
