@@ -170,3 +170,20 @@ TEST_CASE("the predictor refuses what it does not model", "[boot][measured]") {
     CHECK(stub_cmdline(as_bytes(std::string("a\tb  \n\0tail", 11))) == "a b");
     CHECK_THROWS_AS(stub_cmdline(as_bytes("caf\xc3\xa9")), Error);
 }
+
+// Found by the pe fuzz target (input kept in tests/data/fuzz/pe/: a PE32+ whose `.uname` section has VirtualSize
+// and SizeOfRawData 0, section table read with a python struct reader): the target compared an empty mapping with
+// memcmp on a null pointer. The library maps such a section to no bytes, as the loader would.
+TEST_CASE("a section of VirtualSize 0 maps to no bytes", "[boot][pe]") {
+    const Bytes pe = read_file(test::fixture("fuzz/pe/crash-empty-uname-section"));
+    const std::vector<PeSection> secs = pe_sections(pe);
+    REQUIRE(secs.size() == 3);
+    auto s = find_section(secs, ".uname");
+    REQUIRE(s);
+    CHECK(s->virtual_size == 0);
+    CHECK(s->raw_size == 0);
+    CHECK(section_in_memory(pe, *s, 1u << 20).empty());
+    const std::optional<Bytes> again = pe_section(pe, ".uname", 1u << 20);
+    REQUIRE(again);
+    CHECK(again->empty());
+}
