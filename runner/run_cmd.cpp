@@ -225,8 +225,9 @@ int cmd_run(const Args& args) {
             for (auto& f : o.files) spec.files.push_back({fs::path(f).filename().string(), f});
             const std::string recipe = checked_recipe_for(o.toolchain);
             if (!recipe.empty()) {
-                for (auto& [n, p] : spec.files)
-                    if (n == kRecipeInputName) throw Error(std::string("--file: the name ") + n + " is taken by the toolchain recipe " + recipe);
+                auto is_recipe = [](const auto& f) { return f.first == kRecipeInputName; };
+                if (std::any_of(spec.files.begin(), spec.files.end(), is_recipe))
+                    throw Error(std::string("--file: the name ") + kRecipeInputName + " is taken by the toolchain recipe " + recipe);
                 spec.files.push_back({kRecipeInputName, recipe});
                 tc_json["recipe"] = recipe;
                 progress.note("toolchain recipe " + recipe + " goes on the input disk (the statement records it)");

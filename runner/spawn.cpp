@@ -32,6 +32,7 @@ pid_t spawn_process(const std::vector<std::string>& argv, int out_fd, int err_fd
     posix_spawnattr_setsigmask(&at, &none);
     if (!opts.default_signals.empty()) posix_spawnattr_setsigdefault(&at, &deflt);
     std::vector<char*> av;
+    av.reserve(argv.size() + 1);
     for (auto& s : argv) av.push_back(const_cast<char*>(s.c_str()));
     av.push_back(nullptr);
     pid_t pid = -1;

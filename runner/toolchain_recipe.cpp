@@ -71,7 +71,9 @@ Json debian_manifest(const std::string& status_text, const std::string& lists_di
     std::map<std::string, Json> indexes;  // release file -> its packages_indexes
     std::map<std::string, pkgdeps::DebPackage> found;
     for (const auto& n : list_files(lists_dir, "_Packages")) {
-        const std::string text = to_string(read_file(lists_dir + "/" + n, std::size_t{256} << 20));
+        std::string list = lists_dir;
+        list.append("/").append(n);
+        const std::string text = to_string(read_file(list, std::size_t{256} << 20));
         auto [rel, path] = listed_by(rels, n, hex(sha256(std::string_view(text))), text.size());
         indexes[rel->file].push_back(Json{{"path", path}, {"sha256", hex(sha256(std::string_view(text)))}, {"size", text.size()}});
         try {
@@ -99,7 +101,7 @@ Json debian_manifest(const std::string& status_text, const std::string& lists_di
 std::string recipe_path(const std::string& toolchain) { return toolchain + ".recipe.json"; }
 
 std::string checked_recipe_for(const std::string& toolchain) {
-    const std::string p = recipe_path(toolchain);
+    std::string p = recipe_path(toolchain);  // not const: returned by move
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(p, ec))) return "";
     if (!fs::is_regular_file(fs::symlink_status(p, ec))) throw Error("toolchain recipe " + p + ": not a regular file");

@@ -26,7 +26,7 @@
 namespace kettle::runner {
 
 /// Largest recipe `kettle run` carries (bytes); a rootfs of ~3000 packages fits.
-inline constexpr std::size_t kMaxRecipeBytes = 256 * 1024;
+inline constexpr std::size_t kMaxRecipeBytes = std::size_t{256} * 1024;
 /// The name of the extra input the recipe becomes on the input disk (files/<name>, /inputs/<name>).
 inline constexpr const char* kRecipeInputName = "toolchain.recipe.json";
 

@@ -177,6 +177,7 @@ std::string run_self(std::vector<std::string> argv) {
         ::close(fds[0]);
         ::close(fds[1]);
         std::vector<char*> av;
+        av.reserve(argv.size() + 1);
         for (auto& a : argv) av.push_back(a.data());
         av.push_back(nullptr);
         ::execv("/proc/self/exe", av.data());
@@ -307,7 +308,7 @@ void endorsement_options(const Parsed& p, bundle::Options& o) {
     if (r && !e) throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     if (!e) return;
     o.gcp_endorsement = read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes);
-    if (r) o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), 256 * 1024);
+    if (r) o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), std::size_t{256} * 1024);
 }
 
 // verify-report on a TDX quote with --endorsement FILE --gcp-tcb-root CERT: after the quote verified, Google's
@@ -419,7 +420,7 @@ int cmd_verify_report(const Args& args) {
         throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     const Bytes endorsement = endorsed ? read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes) : Bytes{};
     // Empty: the endorsement's own ca_bundle is the root (check_root_pin decides whether it is trusted).
-    const Bytes tcb_root = p.has("--gcp-tcb-root") ? read_file(*p.get("--gcp-tcb-root"), 256 * 1024) : Bytes{};
+    const Bytes tcb_root = p.has("--gcp-tcb-root") ? read_file(*p.get("--gcp-tcb-root"), std::size_t{256} * 1024) : Bytes{};
     Bytes raw = read_file(p.pos[0], 1u << 20);
     bundle::Policy pol;
     if (auto f = p.get("--policy")) pol = bundle::parse_policy(to_string(read_file(*f, 1u << 20)));

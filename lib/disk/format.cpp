@@ -335,7 +335,11 @@ void walk_source(const std::string& dir, const std::string& rel, std::vector<std
     ::closedir(d);
     std::sort(names.begin(), names.end());
     for (const auto& n : names) {
-        std::string p = dir + "/" + n, r = rel.empty() ? n : rel + "/" + n;
+        std::string p = dir;
+        p.append("/").append(n);
+        std::string r = rel;
+        if (!r.empty()) r += '/';
+        r += n;
         struct stat st {};
         if (::lstat(p.c_str(), &st) != 0) throw Error("input disk: source: " + p + ": " + std::strerror(errno));
         if (S_ISDIR(st.st_mode)) {

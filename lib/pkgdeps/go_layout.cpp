@@ -47,6 +47,7 @@ std::string read_small(int fd, std::uint64_t max, const std::string& what) {
 void copy_to(int in, int root_fd, const std::string& rel, const std::string& what) {
     detail::Fd out(detail::create_file(root_fd, rel, false, what));
     std::vector<char> buf(1 << 20);
+    const std::string write_what = what + ": write " + rel;
     off_t off = 0;
     for (;;) {
         ssize_t n = ::pread(in, buf.data(), buf.size(), off);
@@ -57,7 +58,7 @@ void copy_to(int in, int root_fd, const std::string& rel, const std::string& wha
         for (ssize_t w = 0; w < n;) {
             ssize_t k = ::write(out.fd, buf.data() + w, static_cast<std::size_t>(n - w));
             if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) throw Error(what + ": write " + rel + ": " + std::strerror(errno));
+            if (k <= 0) throw Error(write_what + ": " + std::strerror(errno));
             w += k;
         }
     }

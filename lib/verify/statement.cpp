@@ -34,13 +34,15 @@ void check_resource_descriptor(const Json& rd, const std::string& what) {
     if (d) {
         if (!d->is_object() || d->empty()) throw Error(what + ": digest is not a non-empty object");
         for (auto& [alg, val] : d->items()) {
-            if (!val.is_string()) throw Error(what + ": digest." + alg + " is not a string");
+            std::string field = what;
+            field.append(": digest.").append(alg);
+            if (!val.is_string()) throw Error(field + " is not a string");
             std::string v = val.get<std::string>();
             std::size_t n = digest_len(alg);
-            if (n && !is_lower_hex(v, n * 2)) throw Error(what + ": digest." + alg + " is not " + std::to_string(n) + " bytes of lowercase hex");
+            if (n && !is_lower_hex(v, n * 2)) throw Error(field + " is not " + std::to_string(n) + " bytes of lowercase hex");
             if ((alg == "gitCommit" || alg == "gitTree" || alg == "gitBlob" || alg == "gitTag") &&
                 !is_lower_hex(v, 40) && !is_lower_hex(v, 64))
-                throw Error(what + ": digest." + alg + " is not a git object id");
+                throw Error(field + " is not a git object id");
         }
     }
 }

@@ -25,7 +25,7 @@ inline constexpr std::uint8_t kGceTcbRoot1Sha256[32] = {
     0x8c, 0x0b, 0xae, 0x5a, 0x1f, 0xc0, 0x33, 0xc6, 0xdf, 0x65, 0x84, 0x6a, 0x6c, 0xb0, 0xf1, 0x8c};
 
 /// Upper bound of an endorsement file (Google's are a few KiB: two certificates, a signature, a few MRTDs).
-inline constexpr std::size_t kMaxEndorsementBytes = 256 * 1024;
+inline constexpr std::size_t kMaxEndorsementBytes = std::size_t{256} * 1024;
 /// Upper bound of TDX measurements in one golden (one per RAM size and early-accept setting).
 inline constexpr std::size_t kMaxTdxMeasurements = 1024;
 

@@ -16,7 +16,9 @@ struct Subject {
     std::string sha256;  ///< lowercase hex, as the statement gives it
 };
 
-struct Summary {
+// clang-tidy 14's bugprone-exception-escape flags the implicit noexcept special members of a struct holding an
+// nlohmann::json (its destructor may allocate a stack); an allocation failure there terminates, as it should.
+struct Summary {  // NOLINT(bugprone-exception-escape)
     bool ok = false;
     bool simulated = false;   ///< the report was signed by the simulated AMD-SP's KETTLE-SIM chain
     std::string platform;     ///< evidence.json "platform", as read
