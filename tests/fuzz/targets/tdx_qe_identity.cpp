@@ -5,8 +5,6 @@
 using namespace kettle;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    tdx::Collateral c = fuzz::tdx_collateral_fixture().collateral;
-    c.qe_identity_json.assign(reinterpret_cast<const char*>(data), size);
-    fuzz::verify_with(c, false);
+    fuzz::check_collateral(&tdx::Collateral::qe_identity_json, "enclaveIdentity", data, size, false);
     return 0;
 }
