@@ -38,8 +38,9 @@ inline const TdxCollateralFixture& tdx_collateral_fixture() {
     return f;
 }
 
-/// The fuzzer's `text` as the collateral member `key` ("tcbInfo" or "enclaveIdentity") of `c` (`field`): the
-/// signature check on it; when that passes, the whole verify_quote, which never throws for bad collateral (it
+/// The fuzzer's bytes (`data`, `size`) as one collateral file of the sample: the file whose top-level member `key`
+/// ("tcbInfo" or "enclaveIdentity") Intel signed, held in `field` of tdx::Collateral. First the signature check on
+/// it; only when that passes, the whole verify_quote with it in place, which never throws for bad collateral (it
 /// records a failing check).
 inline void check_collateral(std::string tdx::Collateral::*field, const char* key, const std::uint8_t* data,
                              std::size_t size, bool require_tcb) {
