@@ -25,6 +25,11 @@ std::size_t digest_len(const std::string& alg) {
     return 0;
 }
 
+// The error "<what>: digest.<alg> <why>" of a DigestSet entry (built only when thrown, outside the entry loop).
+Error digest_error(const std::string& what, const std::string& alg, const std::string& why) {
+    return Error(what + ": digest." + alg + " " + why);
+}
+
 // An in-toto ResourceDescriptor (resource_descriptor.md): an object with a name, uri or digest; a digest is a
 // non-empty DigestSet whose known algorithms are lowercase hex of their length and git ids 40 or 64 hex digits.
 void check_resource_descriptor(const Json& rd, const std::string& what) {
@@ -34,15 +39,14 @@ void check_resource_descriptor(const Json& rd, const std::string& what) {
     if (d) {
         if (!d->is_object() || d->empty()) throw Error(what + ": digest is not a non-empty object");
         for (auto& [alg, val] : d->items()) {
-            std::string field = what;
-            field.append(": digest.").append(alg);
-            if (!val.is_string()) throw Error(field + " is not a string");
+            if (!val.is_string()) throw digest_error(what, alg, "is not a string");
             std::string v = val.get<std::string>();
             std::size_t n = digest_len(alg);
-            if (n && !is_lower_hex(v, n * 2)) throw Error(field + " is not " + std::to_string(n) + " bytes of lowercase hex");
+            if (n && !is_lower_hex(v, n * 2))
+                throw digest_error(what, alg, "is not " + std::to_string(n) + " bytes of lowercase hex");
             if ((alg == "gitCommit" || alg == "gitTree" || alg == "gitBlob" || alg == "gitTag") &&
                 !is_lower_hex(v, 40) && !is_lower_hex(v, 64))
-                throw Error(field + " is not a git object id");
+                throw digest_error(what, alg, "is not a git object id");
         }
     }
 }
