@@ -299,6 +299,17 @@ std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
     return digest;
 }
 
+// The --gcp-tcb-root CERT file (at most 256 KiB). An empty file is refused: given explicitly, it must not silently
+// mean "no root file" (which would make the endorsement's own ca_bundle the root).
+Bytes read_tcb_root(const Parsed& p) {
+    const std::string& f = *p.get("--gcp-tcb-root");
+    Bytes b = read_file(f, std::size_t{256} * 1024);
+    if (b.empty())
+        throw Error("--gcp-tcb-root " + f + ": the file is empty (give Google's GCE TCB root certificate, DER or PEM, "
+                    "or leave the option out to use the endorsement's ca_bundle under the root pin)");
+    return b;
+}
+
 // --endorsement FILE and optional --gcp-tcb-root CERT (gcp-tdx only; each file at most 256 KiB, parsed by the
 // firmware row; without a root file the endorsement's ca_bundle is the root, which the pin checks all the same).
 void endorsement_options(const Parsed& p, bundle::Options& o) {
@@ -308,7 +319,7 @@ void endorsement_options(const Parsed& p, bundle::Options& o) {
     if (r && !e) throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     if (!e) return;
     o.gcp_endorsement = read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes);
-    if (r) o.gcp_tcb_root = read_file(*p.get("--gcp-tcb-root"), std::size_t{256} * 1024);
+    if (r) o.gcp_tcb_root = read_tcb_root(p);
 }
 
 // verify-report on a TDX quote with --endorsement FILE --gcp-tcb-root CERT: after the quote verified, Google's
@@ -419,8 +430,8 @@ int cmd_verify_report(const Args& args) {
     if (!endorsed && p.has("--gcp-tcb-root"))
         throw Error("--gcp-tcb-root needs --endorsement FILE (the root verifies Google's endorsement)");
     const Bytes endorsement = endorsed ? read_file(*p.get("--endorsement"), tdx::kMaxEndorsementBytes) : Bytes{};
-    // Empty: the endorsement's own ca_bundle is the root (check_root_pin decides whether it is trusted).
-    const Bytes tcb_root = p.has("--gcp-tcb-root") ? read_file(*p.get("--gcp-tcb-root"), std::size_t{256} * 1024) : Bytes{};
+    // No --gcp-tcb-root: the endorsement's own ca_bundle is the root (check_root_pin decides whether it is trusted).
+    const Bytes tcb_root = p.has("--gcp-tcb-root") ? read_tcb_root(p) : Bytes{};
     Bytes raw = read_file(p.pos[0], 1u << 20);
     bundle::Policy pol;
     if (auto f = p.get("--policy")) pol = bundle::parse_policy(to_string(read_file(*f, 1u << 20)));

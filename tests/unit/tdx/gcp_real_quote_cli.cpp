@@ -127,4 +127,12 @@ TEST_CASE("verify-report: the real quote's MRTD is Google's firmware, by Google'
     SECTION("--gcp-tcb-root without --endorsement is a usage error") {
         CHECK(verify_report("--gcp-tcb-root " + g + "/GCE-cc-tcb-root_1.der").rc == 2);
     }
+    SECTION("an empty --gcp-tcb-root file is refused, not taken as no root file") {
+        test::TempDir t;
+        write_file(t.path + "/empty.der", std::string_view());
+        const Outcome e = verify_report("--endorsement " + g + "/endorsement-c1ee9c16.binarypb --gcp-tcb-root " + t.path +
+                                        "/empty.der");
+        CHECK(e.rc == 2);
+        CHECK(e.detail.find("the file is empty") != std::string::npos);
+    }
 }
