@@ -302,7 +302,7 @@ std::optional<Bytes> image_expectations(const Parsed& p, bundle::Options& o) {
 // The --gcp-tcb-root CERT file (at most 256 KiB). An empty file is refused: given explicitly, it must not silently
 // mean "no root file" (which would make the endorsement's own ca_bundle the root).
 Bytes read_tcb_root(const Parsed& p) {
-    const std::string& f = *p.get("--gcp-tcb-root");
+    const std::string f = *p.get("--gcp-tcb-root");  // a copy: get() returns an optional by value
     Bytes b = read_file(f, std::size_t{256} * 1024);
     if (b.empty())
         throw Error("--gcp-tcb-root " + f + ": the file is empty (give Google's GCE TCB root certificate, DER or PEM, "
